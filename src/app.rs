@@ -1,0 +1,277 @@
+//! The application: what each command does, from options to files on disk. `main.rs` calls
+//! `app::run`; the CLI types stay in `cli.rs`, so this module takes plain options.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::engine::{self, World};
+use crate::memory;
+use crate::metrics::SummaryBuilder;
+use crate::output::csv::{DailyCsv, FlowsCsv};
+use crate::output::json::{self, Manifest};
+use crate::output::{self, Exporter, OutputError};
+use crate::rng::CHUNK;
+use crate::scenario::{self, Overrides, Scenario, ScenarioError};
+
+/// Everything that can make a command fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The scenario file is unreadable or invalid (exit code 2).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// Results could not be written (exit code 1).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// The run cannot be done on this machine (exit code 1).
+    #[error("{0}")]
+    Resources(String),
+}
+
+impl AppError {
+    /// Process exit code: 2 for bad input, 1 for a run that failed.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Scenario(_) => 2,
+            AppError::Output(_) | AppError::Resources(_) => 1,
+        }
+    }
+}
+
+/// Options of `exodus run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub scenario: PathBuf,
+    /// Results folder; default `results/<scenario file stem>`.
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub agents: Option<u64>,
+    /// Worker threads; default all cores.
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    /// The command line as typed, for the manifest.
+    pub command_line: Vec<String>,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub out: PathBuf,
+    pub summary: crate::metrics::Summary,
+    pub files: Vec<PathBuf>,
+}
+
+/// Default results folder for a scenario file.
+pub fn default_out(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("results").join(stem)
+}
+
+/// `exodus validate`: checks a scenario and describes it.
+pub fn validate(path: &Path) -> Result<String, AppError> {
+    let s = scenario::load(path, Overrides::default())?;
+    Ok(describe(&s))
+}
+
+/// A short description of a validated scenario.
+pub fn describe(s: &Scenario) -> String {
+    let p = &s.params;
+    let est = memory::estimate(p);
+    let names: Vec<&str> = p.platforms.iter().map(|x| x.name.as_str()).collect();
+    format!(
+        "{}: ok\n  {}\n  {} to {} ({} days), seed {}\n  {} people as {} agents ({} people per agent), {} segment(s)\n  network {:?}, rule {:?}\n  platforms: {}\n  events: {}\n  memory estimate: {} ({} bytes per agent)\n",
+        s.path.display(),
+        p.name,
+        p.start,
+        p.end(),
+        p.days,
+        p.seed,
+        p.people,
+        p.agents,
+        p.people_per_agent(),
+        p.segments.len(),
+        p.network,
+        p.rule,
+        names.join(", "),
+        p.events.len(),
+        memory::human_bytes(est.peak_bytes),
+        est.bytes_per_agent,
+    )
+}
+
+/// `exodus run`: simulates a scenario and writes its results.
+pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let overrides = Overrides {
+        seed: opts.seed,
+        agents: opts.agents,
+    };
+    let scenario = scenario::load(&opts.scenario, overrides)?;
+    let params = &scenario.params;
+
+    let est = memory::estimate(params);
+    if !opts.quiet {
+        eprintln!(
+            "exodus: {} agents x {} days; memory estimate {} ({} bytes per agent)",
+            params.agents,
+            params.days,
+            memory::human_bytes(est.peak_bytes),
+            est.bytes_per_agent
+        );
+    }
+    if let Some(avail) = memory::available_bytes() {
+        if est.peak_bytes > avail {
+            return Err(AppError::Resources(format!(
+                "{}: {} agents need about {} but only {} is available; use fewer agents (--agents)",
+                opts.scenario.display(),
+                params.agents,
+                memory::human_bytes(est.peak_bytes),
+                memory::human_bytes(avail)
+            )));
+        }
+    }
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| AppError::Resources(format!("cannot start worker threads: {e}")))?;
+    let threads = pool.current_num_threads();
+
+    // Open every output before the long work, so a bad path fails now.
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.scenario));
+    output::create_dir(&out)?;
+    let mut exporters: Vec<Box<dyn Exporter>> = vec![
+        Box::new(DailyCsv::create(&out.join("daily.csv"), params)?),
+        Box::new(FlowsCsv::create(&out.join("flows.csv"), params)?),
+    ];
+
+    let replicate = 0;
+    let progress = progress_bar(u64::from(params.days), opts.quiet);
+    let (summary, build_seconds, simulate_seconds) = pool.install(|| -> Result<_, AppError> {
+        progress.set_message("building network");
+        let t0 = Instant::now();
+        let (world, initial) = World::build(params, replicate);
+        let build_seconds = t0.elapsed().as_secs_f64();
+        let mut counts = vec![0u64; params.platforms.len()];
+        for &p in &initial.platform {
+            counts[p as usize] += 1;
+        }
+        let mut summary = SummaryBuilder::new(params, &counts);
+        let mut failure = None;
+        progress.set_message("simulating");
+        let t1 = Instant::now();
+        engine::simulate(params, &world, initial, replicate, |tally| {
+            summary.add(tally);
+            if failure.is_none() {
+                failure = exporters.iter_mut().find_map(|e| e.day(tally).err());
+            }
+            progress.inc(1);
+        });
+        let simulate_seconds = t1.elapsed().as_secs_f64();
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok((
+                summary.finish(params, replicate),
+                build_seconds,
+                simulate_seconds,
+            )),
+        }
+    })?;
+    progress.finish_and_clear();
+
+    let mut files = exporters
+        .into_iter()
+        .map(|e| e.finish())
+        .collect::<Result<Vec<_>, _>>()?;
+    files.push(json::write(&out.join("summary.json"), &summary)?);
+    let manifest_path = out.join("run.json");
+    let mut outputs: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    outputs.push("run.json".into());
+    let manifest = Manifest {
+        exodus_version: crate::VERSION.to_string(),
+        command_line: opts.command_line.clone(),
+        scenario_file: opts.scenario.display().to_string(),
+        seed: params.seed,
+        replicate,
+        threads,
+        chunk_size: CHUNK,
+        started_at,
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        build_seconds,
+        simulate_seconds,
+        agent_updates_per_second: f64::from(params.agents) * f64::from(params.days)
+            / simulate_seconds.max(1e-9),
+        outputs,
+        scenario: scenario.file.clone(),
+    };
+    files.push(json::write(&manifest_path, &manifest)?);
+    Ok(RunReport {
+        out,
+        summary,
+        files,
+    })
+}
+
+fn progress_bar(days: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(days),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>18} [{bar:30}] {pos}/{len} days, {elapsed} (eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// A human-readable table of a run's summary, for the terminal.
+pub fn summary_table(report: &RunReport) -> String {
+    let s = &report.summary;
+    let mut t = format!(
+        "{} — {} to {}, {} agents for {} people, seed {}\n",
+        s.scenario, s.start, s.end, s.agents, s.people, s.seed
+    );
+    t.push_str(&format!(
+        "{:<14} {:>14} {:>14} {:>12} {:>14} {:>14}\n",
+        "platform", "start", "peak", "peak date", "end", "installs"
+    ));
+    for p in &s.platforms {
+        t.push_str(&format!(
+            "{:<14} {:>14} {:>14} {:>12} {:>14} {:>14}\n",
+            p.platform,
+            human_count(p.initial_users),
+            human_count(p.peak_users),
+            p.peak_date,
+            human_count(p.final_users),
+            human_count(p.total_installs)
+        ));
+    }
+    t.push_str(&format!("results in {}\n", report.out.display()));
+    t
+}
+
+/// "3.4 M", "712 k", "950".
+pub fn human_count(x: f64) -> String {
+    let a = x.abs();
+    if a >= 1e9 {
+        format!("{:.2} B", x / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.2} M", x / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0} k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
+}

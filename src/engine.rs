@@ -1,0 +1,268 @@
+//! The daily loop: double-buffered state, chunked parallelism, random streams.
+//!
+//! Each day every agent reads yesterday's platforms (`prev`) and writes today's (`next`), so the
+//! update is synchronous and the order agents are visited in does not matter. Agents are split
+//! into fixed chunks of `rng::CHUNK`; chunk c of day t draws from stream (seed, replicate, Day,
+//! t, c) and tallies its own counts; counts are integers, so merging them in any grouping gives
+//! the same totals. Results are therefore identical at any thread count.
+//!
+//! Per agent and day:
+//! 1. usable = platforms in service that it has installed or can install from the stores;
+//! 2. if its platform is not usable it must choose (forced, by the logit rule);
+//! 3. otherwise the choice rule decides: logit — with probability `attention` it reconsiders
+//!    and picks by logit; Bass — it moves with the Bass hazards;
+//! 4. moving to a platform it never had installed is an install.
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::model::{bass, logit};
+use crate::network::Network;
+use crate::population::{InitialState, Population};
+use crate::rng::{CHUNK, Purpose, stream};
+use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
+use crate::timeline::{self, DayConditions};
+
+/// What happened on one day, in agents (not people).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayTally {
+    /// Day index, 0-based.
+    pub day: u32,
+    /// Agents on each platform at the end of the day.
+    pub active: Vec<u64>,
+    /// Agents that installed each platform that day.
+    pub installs: Vec<u64>,
+    /// Agents that moved from platform `from` to `to`, at `from * K + to`.
+    pub flows: Vec<u64>,
+}
+
+impl DayTally {
+    fn new(day: u32, k: usize) -> DayTally {
+        DayTally {
+            day,
+            active: vec![0; k],
+            installs: vec![0; k],
+            flows: vec![0; k * k],
+        }
+    }
+
+    fn merge(mut self, other: DayTally) -> DayTally {
+        let add = |a: &mut [u64], b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.active, &other.active);
+        add(&mut self.installs, &other.installs);
+        add(&mut self.flows, &other.flows);
+        self
+    }
+
+    /// Agents that moved to platform `k`.
+    pub fn switches_in(&self, k: usize) -> u64 {
+        let n = self.active.len();
+        (0..n)
+            .filter(|&j| j != k)
+            .map(|j| self.flows[j * n + k])
+            .sum()
+    }
+
+    /// Agents that left platform `k`.
+    pub fn switches_out(&self, k: usize) -> u64 {
+        let n = self.active.len();
+        (0..n)
+            .filter(|&j| j != k)
+            .map(|j| self.flows[k * n + j])
+            .sum()
+    }
+}
+
+/// The fixed part of a run: the network and the population.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub network: Network,
+    pub population: Population,
+}
+
+impl World {
+    /// Builds the world of replicate `replicate` and the agents' initial state.
+    pub fn build(params: &Params, replicate: u32) -> (World, InitialState) {
+        let network = Network::build(
+            &params.network,
+            params.agents as usize,
+            params.seed,
+            replicate,
+        );
+        let (population, initial) = crate::population::draw(params, replicate);
+        (
+            World {
+                network,
+                population,
+            },
+            initial,
+        )
+    }
+}
+
+/// Runs replicate `replicate` of `params` from `initial`, calling `on_day` after each day.
+/// Returns the final platforms of all agents.
+pub fn simulate(
+    params: &Params,
+    world: &World,
+    initial: InitialState,
+    replicate: u32,
+    mut on_day: impl FnMut(&DayTally),
+) -> Vec<u8> {
+    let conditions = timeline::conditions(params);
+    let k = params.platforms.len();
+    let InitialState {
+        platform: mut prev,
+        mut installed,
+    } = initial;
+    let mut next = vec![0u8; prev.len()];
+    let mut global = vec![0u64; k];
+    for &p in &prev {
+        global[p as usize] += 1;
+    }
+    for (day, cond) in conditions.iter().enumerate() {
+        let day = day as u32;
+        let ctx = DayContext {
+            params,
+            world,
+            cond,
+            prev: &prev,
+            global: &global,
+            seed: params.seed,
+            replicate,
+            day,
+            k,
+        };
+        let tally = next
+            .par_chunks_mut(CHUNK)
+            .zip(installed.par_chunks_mut(CHUNK))
+            .enumerate()
+            .fold(
+                || DayTally::new(day, k),
+                |mut acc, (c, (out, inst))| {
+                    ctx.step_chunk(c, out, inst, &mut acc);
+                    acc
+                },
+            )
+            .reduce(|| DayTally::new(day, k), DayTally::merge);
+        global.copy_from_slice(&tally.active);
+        on_day(&tally);
+        std::mem::swap(&mut prev, &mut next);
+    }
+    prev
+}
+
+/// Everything one day's update reads.
+struct DayContext<'a> {
+    params: &'a Params,
+    world: &'a World,
+    cond: &'a DayConditions,
+    prev: &'a [u8],
+    global: &'a [u64],
+    seed: u64,
+    replicate: u32,
+    day: u32,
+    k: usize,
+}
+
+impl DayContext<'_> {
+    /// Shares of agent `i`'s contacts on each platform yesterday.
+    #[inline(always)]
+    fn shares(&self, i: usize, cur: usize, out: &mut [f32; MAX_PLATFORMS]) {
+        match &self.world.network {
+            Network::Mixed { agents } => {
+                let others = (*agents - 1) as f32;
+                for (k, s) in out.iter_mut().enumerate().take(self.k) {
+                    let on_k = self.global[k] - u64::from(k == cur);
+                    *s = on_k as f32 / others;
+                }
+            }
+            Network::Regular { .. } => {
+                let contacts = self.world.network.contacts(i);
+                let mut counts = [0u32; MAX_PLATFORMS];
+                for &j in contacts {
+                    counts[self.prev[j as usize] as usize] += 1;
+                }
+                let inv = 1.0 / contacts.len() as f32;
+                for (s, &c) in out.iter_mut().zip(&counts).take(self.k) {
+                    *s = c as f32 * inv;
+                }
+            }
+        }
+    }
+
+    /// Updates the agents of chunk `c`: writes their platforms to `out`, updates their installed
+    /// sets in place, and adds their counts to `tally`.
+    fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], tally: &mut DayTally) {
+        let mut rng = stream(
+            self.seed,
+            self.replicate,
+            Purpose::Day,
+            u64::from(self.day),
+            c as u64,
+        );
+        let first = c * CHUNK;
+        let cond = self.cond;
+        let pop = &self.world.population;
+        let k = self.k;
+        // Platforms toward which the Bass hazard can be positive today.
+        let hazard_mask = (0..k)
+            .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
+            .fold(0u32, |m, j| m | (1 << j));
+        let mut shares = [0f32; MAX_PLATFORMS];
+        for (j, (slot, inst)) in out.iter_mut().zip(installed.iter_mut()).enumerate() {
+            let i = first + j;
+            let cur = self.prev[i] as usize;
+            let usable = cond.usable(*inst);
+            let chosen = if usable & (1 << cur) == 0 {
+                // Forced: its platform is unusable today.
+                if usable == 0 {
+                    cur
+                } else {
+                    self.shares(i, cur, &mut shares);
+                    let b = pop.peer_weight.get(i) * cond.peer_scale;
+                    logit::choose(&cond.appeal, usable, &shares, b, rng.random::<f32>())
+                }
+            } else {
+                let attention = (pop.attention.get(i) * cond.attention_scale).min(1.0);
+                match self.params.rule {
+                    RuleKind::Logit => {
+                        if rng.random::<f32>() < attention {
+                            self.shares(i, cur, &mut shares);
+                            let b = pop.peer_weight.get(i) * cond.peer_scale;
+                            logit::choose(&cond.appeal, usable, &shares, b, rng.random::<f32>())
+                        } else {
+                            cur
+                        }
+                    }
+                    RuleKind::Bass => {
+                        let targets = usable & hazard_mask & !(1 << cur);
+                        if targets == 0 {
+                            cur
+                        } else {
+                            self.shares(i, cur, &mut shares);
+                            bass::choose(
+                                &cond.innovation,
+                                &cond.imitation,
+                                targets,
+                                &shares,
+                                attention,
+                                rng.random::<f32>(),
+                            )
+                            .unwrap_or(cur)
+                        }
+                    }
+                }
+            };
+            *slot = chosen as u8;
+            tally.active[chosen] += 1;
+            if chosen != cur {
+                tally.flows[cur * k + chosen] += 1;
+                if *inst & (1 << chosen) == 0 {
+                    *inst |= 1 << chosen;
+                    tally.installs[chosen] += 1;
+                }
+            }
+        }
+    }
+}

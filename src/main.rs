@@ -1,0 +1,36 @@
+//! The `exodus` binary: parse the command line, run the command, map errors to exit codes
+//! (0 ok, 1 run failed, 2 bad usage or input). Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use exodus::app;
+use exodus::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => {
+            let quiet = args.quiet;
+            let opts = args.into_options(std::env::args().collect());
+            app::run(&opts).map(|report| {
+                if !quiet {
+                    print!("{}", app::summary_table(&report));
+                }
+            })
+        }
+        Command::Validate { scenario } => app::validate(&scenario).map(|text| print!("{text}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The contact network: who each agent watches when it looks at what its contacts use.
+//!
+//! Stored compactly as CSR with implicit offsets: every builder gives each agent the same number
+//! of out-contacts (`degree`), so agent i's contacts are `targets[i*degree .. (i+1)*degree]` as
+//! `u32` indices and no offset array is needed (4 bytes per contact, nothing per agent). A fully
+//! mixed population stores nothing: the engine reads population-wide shares instead.
+//!
+//! Builders (`random`, `small_world`, `power_law`) fill fixed-size chunks of agents in parallel,
+//! each chunk from its own random stream, so a network depends on the seed only, never on the
+//! thread count.
+
+mod power_law;
+mod random;
+mod small_world;
+
+use crate::rng::CHUNK;
+use crate::scenario::params::NetworkSpec;
+
+pub use power_law::power_law;
+pub use random::random;
+pub use small_world::small_world;
+
+/// A built contact network.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Network {
+    /// Mean field: every agent sees the shares of the whole population (itself excluded).
+    Mixed { agents: usize },
+    /// Each agent has exactly `degree` out-contacts (repeats allowed, never itself).
+    Regular { degree: usize, targets: Vec<u32> },
+}
+
+impl Network {
+    /// Builds the network `spec` over `agents` agents for replicate `replicate` of master seed
+    /// `seed` (each replicate draws its own network).
+    pub fn build(spec: &NetworkSpec, agents: usize, seed: u64, replicate: u32) -> Network {
+        match *spec {
+            NetworkSpec::Mixed => Network::Mixed { agents },
+            NetworkSpec::Random { degree } => random(agents, degree as usize, seed, replicate),
+            NetworkSpec::SmallWorld { degree, rewire } => {
+                small_world(agents, degree as usize, rewire, seed, replicate)
+            }
+            NetworkSpec::PowerLaw { degree, exponent } => {
+                power_law(agents, degree as usize, exponent, seed, replicate)
+            }
+        }
+    }
+
+    /// Number of agents.
+    pub fn agents(&self) -> usize {
+        match self {
+            Network::Mixed { agents } => *agents,
+            Network::Regular { degree, targets } => targets.len() / degree,
+        }
+    }
+
+    /// Contacts of agent `i` (empty for a mixed population).
+    #[inline]
+    pub fn contacts(&self, i: usize) -> &[u32] {
+        match self {
+            Network::Mixed { .. } => &[],
+            Network::Regular { degree, targets } => &targets[i * degree..(i + 1) * degree],
+        }
+    }
+
+    /// How many agents watch each agent (in-degree), for diagnostics and tests.
+    pub fn in_degrees(&self) -> Vec<u32> {
+        let n = self.agents();
+        match self {
+            Network::Mixed { .. } => vec![(n - 1) as u32; n],
+            Network::Regular { targets, .. } => {
+                let mut d = vec![0u32; n];
+                for &t in targets {
+                    d[t as usize] += 1;
+                }
+                d
+            }
+        }
+    }
+
+    /// Bytes held by the network.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Network::Mixed { .. } => 0,
+            Network::Regular { targets, .. } => targets.len() * std::mem::size_of::<u32>(),
+        }
+    }
+}
+
+/// Fills a regular network in parallel: `fill(chunk_index, first_agent, rows)` writes the
+/// contacts of the agents of one chunk, `rows` holding `degree` slots per agent.
+fn fill_regular<F>(agents: usize, degree: usize, fill: F) -> Network
+where
+    F: Fn(u64, usize, &mut [u32]) + Sync,
+{
+    use rayon::prelude::*;
+    let mut targets = vec![0u32; agents * degree];
+    targets
+        .par_chunks_mut(CHUNK * degree)
+        .enumerate()
+        .for_each(|(c, rows)| fill(c as u64, c * CHUNK, rows));
+    Network::Regular { degree, targets }
+}
+
+/// A uniform random agent other than `i`, among `n` agents (n >= 2).
+#[inline]
+fn other_than<R: rand::Rng>(rng: &mut R, i: usize, n: usize) -> u32 {
+    use rand::RngExt;
+    let j = rng.random_range(0..(n - 1) as u32);
+    if j as usize >= i { j + 1 } else { j }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_no_self_loops(net: &Network) {
+        for i in 0..net.agents() {
+            assert!(
+                net.contacts(i).iter().all(|&j| j as usize != i),
+                "self-loop at {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn builders_have_the_right_shape_and_no_self_loops() {
+        for spec in [
+            NetworkSpec::Random { degree: 10 },
+            NetworkSpec::SmallWorld {
+                degree: 4,
+                rewire: 0.1,
+            },
+            NetworkSpec::PowerLaw {
+                degree: 5,
+                exponent: 2.5,
+            },
+        ] {
+            let net = Network::build(&spec, 20_000, 7, 0);
+            assert_eq!(net.agents(), 20_000);
+            assert_eq!(net.contacts(123).len(), spec.degree() as usize);
+            check_no_self_loops(&net);
+        }
+    }
+
+    #[test]
+    fn builds_are_thread_count_invariant() {
+        let spec = NetworkSpec::PowerLaw {
+            degree: 6,
+            exponent: 2.3,
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let a = one.install(|| Network::build(&spec, 50_000, 3, 0));
+        let b = two.install(|| Network::build(&spec, 50_000, 3, 0));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn seeds_change_the_network() {
+        let spec = NetworkSpec::Random { degree: 3 };
+        assert_ne!(
+            Network::build(&spec, 1000, 1, 0),
+            Network::build(&spec, 1000, 2, 0)
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! The scenario file format: serde structs that mirror the TOML exactly.
+//!
+//! Nothing here is trusted: these types only say what a file may contain. Every value a rule
+//! depends on keeps its byte span (`toml::Spanned`), so `scenario::validate` can point at the
+//! line and column of a bad value. `docs/scenario-format.md` documents every key; keep the two in
+//! step. All structs deny unknown fields, so a misspelt key is an error, not a silent default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub meta: MetaFile,
+    pub population: PopulationFile,
+    pub network: NetworkFile,
+    pub platforms: Spanned<Vec<PlatformFile>>,
+    pub choice: ChoiceFile,
+    #[serde(default)]
+    pub events: Vec<EventFile>,
+}
+
+/// `[meta]`: what the scenario is and which calendar days it covers.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaFile {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Master seed of every random stream.
+    #[serde(default)]
+    pub seed: u64,
+    /// First simulated day (day 0).
+    pub start: Spanned<CalendarDate>,
+    /// Last simulated day, inclusive. Give `end` or `days`, not both.
+    pub end: Option<Spanned<CalendarDate>>,
+    /// Number of simulated days. Give `end` or `days`, not both.
+    pub days: Option<Spanned<i64>>,
+    /// Where the numbers of this scenario come from (free text, shown in reports).
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// `[population]`: how many people, how many agents stand for them, and who they are.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationFile {
+    /// People represented by the whole population.
+    pub people: Spanned<f64>,
+    /// Agents simulated; each stands for `people / agents` people.
+    pub agents: Spanned<i64>,
+    pub segments: Spanned<Vec<SegmentFile>>,
+}
+
+/// `[[population.segments]]`: one kind of user, with its share and trait distributions.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentFile {
+    pub name: Spanned<String>,
+    /// Share of agents in this segment; shares of all segments sum to 1.
+    pub share: Spanned<f64>,
+    /// Platform each agent of the segment starts on: platform name -> probability (sum 1).
+    pub initial: Spanned<BTreeMap<String, f64>>,
+    /// Probability that an agent also has a platform installed at the start (multi-homing).
+    #[serde(default = "unspanned")]
+    pub also_installed: Spanned<BTreeMap<String, f64>>,
+    /// Daily probability that an agent reconsiders its platform.
+    pub attention: Spanned<TraitSpec>,
+    /// Weight of the share of contacts on a platform in the logit utility.
+    #[serde(default = "default_peer_weight")]
+    pub peer_weight: Spanned<TraitSpec>,
+}
+
+/// A default value with an empty span (it was not written in the file).
+fn unspanned<T: Default>() -> Spanned<T> {
+    Spanned::new(0..0, T::default())
+}
+
+fn default_peer_weight() -> Spanned<TraitSpec> {
+    Spanned::new(0..0, TraitSpec::Dist(DistFile::Constant { value: 0.0 }))
+}
+
+/// A per-agent trait: a plain number (every agent the same) or a distribution table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum TraitSpec {
+    Value(f64),
+    Dist(DistFile),
+}
+
+/// A distribution from which each agent's trait is drawn.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DistFile {
+    /// Every agent gets `value`.
+    Constant { value: f64 },
+    /// Uniform on [low, high].
+    Uniform { low: f64, high: f64 },
+    /// Normal(mean, sd), clipped to the trait's allowed range.
+    Normal { mean: f64, sd: f64 },
+    /// Beta(alpha, beta), on [0, 1].
+    Beta { alpha: f64, beta: f64 },
+    /// exp(Normal(mu, sigma)), clipped to the trait's allowed range.
+    LogNormal { mu: f64, sigma: f64 },
+}
+
+impl<'de> Deserialize<'de> for TraitSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = toml::Value::deserialize(deserializer)?;
+        match value {
+            toml::Value::Float(x) => Ok(TraitSpec::Value(x)),
+            toml::Value::Integer(x) => Ok(TraitSpec::Value(x as f64)),
+            toml::Value::Table(table) => DistFile::deserialize(toml::Value::Table(table))
+                .map(TraitSpec::Dist)
+                .map_err(|e| {
+                    D::Error::custom(format!(
+                        "{} (a distribution is a table such as {{ dist = \"beta\", alpha = 2, beta = 18 }}; \
+                         dist is one of constant, uniform, normal, beta, log-normal)",
+                        e.message().trim()
+                    ))
+                }),
+            other => Err(D::Error::custom(format!(
+                "expected a number or a distribution table, found {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
+/// `[network]`: who each agent watches.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    pub kind: Spanned<NetworkKind>,
+    /// Out-degree: contacts each agent watches (random, small-world, power-law).
+    pub degree: Option<Spanned<i64>>,
+    /// Small-world: probability that each lattice contact is rewired to a random agent.
+    pub rewire: Option<Spanned<f64>>,
+    /// Power-law: tail exponent gamma of the in-degree distribution, P(k) ~ k^-gamma.
+    pub exponent: Option<Spanned<f64>>,
+}
+
+/// The network families exodus builds.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkKind {
+    /// Fully mixed (mean field): every agent sees the whole population.
+    Mixed,
+    /// Each agent watches `degree` others drawn uniformly at random.
+    Random,
+    /// Watts-Strogatz: ring lattice of `degree` nearest contacts, each rewired with `rewire`.
+    SmallWorld,
+    /// Each agent watches `degree` others drawn in proportion to a heavy-tailed popularity,
+    /// so in-degrees follow a power law with exponent `exponent` (influencers).
+    PowerLaw,
+}
+
+/// `[[platforms]]`: one app users can be on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformFile {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub owner: String,
+    /// Base utility in the logit rule.
+    #[serde(default = "unspanned")]
+    pub appeal: Spanned<f64>,
+    /// Bass rule: innovation coefficient p (per day).
+    #[serde(default = "unspanned")]
+    pub innovation: Spanned<f64>,
+    /// Bass rule: imitation coefficient q (per day).
+    #[serde(default = "unspanned")]
+    pub imitation: Spanned<f64>,
+    /// Colour for charts, "#rrggbb" (optional).
+    pub color: Option<Spanned<String>>,
+}
+
+/// `[choice]`: which rule agents use to pick a platform.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceFile {
+    pub rule: Spanned<RuleKind>,
+}
+
+/// The choice rules.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    /// Multinomial logit over available platforms.
+    Logit,
+    /// Bass hazard: innovation + imitation x share of contacts on the platform.
+    Bass,
+}
+
+/// `[[events]]`: something that changes the world from a date on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventFile {
+    pub date: Spanned<CalendarDate>,
+    pub action: Spanned<EventAction>,
+    /// The platform the event is about (all actions but a global `set`).
+    pub platform: Option<Spanned<String>>,
+    /// `set`: which parameter changes.
+    pub param: Option<Spanned<String>>,
+    /// `set`: its new value.
+    pub value: Option<Spanned<f64>>,
+    /// Short text for charts and reports, e.g. "Supreme Court upholds ban".
+    #[serde(default)]
+    pub label: String,
+    /// Where the event comes from.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// What an event does.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventAction {
+    /// Service stops: nobody can use the platform.
+    Down,
+    /// Service resumes.
+    Up,
+    /// Removed from the app stores: no new installs; existing installs still work.
+    StoreRemove,
+    /// Back in the app stores.
+    StoreReturn,
+    /// A parameter takes a new value from this date on.
+    Set,
+    /// Only a marker for charts and reports (e.g. a court hearing); changes nothing.
+    Marker,
+}
+
+/// A calendar date written either as a TOML date (`2025-01-19`) or a string (`"2025-01-19"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CalendarDate(pub chrono::NaiveDate);
+
+impl fmt::Display for CalendarDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for CalendarDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CalendarDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CalendarDate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a date such as 2025-01-19")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<CalendarDate, E> {
+                // A TOML date-time (2025-01-19T12:00:00) is accepted; the engine steps whole days.
+                let day = s.get(..10).unwrap_or(s);
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .map(CalendarDate)
+                    .map_err(|_| E::custom(format!("`{s}` is not a date; write YYYY-MM-DD")))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                // toml hands its native dates over as a one-entry map holding the date's text.
+                let _key: Option<String> = map.next_key()?;
+                let text: String = map.next_value()?;
+                self.visit_str(&text)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trait_spec_accepts_number_and_table() {
+        #[derive(Deserialize)]
+        struct T {
+            a: TraitSpec,
+            b: TraitSpec,
+        }
+        let t: T =
+            toml::from_str("a = 0.1\nb = { dist = \"beta\", alpha = 2, beta = 18 }").unwrap();
+        assert_eq!(t.a, TraitSpec::Value(0.1));
+        assert_eq!(
+            t.b,
+            TraitSpec::Dist(DistFile::Beta {
+                alpha: 2.0,
+                beta: 18.0
+            })
+        );
+    }
+
+    #[test]
+    fn trait_spec_names_the_allowed_distributions() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            a: TraitSpec,
+        }
+        let err = toml::from_str::<T>("a = { dist = \"gamma\", k = 2 }").unwrap_err();
+        assert!(err.to_string().contains("log-normal"), "{err}");
+    }
+
+    #[test]
+    fn dates_as_toml_dates_or_strings() {
+        #[derive(Deserialize)]
+        struct T {
+            a: CalendarDate,
+            b: CalendarDate,
+        }
+        let t: T = toml::from_str("a = 2025-01-19\nb = \"2025-02-13\"").unwrap();
+        assert_eq!(t.a.to_string(), "2025-01-19");
+        assert_eq!(t.b.to_string(), "2025-02-13");
+        assert!(toml::from_str::<T>("a = \"2025-13-01\"\nb = 2025-01-01").is_err());
+    }
+}

@@ -1,0 +1,225 @@
+//! Validated parameters: the typed, checked, trusted form of a scenario that the rest of exodus
+//! reads. Only `scenario::validate` builds a `Params`; every invariant documented here holds.
+
+use chrono::{Days, NaiveDate};
+
+pub use super::file::{NetworkKind, RuleKind};
+
+/// Most platforms a scenario may have: the installed set of an agent is one `u32` bit mask.
+pub const MAX_PLATFORMS: usize = 32;
+/// Most population segments: an agent's segment is one `u8`.
+pub const MAX_SEGMENTS: usize = 255;
+
+/// A whole validated scenario.
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub name: String,
+    pub description: String,
+    /// Master seed of every random stream.
+    pub seed: u64,
+    /// Calendar date of day 0.
+    pub start: NaiveDate,
+    /// Number of simulated days, at least 1.
+    pub days: u32,
+    /// People represented by the population (> 0).
+    pub people: f64,
+    /// Agents simulated (>= 2).
+    pub agents: u32,
+    /// At least one segment; shares sum to 1.
+    pub segments: Vec<Segment>,
+    pub network: NetworkSpec,
+    /// 2 ..= MAX_PLATFORMS platforms with unique names.
+    pub platforms: Vec<Platform>,
+    pub rule: RuleKind,
+    /// Events sorted by date (stable: same-date events keep file order).
+    pub events: Vec<Event>,
+}
+
+impl Params {
+    /// People each agent stands for.
+    pub fn people_per_agent(&self) -> f64 {
+        self.people / f64::from(self.agents)
+    }
+
+    /// Calendar date of simulated day `day` (0-based).
+    pub fn date(&self, day: u32) -> NaiveDate {
+        self.start
+            .checked_add_days(Days::new(u64::from(day)))
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Last simulated date (inclusive).
+    pub fn end(&self) -> NaiveDate {
+        self.date(self.days - 1)
+    }
+
+    /// Index of the platform called `name`.
+    pub fn platform_index(&self, name: &str) -> Option<usize> {
+        self.platforms.iter().position(|p| p.name == name)
+    }
+}
+
+/// One platform users can be on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Platform {
+    pub name: String,
+    pub owner: String,
+    /// Logit base utility (dimensionless), in [-50, 50].
+    pub appeal: f64,
+    /// Bass innovation coefficient p (per day), in [0, 1].
+    pub innovation: f64,
+    /// Bass imitation coefficient q (per day), in [0, 1].
+    pub imitation: f64,
+    /// Chart colour "#rrggbb", if the scenario sets one.
+    pub color: Option<String>,
+}
+
+/// One kind of user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub name: String,
+    /// Share of agents, in [0, 1].
+    pub share: f64,
+    /// Probability of starting on each platform (indexed like `Params::platforms`; sums to 1).
+    pub initial: Vec<f64>,
+    /// Probability of also having each platform installed at the start.
+    pub also_installed: Vec<f64>,
+    /// Daily probability of reconsidering, in [0, 1].
+    pub attention: TraitDist,
+    /// Logit weight of the share of contacts on a platform, in [0, 100].
+    pub peer_weight: TraitDist,
+}
+
+/// A validated distribution for a per-agent trait; draws are clipped to `[min, max]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TraitDist {
+    Constant(f64),
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+    },
+    Beta {
+        alpha: f64,
+        beta: f64,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        min: f64,
+        max: f64,
+    },
+}
+
+impl TraitDist {
+    /// The value every agent gets, if the distribution is a point.
+    pub fn constant(&self) -> Option<f64> {
+        match *self {
+            TraitDist::Constant(v) => Some(v),
+            TraitDist::Uniform { low, high } if low == high => Some(low),
+            TraitDist::Normal { mean, sd, min, max } if sd == 0.0 => Some(mean.clamp(min, max)),
+            TraitDist::LogNormal {
+                mu,
+                sigma,
+                min,
+                max,
+            } if sigma == 0.0 => Some(mu.exp().clamp(min, max)),
+            _ => None,
+        }
+    }
+}
+
+/// The validated network family and its parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NetworkSpec {
+    Mixed,
+    Random { degree: u32 },
+    SmallWorld { degree: u32, rewire: f64 },
+    PowerLaw { degree: u32, exponent: f64 },
+}
+
+impl NetworkSpec {
+    /// Contacts per agent stored in the network (0 for mean field).
+    pub fn degree(&self) -> u32 {
+        match *self {
+            NetworkSpec::Mixed => 0,
+            NetworkSpec::Random { degree }
+            | NetworkSpec::SmallWorld { degree, .. }
+            | NetworkSpec::PowerLaw { degree, .. } => degree,
+        }
+    }
+}
+
+/// A dated event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub date: NaiveDate,
+    /// Day index relative to `Params::start`; negative if before the start (applies on day 0).
+    pub day: i64,
+    pub action: Action,
+    pub label: String,
+    pub source: String,
+}
+
+/// What an event does to the world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    Down(usize),
+    Up(usize),
+    StoreRemove(usize),
+    StoreReturn(usize),
+    Set(Param, f64),
+    Marker(Option<usize>),
+}
+
+impl Action {
+    /// The platform the action concerns, if any.
+    pub fn platform(&self) -> Option<usize> {
+        match *self {
+            Action::Down(k) | Action::Up(k) | Action::StoreRemove(k) | Action::StoreReturn(k) => {
+                Some(k)
+            }
+            Action::Set(param, _) => param.platform(),
+            Action::Marker(k) => k,
+        }
+    }
+
+    /// Short name of the action, as written in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Down(_) => "down",
+            Action::Up(_) => "up",
+            Action::StoreRemove(_) => "store-remove",
+            Action::StoreReturn(_) => "store-return",
+            Action::Set(..) => "set",
+            Action::Marker(_) => "marker",
+        }
+    }
+}
+
+/// A parameter that a `set` event can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    Appeal(usize),
+    Innovation(usize),
+    Imitation(usize),
+    /// Multiplies every agent's peer weight.
+    PeerScale,
+    /// Multiplies every agent's attention (the product is capped at 1).
+    AttentionScale,
+}
+
+impl Param {
+    /// The platform a parameter belongs to, if it is per platform.
+    pub fn platform(&self) -> Option<usize> {
+        match *self {
+            Param::Appeal(k) | Param::Innovation(k) | Param::Imitation(k) => Some(k),
+            Param::PeerScale | Param::AttentionScale => None,
+        }
+    }
+}

@@ -1,0 +1,719 @@
+//! Validation: `ScenarioFile` (untrusted mirror of the TOML) -> `Params` (typed and checked).
+//!
+//! Every rule lives here, with its allowed range written once in the check itself, so the error
+//! a user sees and the range documented in `docs/scenario-format.md` come from the same place.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::{Range, RangeInclusive};
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::error::{Location, ScenarioError};
+use super::file::{
+    DistFile, EventAction, EventFile, NetworkKind, PlatformFile, ScenarioFile, SegmentFile,
+    TraitSpec,
+};
+use super::params::{
+    Action, Event, MAX_PLATFORMS, MAX_SEGMENTS, NetworkSpec, Param, Params, Platform, Segment,
+    TraitDist,
+};
+
+/// Allowed range of `population.people`.
+pub const PEOPLE: RangeInclusive<f64> = 1.0..=1e10;
+/// Allowed range of `population.agents` (and `--agents`).
+pub const AGENTS: RangeInclusive<i64> = 2..=4_000_000_000;
+/// Allowed range of `meta.days`.
+pub const DAYS: RangeInclusive<i64> = 1..=36_500;
+/// Allowed range of a network's `degree`.
+pub const DEGREE: RangeInclusive<i64> = 1..=1000;
+/// Allowed range of a platform's `appeal` and of `set` appeal values.
+pub const APPEAL: RangeInclusive<f64> = -50.0..=50.0;
+/// Allowed range of Bass coefficients.
+pub const BASS_COEFF: RangeInclusive<f64> = 0.0..=1.0;
+/// Allowed range of the `attention` trait.
+pub const ATTENTION: RangeInclusive<f64> = 0.0..=1.0;
+/// Allowed range of the `peer_weight` trait.
+pub const PEER_WEIGHT: RangeInclusive<f64> = 0.0..=100.0;
+/// Allowed range of the global scales a `set` event can change.
+pub const SCALE: RangeInclusive<f64> = 0.0..=100.0;
+/// Allowed range of the power-law exponent.
+pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
+/// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
+const SUM_TOLERANCE: f64 = 1e-6;
+
+/// Values given on the command line that replace those in the file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub agents: Option<u64>,
+}
+
+/// Makes located errors for one file.
+struct Checker<'a> {
+    path: &'a Path,
+    source: &'a str,
+}
+
+impl Checker<'_> {
+    fn at(&self, span: Range<usize>) -> Location {
+        Location::in_file(self.path, self.source, span)
+    }
+
+    fn invalid(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        value: impl ToString,
+        problem: &str,
+        allowed: impl ToString,
+    ) -> ScenarioError {
+        ScenarioError::Invalid {
+            location: self.at(span),
+            field: field.to_string(),
+            value: value.to_string(),
+            problem: problem.to_string(),
+            allowed: allowed.to_string(),
+        }
+    }
+
+    fn float(
+        &self,
+        v: &Spanned<f64>,
+        field: &str,
+        range: RangeInclusive<f64>,
+    ) -> Result<f64, ScenarioError> {
+        let x = *v.get_ref();
+        check_float(x, &range)
+            .map_err(|problem| self.invalid(v.span(), field, x, problem, show_float_range(&range)))
+    }
+
+    fn int(
+        &self,
+        v: &Spanned<i64>,
+        field: &str,
+        range: RangeInclusive<i64>,
+    ) -> Result<i64, ScenarioError> {
+        let x = *v.get_ref();
+        if range.contains(&x) {
+            Ok(x)
+        } else {
+            Err(self.invalid(
+                v.span(),
+                field,
+                x,
+                "is out of range",
+                format!("{} ..= {}", range.start(), range.end()),
+            ))
+        }
+    }
+
+    fn platform(
+        &self,
+        names: &[String],
+        v: &Spanned<String>,
+        field: &str,
+    ) -> Result<usize, ScenarioError> {
+        names.iter().position(|n| n == v.get_ref()).ok_or_else(|| {
+            self.invalid(
+                v.span(),
+                field,
+                format!("\"{}\"", v.get_ref()),
+                "is not a platform of this scenario",
+                names.join(", "),
+            )
+        })
+    }
+}
+
+fn check_float(x: f64, range: &RangeInclusive<f64>) -> Result<f64, &'static str> {
+    if !x.is_finite() {
+        Err("is not a finite number")
+    } else if !range.contains(&x) {
+        Err("is out of range")
+    } else {
+        Ok(x)
+    }
+}
+
+fn show_float_range(range: &RangeInclusive<f64>) -> String {
+    format!("{} ..= {}", range.start(), range.end())
+}
+
+/// Checks a parsed scenario file and produces trusted parameters.
+pub fn validate(
+    file: &ScenarioFile,
+    source: &str,
+    path: &Path,
+    overrides: Overrides,
+) -> Result<Params, ScenarioError> {
+    let c = Checker { path, source };
+
+    // [meta]
+    let name = file.meta.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        return Err(c.invalid(
+            file.meta.name.span(),
+            "meta.name",
+            "\"\"",
+            "is empty",
+            "any non-empty text",
+        ));
+    }
+    let start = file.meta.start.get_ref().0;
+    let days = match (&file.meta.end, &file.meta.days) {
+        (Some(_), Some(days)) => {
+            return Err(c.invalid(
+                days.span(),
+                "meta.days",
+                days.get_ref(),
+                "is given together with meta.end",
+                "either meta.end or meta.days, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(c.invalid(
+                file.meta.start.span(),
+                "meta.end",
+                "(missing)",
+                "the scenario has no length",
+                "meta.end = YYYY-MM-DD (inclusive) or meta.days = 1 ..= 36500",
+            ));
+        }
+        (None, Some(days)) => c.int(days, "meta.days", DAYS)?,
+        (Some(end), None) => {
+            let n = (end.get_ref().0 - start).num_days() + 1;
+            if !DAYS.contains(&n) {
+                return Err(c.invalid(
+                    end.span(),
+                    "meta.end",
+                    end.get_ref(),
+                    &format!(
+                        "gives {n} days from meta.start = {}",
+                        file.meta.start.get_ref()
+                    ),
+                    "a date on or after meta.start, at most 36500 days later",
+                ));
+            }
+            n
+        }
+    } as u32;
+    let seed = overrides.seed.unwrap_or(file.meta.seed);
+
+    // [[platforms]]
+    let platforms = validate_platforms(&c, &file.platforms)?;
+    let names: Vec<String> = platforms.iter().map(|p| p.name.clone()).collect();
+
+    // [population]
+    let people = c.float(&file.population.people, "population.people", PEOPLE)?;
+    let agents = match overrides.agents {
+        Some(n)
+            if !(AGENTS.start().cast_unsigned()..=AGENTS.end().cast_unsigned()).contains(&n) =>
+        {
+            return Err(ScenarioError::Invalid {
+                location: Location::CommandLine,
+                field: "--agents".into(),
+                value: n.to_string(),
+                problem: "is out of range".into(),
+                allowed: format!("{} ..= {}", AGENTS.start(), AGENTS.end()),
+            });
+        }
+        Some(n) => n as u32,
+        None => c.int(&file.population.agents, "population.agents", AGENTS)? as u32,
+    };
+    let segments = validate_segments(&c, &file.population.segments, &names)?;
+
+    // [network]
+    let network = validate_network(&c, file, agents)?;
+
+    // [choice]
+    let rule = *file.choice.rule.get_ref();
+
+    // [[events]]
+    let mut events = file
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| validate_event(&c, e, i, start, &names))
+        .collect::<Result<Vec<_>, _>>()?;
+    events.sort_by_key(|e| e.date);
+
+    Ok(Params {
+        name,
+        description: file.meta.description.trim().to_string(),
+        seed,
+        start,
+        days,
+        people,
+        agents,
+        segments,
+        network,
+        platforms,
+        rule,
+        events,
+    })
+}
+
+fn validate_platforms(
+    c: &Checker,
+    platforms: &Spanned<Vec<PlatformFile>>,
+) -> Result<Vec<Platform>, ScenarioError> {
+    let list = platforms.get_ref();
+    if !(2..=MAX_PLATFORMS).contains(&list.len()) {
+        return Err(c.invalid(
+            platforms.span(),
+            "platforms",
+            format!("{} platforms", list.len()),
+            "is not a usable number of platforms",
+            format!("2 ..= {MAX_PLATFORMS} [[platforms]] tables"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let field = |key: &str| format!("platforms[{i}].{key}");
+            let name = p.name.get_ref().trim().to_string();
+            if name.is_empty() || !seen.insert(name.clone()) {
+                return Err(c.invalid(
+                    p.name.span(),
+                    &field("name"),
+                    format!("\"{name}\""),
+                    "is empty or used by another platform",
+                    "a unique, non-empty name",
+                ));
+            }
+            let color = match &p.color {
+                Some(col) if !is_hex_color(col.get_ref()) => {
+                    return Err(c.invalid(
+                        col.span(),
+                        &field("color"),
+                        format!("\"{}\"", col.get_ref()),
+                        "is not a colour",
+                        "\"#rrggbb\", e.g. \"#ff2442\"",
+                    ));
+                }
+                other => other.as_ref().map(|s| s.get_ref().to_lowercase()),
+            };
+            Ok(Platform {
+                name,
+                owner: p.owner.trim().to_string(),
+                appeal: c.float(&p.appeal, &field("appeal"), APPEAL)?,
+                innovation: c.float(&p.innovation, &field("innovation"), BASS_COEFF)?,
+                imitation: c.float(&p.imitation, &field("imitation"), BASS_COEFF)?,
+                color,
+            })
+        })
+        .collect()
+}
+
+fn is_hex_color(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+}
+
+fn validate_segments(
+    c: &Checker,
+    segments: &Spanned<Vec<SegmentFile>>,
+    names: &[String],
+) -> Result<Vec<Segment>, ScenarioError> {
+    let list = segments.get_ref();
+    if !(1..=MAX_SEGMENTS).contains(&list.len()) {
+        return Err(c.invalid(
+            segments.span(),
+            "population.segments",
+            format!("{} segments", list.len()),
+            "is not a usable number of segments",
+            format!("1 ..= {MAX_SEGMENTS} [[population.segments]] tables"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        let field = |key: &str| format!("population.segments[{i}].{key}");
+        let name = s.name.get_ref().trim().to_string();
+        if name.is_empty() || !seen.insert(name.clone()) {
+            return Err(c.invalid(
+                s.name.span(),
+                &field("name"),
+                format!("\"{name}\""),
+                "is empty or used by another segment",
+                "a unique, non-empty name",
+            ));
+        }
+        let share = c.float(&s.share, &field("share"), 0.0..=1.0)?;
+        let initial = platform_map(c, &s.initial, &field("initial"), names, true)?;
+        let also_installed =
+            platform_map(c, &s.also_installed, &field("also_installed"), names, false)?;
+        out.push(Segment {
+            name,
+            share,
+            initial,
+            also_installed,
+            attention: trait_dist(c, &s.attention, &field("attention"), ATTENTION)?,
+            peer_weight: trait_dist(c, &s.peer_weight, &field("peer_weight"), PEER_WEIGHT)?,
+        });
+    }
+    let total: f64 = out.iter().map(|s| s.share).sum();
+    if (total - 1.0).abs() > SUM_TOLERANCE {
+        return Err(c.invalid(
+            segments.span(),
+            "population.segments[*].share",
+            format!("{total} in all"),
+            "the shares of the segments do not sum to 1",
+            "shares in [0, 1] that sum to 1",
+        ));
+    }
+    Ok(out)
+}
+
+/// A table `{ PlatformName = probability, ... }` as a vector indexed by platform.
+fn platform_map(
+    c: &Checker,
+    map: &Spanned<BTreeMap<String, f64>>,
+    field: &str,
+    names: &[String],
+    must_sum_to_one: bool,
+) -> Result<Vec<f64>, ScenarioError> {
+    let mut out = vec![0.0; names.len()];
+    for (key, &p) in map.get_ref() {
+        let k = names.iter().position(|n| n == key).ok_or_else(|| {
+            c.invalid(
+                map.span(),
+                &format!("{field}.{key}"),
+                p,
+                &format!("\"{key}\" is not a platform of this scenario"),
+                format!("keys among {}", names.join(", ")),
+            )
+        })?;
+        out[k] = check_float(p, &(0.0..=1.0)).map_err(|problem| {
+            c.invalid(map.span(), &format!("{field}.{key}"), p, problem, "0 ..= 1")
+        })?;
+    }
+    let total: f64 = out.iter().sum();
+    if must_sum_to_one && (total - 1.0).abs() > SUM_TOLERANCE {
+        return Err(c.invalid(
+            map.span(),
+            field,
+            format!("{total} in all"),
+            "the probabilities do not sum to 1",
+            "probabilities in [0, 1] over platforms, summing to 1",
+        ));
+    }
+    Ok(out)
+}
+
+fn trait_dist(
+    c: &Checker,
+    spec: &Spanned<TraitSpec>,
+    field: &str,
+    range: RangeInclusive<f64>,
+) -> Result<TraitDist, ScenarioError> {
+    let (min, max) = (*range.start(), *range.end());
+    let bad = |key: &str, value: f64, problem: &str, allowed: String| {
+        c.invalid(
+            spec.span(),
+            &format!("{field}.{key}"),
+            value,
+            problem,
+            allowed,
+        )
+    };
+    let in_range = |key: &str, value: f64| {
+        check_float(value, &range)
+            .map_err(|problem| bad(key, value, problem, show_float_range(&range)))
+    };
+    let positive = |key: &str, value: f64| {
+        if value.is_finite() && value > 0.0 {
+            Ok(value)
+        } else {
+            Err(bad(key, value, "must be a positive number", "> 0".into()))
+        }
+    };
+    let non_negative = |key: &str, value: f64| {
+        check_float(value, &(0.0..=1e6))
+            .map_err(|problem| bad(key, value, problem, "0 ..= 1000000".into()))
+    };
+    Ok(match spec.get_ref() {
+        TraitSpec::Value(v) => TraitDist::Constant(check_float(*v, &range).map_err(|problem| {
+            c.invalid(spec.span(), field, v, problem, show_float_range(&range))
+        })?),
+        TraitSpec::Dist(d) => match *d {
+            DistFile::Constant { value } => TraitDist::Constant(in_range("value", value)?),
+            DistFile::Uniform { low, high } => {
+                let low = in_range("low", low)?;
+                let high = in_range("high", high)?;
+                if high < low {
+                    return Err(bad(
+                        "high",
+                        high,
+                        "is below low",
+                        format!("low ({low}) ..= {max}"),
+                    ));
+                }
+                TraitDist::Uniform { low, high }
+            }
+            DistFile::Normal { mean, sd } => TraitDist::Normal {
+                mean: in_range("mean", mean)?,
+                sd: non_negative("sd", sd)?,
+                min,
+                max,
+            },
+            DistFile::Beta { alpha, beta } => {
+                if min > 0.0 || max < 1.0 {
+                    return Err(c.invalid(
+                        spec.span(),
+                        &format!("{field}.dist"),
+                        "\"beta\"",
+                        "a beta distribution lies on [0, 1], outside this trait's range",
+                        format!("a distribution within {}", show_float_range(&range)),
+                    ));
+                }
+                TraitDist::Beta {
+                    alpha: positive("alpha", alpha)?,
+                    beta: positive("beta", beta)?,
+                }
+            }
+            DistFile::LogNormal { mu, sigma } => TraitDist::LogNormal {
+                mu: check_float(mu, &(-50.0..=50.0))
+                    .map_err(|problem| bad("mu", mu, problem, "-50 ..= 50".into()))?,
+                sigma: non_negative("sigma", sigma)?,
+                min,
+                max,
+            },
+        },
+    })
+}
+
+fn validate_network(
+    c: &Checker,
+    file: &ScenarioFile,
+    agents: u32,
+) -> Result<NetworkSpec, ScenarioError> {
+    let net = &file.network;
+    let kind = *net.kind.get_ref();
+    let degree = || -> Result<u32, ScenarioError> {
+        let d = net.degree.as_ref().ok_or_else(|| {
+            c.invalid(
+                net.kind.span(),
+                "network.degree",
+                "(missing)",
+                "this network kind needs a degree",
+                "network.degree = 1 ..= 1000",
+            )
+        })?;
+        let value = c.int(d, "network.degree", DEGREE)?;
+        if value >= i64::from(agents) {
+            return Err(c.invalid(
+                d.span(),
+                "network.degree",
+                value,
+                &format!("is not below the number of agents ({agents})"),
+                format!("1 ..= {}", agents - 1),
+            ));
+        }
+        Ok(value as u32)
+    };
+    let unused = |v: &Option<Spanned<f64>>, key: &str| match v {
+        Some(v) => Err(c.invalid(
+            v.span(),
+            &format!("network.{key}"),
+            v.get_ref(),
+            &format!("is not a parameter of network kind {kind:?}"),
+            "only the keys of the chosen kind (see docs/scenario-format.md)",
+        )),
+        None => Ok(()),
+    };
+    let required = |v: &Option<Spanned<f64>>, key: &str, range: RangeInclusive<f64>| match v {
+        Some(v) => c.float(v, &format!("network.{key}"), range),
+        None => Err(c.invalid(
+            net.kind.span(),
+            &format!("network.{key}"),
+            "(missing)",
+            &format!("network kind {kind:?} needs it"),
+            show_float_range(&range),
+        )),
+    };
+    Ok(match kind {
+        NetworkKind::Mixed => {
+            if let Some(d) = &net.degree {
+                return Err(c.invalid(
+                    d.span(),
+                    "network.degree",
+                    d.get_ref(),
+                    "a mixed network has no degree (everyone sees everyone)",
+                    "no degree for kind = \"mixed\"",
+                ));
+            }
+            unused(&net.rewire, "rewire")?;
+            unused(&net.exponent, "exponent")?;
+            NetworkSpec::Mixed
+        }
+        NetworkKind::Random => {
+            unused(&net.rewire, "rewire")?;
+            unused(&net.exponent, "exponent")?;
+            NetworkSpec::Random { degree: degree()? }
+        }
+        NetworkKind::SmallWorld => {
+            unused(&net.exponent, "exponent")?;
+            let degree = degree()?;
+            if degree % 2 != 0 {
+                let span = net.degree.as_ref().map_or(0..0, |d| d.span());
+                return Err(c.invalid(
+                    span,
+                    "network.degree",
+                    degree,
+                    "a ring lattice needs an even degree (half on each side)",
+                    "an even number, 2 ..= 1000",
+                ));
+            }
+            NetworkSpec::SmallWorld {
+                degree,
+                rewire: required(&net.rewire, "rewire", 0.0..=1.0)?,
+            }
+        }
+        NetworkKind::PowerLaw => {
+            unused(&net.rewire, "rewire")?;
+            NetworkSpec::PowerLaw {
+                degree: degree()?,
+                exponent: required(&net.exponent, "exponent", EXPONENT)?,
+            }
+        }
+    })
+}
+
+fn validate_event(
+    c: &Checker,
+    e: &EventFile,
+    i: usize,
+    start: chrono::NaiveDate,
+    names: &[String],
+) -> Result<Event, ScenarioError> {
+    let field = |key: &str| format!("events[{i}].{key}");
+    let date = e.date.get_ref().0;
+    let action_kind = *e.action.get_ref();
+    let platform = |required: bool| -> Result<Option<usize>, ScenarioError> {
+        match &e.platform {
+            Some(p) => c.platform(names, p, &field("platform")).map(Some),
+            None if required => Err(c.invalid(
+                e.action.span(),
+                &field("platform"),
+                "(missing)",
+                &format!("action {action_kind:?} needs a platform"),
+                names.join(", "),
+            )),
+            None => Ok(None),
+        }
+    };
+    let no_set_keys = || -> Result<(), ScenarioError> {
+        if let Some(p) = &e.param {
+            return Err(c.invalid(
+                p.span(),
+                &field("param"),
+                format!("\"{}\"", p.get_ref()),
+                "only a `set` event takes a param",
+                "no param unless action = \"set\"",
+            ));
+        }
+        if let Some(v) = &e.value {
+            return Err(c.invalid(
+                v.span(),
+                &field("value"),
+                v.get_ref(),
+                "only a `set` event takes a value",
+                "no value unless action = \"set\"",
+            ));
+        }
+        Ok(())
+    };
+    let action = match action_kind {
+        EventAction::Down
+        | EventAction::Up
+        | EventAction::StoreRemove
+        | EventAction::StoreReturn => {
+            no_set_keys()?;
+            let k = platform(true)?.unwrap_or_default();
+            match action_kind {
+                EventAction::Down => Action::Down(k),
+                EventAction::Up => Action::Up(k),
+                EventAction::StoreRemove => Action::StoreRemove(k),
+                _ => Action::StoreReturn(k),
+            }
+        }
+        EventAction::Marker => {
+            no_set_keys()?;
+            Action::Marker(platform(false)?)
+        }
+        EventAction::Set => {
+            let param_name = e.param.as_ref().ok_or_else(|| {
+                c.invalid(
+                    e.action.span(),
+                    &field("param"),
+                    "(missing)",
+                    "a `set` event needs a param",
+                    SET_PARAMS,
+                )
+            })?;
+            let value = e.value.as_ref().ok_or_else(|| {
+                c.invalid(
+                    e.action.span(),
+                    &field("value"),
+                    "(missing)",
+                    "a `set` event needs a value",
+                    "a number in the parameter's range",
+                )
+            })?;
+            let k = platform(false)?;
+            let needs_platform = |param: fn(usize) -> Param| {
+                k.map(param).ok_or_else(|| {
+                    c.invalid(
+                        param_name.span(),
+                        &field("platform"),
+                        "(missing)",
+                        &format!("param \"{}\" belongs to a platform", param_name.get_ref()),
+                        names.join(", "),
+                    )
+                })
+            };
+            let (param, range) = match param_name.get_ref().as_str() {
+                "appeal" => (needs_platform(Param::Appeal)?, APPEAL),
+                "innovation" => (needs_platform(Param::Innovation)?, BASS_COEFF),
+                "imitation" => (needs_platform(Param::Imitation)?, BASS_COEFF),
+                "peer_scale" => (Param::PeerScale, SCALE),
+                "attention_scale" => (Param::AttentionScale, SCALE),
+                other => {
+                    return Err(c.invalid(
+                        param_name.span(),
+                        &field("param"),
+                        format!("\"{other}\""),
+                        "is not a parameter an event can set",
+                        SET_PARAMS,
+                    ));
+                }
+            };
+            if param.platform().is_none() && k.is_some() {
+                let span = e.platform.as_ref().map_or(0..0, |p| p.span());
+                return Err(c.invalid(
+                    span,
+                    &field("platform"),
+                    format!("\"{}\"", names[k.unwrap_or_default()]),
+                    &format!(
+                        "param \"{}\" is global, not per platform",
+                        param_name.get_ref()
+                    ),
+                    "no platform for peer_scale or attention_scale",
+                ));
+            }
+            Action::Set(param, c.float(value, &field("value"), range)?)
+        }
+    };
+    Ok(Event {
+        date,
+        day: (date - start).num_days(),
+        action,
+        label: e.label.trim().to_string(),
+        source: e.source.trim().to_string(),
+    })
+}
+
+const SET_PARAMS: &str =
+    "appeal, innovation, imitation (with a platform), peer_scale, attention_scale";
