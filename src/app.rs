@@ -121,16 +121,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
             est.bytes_per_agent
         );
     }
-    if let Some(avail) = memory::available_bytes() {
-        if est.peak_bytes > avail {
-            return Err(AppError::Resources(format!(
-                "{}: {} agents need about {} but only {} is available; use fewer agents (--agents)",
-                opts.scenario.display(),
-                params.agents,
-                memory::human_bytes(est.peak_bytes),
-                memory::human_bytes(avail)
-            )));
-        }
+    if let Some(avail) = memory::available_bytes()
+        && est.peak_bytes > avail
+    {
+        return Err(AppError::Resources(format!(
+            "{}: {} agents need about {} but only {} is available; use fewer agents (--agents)",
+            opts.scenario.display(),
+            params.agents,
+            memory::human_bytes(est.peak_bytes),
+            memory::human_bytes(avail)
+        )));
     }
 
     let pool = rayon::ThreadPoolBuilder::new()

@@ -6,6 +6,7 @@
 //!   4 x degree (contacts, u32)        + 1 + 1 (platform today / yesterday, u8)
 //! + 4 (installed set, u32 bit mask)   + 1 if more than one segment (segment, u8)
 //! + 4 per trait that differs between agents (attention, peer weight; f32).
+//!
 //! While a power-law network is built, popularity weights and the alias table add a transient
 //! 28 bytes per agent (8 weight + 4 alias + 8 odds + up to 8 of work lists) before the
 //! population exists, so the peak is the larger of the two phases.

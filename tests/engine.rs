@@ -8,14 +8,23 @@ use exodus::scenario::params::NetworkSpec;
 
 #[test]
 fn agents_are_conserved_and_flows_balance() {
-    for name in ["reference-r1.toml", "historical-2025.toml", "bass-power-law.toml"] {
+    for name in [
+        "reference-r1.toml",
+        "historical-2025.toml",
+        "bass-power-law.toml",
+    ] {
         let params = load(name, Some(30_000), None);
         let days = run(&params, 2, 0);
         assert_eq!(days.len(), params.days as usize);
         let k = params.platforms.len();
         for w in days.windows(2) {
             let (a, b) = (&w[0], &w[1]);
-            assert_eq!(b.active.iter().sum::<u64>(), u64::from(params.agents), "{name} day {}", b.day);
+            assert_eq!(
+                b.active.iter().sum::<u64>(),
+                u64::from(params.agents),
+                "{name} day {}",
+                b.day
+            );
             for p in 0..k {
                 let expect = a.active[p] + b.switches_in(p) - b.switches_out(p);
                 assert_eq!(b.active[p], expect, "{name}: platform {p} on day {}", b.day);
@@ -28,7 +37,12 @@ fn agents_are_conserved_and_flows_balance() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    for name in ["reference-r1.toml", "historical-2025.toml", "bass-small-world.toml", "bass-mixed.toml"] {
+    for name in [
+        "reference-r1.toml",
+        "historical-2025.toml",
+        "bass-small-world.toml",
+        "bass-mixed.toml",
+    ] {
         // More than a few chunks, and a last chunk that is not full.
         let params = load(name, Some(50_001), None);
         assert_eq!(run(&params, 1, 0), run(&params, 2, 0), "{name}");
@@ -57,7 +71,10 @@ fn seeds_and_replicates_change_results() {
 fn bass_rule_matches_the_bass_recurrence() {
     let params = load("bass-mixed.toml", Some(1_000_000), None);
     assert_eq!(params.network, NetworkSpec::Mixed);
-    let (p, q) = (params.platforms[1].innovation, params.platforms[1].imitation);
+    let (p, q) = (
+        params.platforms[1].innovation,
+        params.platforms[1].imitation,
+    );
     let n = f64::from(params.agents);
     for seed in [1, 2, 3] {
         let mut params = params.clone();
@@ -70,7 +87,10 @@ fn bass_rule_matches_the_bass_recurrence() {
             let sim = day.active[1] as f64 / n;
             worst = worst.max((sim - f).abs());
         }
-        assert!(worst < 0.005, "seed {seed}: largest gap to the recurrence {worst}");
+        assert!(
+            worst < 0.005,
+            "seed {seed}: largest gap to the recurrence {worst}"
+        );
         assert!(f > 0.99, "the example saturates");
     }
 }
@@ -85,7 +105,11 @@ fn bass_without_imitation_is_geometric() {
     for day in &days {
         let expect = 1.0 - (1.0 - p).powi(day.day as i32 + 1);
         let sim = day.active[1] as f64 / 1e5;
-        assert!((sim - expect).abs() < 0.01, "day {}: {sim} vs {expect}", day.day);
+        assert!(
+            (sim - expect).abs() < 0.01,
+            "day {}: {sim} vs {expect}",
+            day.day
+        );
     }
 }
 
@@ -96,12 +120,30 @@ fn r1_has_the_expected_shape() {
     let params = load("reference-r1.toml", Some(100_000), None);
     let days = run(&params, 2, 0);
     let tiktok: Vec<u64> = days.iter().map(|d| d.active[0]).collect();
-    assert!(tiktok[6] > 95_000, "before the outage TikTok keeps nearly everyone: {}", tiktok[6]);
-    assert_eq!((tiktok[7], tiktok[8]), (0, 0), "unavailable platform has no users");
+    assert!(
+        tiktok[6] > 95_000,
+        "before the outage TikTok keeps nearly everyone: {}",
+        tiktok[6]
+    );
+    assert_eq!(
+        (tiktok[7], tiktok[8]),
+        (0, 0),
+        "unavailable platform has no users"
+    );
     assert!(tiktok[9] > 0 && tiktok[9] < tiktok[20] && tiktok[20] < tiktok[119]);
-    assert!(tiktok[119] > 90_000, "TikTok wins back its users: {}", tiktok[119]);
+    assert!(
+        tiktok[119] > 90_000,
+        "TikTok wins back its users: {}",
+        tiktok[119]
+    );
     let peak = |k: usize| days.iter().map(|d| d.active[k]).max().unwrap();
-    assert!(peak(3) > peak(1) && peak(1) > peak(2), "peaks follow appeal: {} {} {}", peak(3), peak(1), peak(2));
+    assert!(
+        peak(3) > peak(1) && peak(1) > peak(2),
+        "peaks follow appeal: {} {} {}",
+        peak(3),
+        peak(1),
+        peak(2)
+    );
 }
 
 /// Pinned values for a tiny seeded case, like rand's value-stability tests: if these change,

@@ -67,14 +67,42 @@ pub enum ScenarioError {
     #[error("{location}: {message}")]
     Syntax { location: Location, message: String },
     /// A value is out of range or inconsistent with the rest of the scenario.
-    #[error("{location}: {field} = {value}: {problem}; allowed: {allowed}")]
-    Invalid {
+    #[error("{0}")]
+    Invalid(Box<InvalidValue>),
+}
+
+/// A value that is out of range or inconsistent with the rest of the scenario.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {field} = {value}: {problem}; allowed: {allowed}")]
+pub struct InvalidValue {
+    pub location: Location,
+    /// Dotted path of the field, e.g. `population.segments[0].attention`.
+    pub field: String,
+    /// The value as written.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: String,
+    /// What would be accepted.
+    pub allowed: String,
+}
+
+impl ScenarioError {
+    /// An invalid-value error.
+    pub fn invalid(
         location: Location,
-        field: String,
-        value: String,
-        problem: String,
-        allowed: String,
-    },
+        field: impl Into<String>,
+        value: impl ToString,
+        problem: impl Into<String>,
+        allowed: impl ToString,
+    ) -> ScenarioError {
+        ScenarioError::Invalid(Box::new(InvalidValue {
+            location,
+            field: field.into(),
+            value: value.to_string(),
+            problem: problem.into(),
+            allowed: allowed.to_string(),
+        }))
+    }
 }
 
 impl ScenarioError {
@@ -82,9 +110,8 @@ impl ScenarioError {
     pub fn location(&self) -> Option<&Location> {
         match self {
             ScenarioError::Read { .. } => None,
-            ScenarioError::Syntax { location, .. } | ScenarioError::Invalid { location, .. } => {
-                Some(location)
-            }
+            ScenarioError::Syntax { location, .. } => Some(location),
+            ScenarioError::Invalid(invalid) => Some(&invalid.location),
         }
     }
 }

@@ -122,13 +122,18 @@ impl TraitDist {
         match *self {
             TraitDist::Constant(v) => Some(v),
             TraitDist::Uniform { low, high } if low == high => Some(low),
-            TraitDist::Normal { mean, sd, min, max } if sd == 0.0 => Some(mean.clamp(min, max)),
-            TraitDist::LogNormal {
-                mu,
-                sigma,
+            TraitDist::Normal {
+                mean,
+                sd: 0.0,
                 min,
                 max,
-            } if sigma == 0.0 => Some(mu.exp().clamp(min, max)),
+            } => Some(mean.clamp(min, max)),
+            TraitDist::LogNormal {
+                mu,
+                sigma: 0.0,
+                min,
+                max,
+            } => Some(mu.exp().clamp(min, max)),
             _ => None,
         }
     }

@@ -68,13 +68,7 @@ impl Checker<'_> {
         problem: &str,
         allowed: impl ToString,
     ) -> ScenarioError {
-        ScenarioError::Invalid {
-            location: self.at(span),
-            field: field.to_string(),
-            value: value.to_string(),
-            problem: problem.to_string(),
-            allowed: allowed.to_string(),
-        }
+        ScenarioError::invalid(self.at(span), field, value, problem, allowed)
     }
 
     fn float(
@@ -210,13 +204,13 @@ pub fn validate(
         Some(n)
             if !(AGENTS.start().cast_unsigned()..=AGENTS.end().cast_unsigned()).contains(&n) =>
         {
-            return Err(ScenarioError::Invalid {
-                location: Location::CommandLine,
-                field: "--agents".into(),
-                value: n.to_string(),
-                problem: "is out of range".into(),
-                allowed: format!("{} ..= {}", AGENTS.start(), AGENTS.end()),
-            });
+            return Err(ScenarioError::invalid(
+                Location::CommandLine,
+                "--agents",
+                n,
+                "is out of range",
+                format!("{} ..= {}", AGENTS.start(), AGENTS.end()),
+            ));
         }
         Some(n) => n as u32,
         None => c.int(&file.population.agents, "population.agents", AGENTS)? as u32,

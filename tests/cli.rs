@@ -1,0 +1,318 @@
+//! The real binary on the shipped scenarios and on broken ones: what a user sees.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn exodus() -> Command {
+    Command::cargo_bin("exodus").unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    let scenarios = common::shipped_scenarios();
+    assert!(
+        scenarios.len() >= 5,
+        "scenarios/ holds R1, the Bass examples and the historical scenario"
+    );
+    for path in scenarios {
+        exodus()
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(": ok"));
+        let out = tempfile::tempdir().unwrap();
+        exodus()
+            .args(["run", "--agents", "20000", "--quiet", "--out"])
+            .arg(out.path())
+            .arg(&path)
+            .assert()
+            .success()
+            .stdout(predicate::str::is_empty());
+        let params = exodus::scenario::load(&path, Default::default())
+            .unwrap()
+            .params;
+        let daily = std::fs::read_to_string(out.path().join("daily.csv")).unwrap();
+        let mut lines = daily.lines();
+        assert_eq!(lines.next(), Some("date,day,platform,metric,value"));
+        let rows = params.days as usize * params.platforms.len() * 4;
+        assert_eq!(lines.count(), rows, "{}", path.display());
+        let flows = std::fs::read_to_string(out.path().join("flows.csv")).unwrap();
+        assert!(flows.starts_with("date,day,from,to,value\n"));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            summary["platforms"].as_array().unwrap().len(),
+            params.platforms.len()
+        );
+        assert_eq!(summary["agents"], 20000);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("run.json")).unwrap()).unwrap();
+        assert_eq!(manifest["exodus_version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(manifest["seed"], params.seed);
+        assert_eq!(manifest["scenario"]["population"]["agents"], 20000);
+        assert!(
+            manifest["command_line"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "--agents")
+        );
+        assert!(manifest["wall_time_seconds"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn daily_values_are_people_and_conserved() {
+    let out = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "-q", "--agents", "10000", "--out"])
+        .arg(out.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_path(out.path().join("daily.csv")).unwrap();
+    let mut per_day = std::collections::BTreeMap::<u32, f64>::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        if &row[3] == "active_users" {
+            *per_day.entry(row[1].parse().unwrap()).or_default() += row[4].parse::<f64>().unwrap();
+        }
+    }
+    assert_eq!(per_day.len(), 137);
+    for (day, total) in per_day {
+        assert!((total - 170e6).abs() < 1.0, "day {day}: {total} people");
+    }
+}
+
+#[test]
+fn one_and_two_threads_write_identical_files() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (threads, dir) in ["1", "2"].iter().zip(&dirs) {
+        exodus()
+            .args([
+                "run",
+                "-q",
+                "--agents",
+                "60000",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(dir.path())
+            .arg(common::scenario_path("historical-2025.toml"))
+            .assert()
+            .success();
+    }
+    for file in ["daily.csv", "flows.csv", "summary.json"] {
+        let a = std::fs::read(dirs[0].path().join(file)).unwrap();
+        let b = std::fs::read(dirs[1].path().join(file)).unwrap();
+        assert!(a == b, "{file} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn seed_flag_overrides_the_scenario() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (seed, dir) in ["1", "2"].iter().zip(&dirs) {
+        exodus()
+            .args(["run", "-q", "--agents", "5000", "--seed", seed, "--out"])
+            .arg(dir.path())
+            .arg(common::scenario_path("reference-r1.toml"))
+            .assert()
+            .success();
+    }
+    let a = std::fs::read(dirs[0].path().join("daily.csv")).unwrap();
+    let b = std::fs::read(dirs[1].path().join("daily.csv")).unwrap();
+    assert_ne!(a, b);
+    let manifest = std::fs::read_to_string(dirs[1].path().join("run.json")).unwrap();
+    assert!(manifest.contains("\"seed\": 2"));
+}
+
+#[test]
+fn run_prints_a_summary_table() {
+    let out = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "--agents", "5000", "--out"])
+        .arg(out.path())
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("peak date").and(predicate::str::contains("RedNote")))
+        .stderr(predicate::str::contains("memory estimate"));
+}
+
+/// A small valid scenario, to break one line at a time.
+const GOOD: &str = r#"[meta]
+name = "t"
+start = 2025-01-01
+days = 5
+
+[population]
+people = 1000
+agents = 100
+
+[[population.segments]]
+name = "all"
+share = 1.0
+initial = { A = 1.0 }
+attention = 0.1
+
+[network]
+kind = "random"
+degree = 3
+
+[choice]
+rule = "logit"
+
+[[platforms]]
+name = "A"
+
+[[platforms]]
+name = "B"
+
+[[events]]
+date = 2025-01-02
+action = "down"
+platform = "A"
+"#;
+
+/// Runs `validate` on GOOD with `from` replaced by `to`; returns stderr, checking exit code 2.
+fn broken(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "{from}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "bad.toml", &GOOD.replacen(from, to, 1));
+    let out = exodus()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn the_good_scenario_is_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "good.toml", GOOD);
+    exodus().arg("validate").arg(&path).assert().success();
+}
+
+#[test]
+fn errors_name_file_line_field_value_and_range() {
+    let err = broken("agents = 100", "agents = 0");
+    assert!(
+        err.contains(
+            "bad.toml:8:10: population.agents = 0: is out of range; allowed: 2 ..= 4000000000"
+        ),
+        "{err}"
+    );
+
+    let err = broken("attention = 0.1", "attention = 1.5");
+    assert!(
+        err.contains("bad.toml:14:13: population.segments[0].attention = 1.5"),
+        "{err}"
+    );
+    assert!(err.contains("allowed: 0 ..= 1"), "{err}");
+
+    let err = broken("degree = 3", "degree = 300");
+    assert!(
+        err.contains("network.degree = 300") && err.contains("allowed: 1 ..= 99"),
+        "{err}"
+    );
+
+    let err = broken("platform = \"A\"", "platform = \"TikTok\"");
+    assert!(
+        err.contains("bad.toml:32:12: events[0].platform = \"TikTok\": is not a platform"),
+        "{err}"
+    );
+    assert!(err.contains("allowed: A, B"), "{err}");
+
+    let err = broken("initial = { A = 1.0 }", "initial = { A = 0.5 }");
+    assert!(
+        err.contains("population.segments[0].initial = 0.5 in all") && err.contains("sum to 1"),
+        "{err}"
+    );
+
+    let err = broken("days = 5", "days = 5\nend = 2025-02-01");
+    assert!(
+        err.contains("meta.days = 5: is given together with meta.end"),
+        "{err}"
+    );
+}
+
+#[test]
+fn syntax_and_shape_errors_have_a_line() {
+    let err = broken("kind = \"random\"", "kind = \"scale-free\"");
+    assert!(err.contains("bad.toml:17:8:"), "{err}");
+    assert!(
+        err.contains("mixed") && err.contains("power-law"),
+        "lists the allowed kinds: {err}"
+    );
+
+    let err = broken("days = 5", "days = 5\ncolour = 3");
+    assert!(
+        err.contains("bad.toml:5:1:") && err.contains("unknown field `colour`"),
+        "{err}"
+    );
+
+    let err = broken("name = \"t\"", "name = \"t");
+    assert!(err.contains("bad.toml:2:"), "{err}");
+}
+
+#[test]
+fn missing_file_and_bad_flags_are_usage_errors() {
+    exodus()
+        .args(["validate", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read scenario file no/such/file.toml",
+        ));
+    exodus()
+        .args(["run", "x.toml", "--threads", "0"])
+        .assert()
+        .code(2);
+    exodus()
+        .args(["run", "--agents", "1"])
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "command line: --agents = 1: is out of range",
+        ));
+    exodus().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn an_unwritable_output_fails_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = write(dir.path(), "file", "not a folder");
+    exodus()
+        .args(["run", "-q", "--out"])
+        .arg(blocker.join("sub"))
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot write"));
+}
+
+#[test]
+fn help_texts() {
+    let help = exodus().arg("--help").output().unwrap();
+    insta::assert_snapshot!("help", String::from_utf8(help.stdout).unwrap());
+    let run_help = exodus().args(["run", "--help"]).output().unwrap();
+    insta::assert_snapshot!("run_help", String::from_utf8(run_help.stdout).unwrap());
+}
