@@ -30,7 +30,7 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
     pub scenario: PathBuf,
-    /// Results folder [default: results/<scenario file name>].
+    /// Results folder [default: results/<scenario file name without .toml>].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Master seed, replacing the scenario's meta.seed.

@@ -25,7 +25,7 @@ pub struct Manifest {
     pub chunk_size: usize,
     /// When the run started, RFC 3339, UTC.
     pub started_at: String,
-    /// Seconds from start to the last file written.
+    /// Seconds from start until this manifest was written (all other files were done).
     pub wall_time_seconds: f64,
     /// Seconds spent building the network and drawing the population.
     pub build_seconds: f64,

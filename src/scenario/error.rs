@@ -1,6 +1,6 @@
 //! Errors in scenario files: where (file, line, column), which field, the value, and what is
 //! allowed. Messages are written for the person editing the file, e.g.
-//! `scenarios/x.toml:12:10: population.agents = 0 is out of range; allowed: 2 ..= 4294967295`.
+//! `scenarios/x.toml:12:10: population.agents = 0: is out of range; allowed: 2 ..= 4000000000`.
 
 use std::fmt;
 use std::ops::Range;

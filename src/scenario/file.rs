@@ -40,7 +40,7 @@ pub struct MetaFile {
     pub end: Option<Spanned<CalendarDate>>,
     /// Number of simulated days. Give `end` or `days`, not both.
     pub days: Option<Spanned<i64>>,
-    /// Where the numbers of this scenario come from (free text, shown in reports).
+    /// Where the numbers of this scenario come from (free text, kept in the run manifest).
     #[serde(default)]
     pub sources: Vec<String>,
 }
@@ -187,6 +187,18 @@ pub struct ChoiceFile {
     pub rule: Spanned<RuleKind>,
 }
 
+impl NetworkKind {
+    /// The name as written in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetworkKind::Mixed => "mixed",
+            NetworkKind::Random => "random",
+            NetworkKind::SmallWorld => "small-world",
+            NetworkKind::PowerLaw => "power-law",
+        }
+    }
+}
+
 /// The choice rules.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -235,6 +247,20 @@ pub enum EventAction {
     Marker,
 }
 
+impl EventAction {
+    /// The name as written in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventAction::Down => "down",
+            EventAction::Up => "up",
+            EventAction::StoreRemove => "store-remove",
+            EventAction::StoreReturn => "store-return",
+            EventAction::Set => "set",
+            EventAction::Marker => "marker",
+        }
+    }
+}
+
 /// A calendar date written either as a TOML date (`2025-01-19`) or a string (`"2025-01-19"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CalendarDate(pub chrono::NaiveDate);
@@ -260,8 +286,12 @@ impl<'de> Deserialize<'de> for CalendarDate {
                 f.write_str("a date such as 2025-01-19")
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<CalendarDate, E> {
-                // A TOML date-time (2025-01-19T12:00:00) is accepted; the engine steps whole days.
-                let day = s.get(..10).unwrap_or(s);
+                // A TOML date-time (2025-01-19T12:00:00) is accepted for its date: the engine
+                // steps whole days. Anything else after the date is an error.
+                let day = match s.get(10..11) {
+                    Some("T" | "t" | " ") => &s[..10],
+                    _ => s,
+                };
                 chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
                     .map(CalendarDate)
                     .map_err(|_| E::custom(format!("`{s}` is not a date; write YYYY-MM-DD")))
@@ -325,5 +355,11 @@ mod tests {
         assert_eq!(t.a.to_string(), "2025-01-19");
         assert_eq!(t.b.to_string(), "2025-02-13");
         assert!(toml::from_str::<T>("a = \"2025-13-01\"\nb = 2025-01-01").is_err());
+        assert!(toml::from_str::<T>("a = \"2025-01-199\"\nb = 2025-01-01").is_err());
+        let t: T = toml::from_str("a = 2025-01-19T12:00:00\nb = \"2025-01-19 08:00\"").unwrap();
+        assert_eq!(
+            (t.a.to_string(), t.b.to_string()),
+            ("2025-01-19".into(), "2025-01-19".into())
+        );
     }
 }

@@ -186,7 +186,7 @@ pub fn validate(
                         "gives {n} days from meta.start = {}",
                         file.meta.start.get_ref()
                     ),
-                    "a date on or after meta.start, at most 36500 days later",
+                    "a date on or after meta.start, giving 1 ..= 36500 days",
                 ));
             }
             n
@@ -267,8 +267,8 @@ fn validate_platforms(
         .enumerate()
         .map(|(i, p)| {
             let field = |key: &str| format!("platforms[{i}].{key}");
-            let name = p.name.get_ref().trim().to_string();
-            if name.is_empty() || !seen.insert(name.clone()) {
+            let name = p.name.get_ref().clone();
+            if name.trim().is_empty() || !seen.insert(name.clone()) {
                 return Err(c.invalid(
                     p.name.span(),
                     &field("name"),
@@ -324,8 +324,8 @@ fn validate_segments(
     let mut out = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
         let field = |key: &str| format!("population.segments[{i}].{key}");
-        let name = s.name.get_ref().trim().to_string();
-        if name.is_empty() || !seen.insert(name.clone()) {
+        let name = s.name.get_ref().clone();
+        if name.trim().is_empty() || !seen.insert(name.clone()) {
             return Err(c.invalid(
                 s.name.span(),
                 &field("name"),
@@ -512,7 +512,7 @@ fn validate_network(
             v.span(),
             &format!("network.{key}"),
             v.get_ref(),
-            &format!("is not a parameter of network kind {kind:?}"),
+            &format!("is not a parameter of network kind \"{}\"", kind.name()),
             "only the keys of the chosen kind (see docs/scenario-format.md)",
         )),
         None => Ok(()),
@@ -523,7 +523,7 @@ fn validate_network(
             net.kind.span(),
             &format!("network.{key}"),
             "(missing)",
-            &format!("network kind {kind:?} needs it"),
+            &format!("network kind \"{}\" needs it", kind.name()),
             show_float_range(&range),
         )),
     };
@@ -592,7 +592,7 @@ fn validate_event(
                 e.action.span(),
                 &field("platform"),
                 "(missing)",
-                &format!("action {action_kind:?} needs a platform"),
+                &format!("action \"{}\" needs a platform", action_kind.name()),
                 names.join(", "),
             )),
             None => Ok(None),
