@@ -10,6 +10,7 @@ use crate::metrics::SummaryBuilder;
 use crate::output::csv::{DailyCsv, FlowsCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
+use crate::plot::{self, PlotError, PlotOptions};
 use crate::rng::CHUNK;
 use crate::scenario::{self, Overrides, Scenario, ScenarioError};
 
@@ -22,6 +23,9 @@ pub enum AppError {
     /// Results could not be written (exit code 1).
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// Charts could not be drawn (exit code 1; the data files are already written).
+    #[error(transparent)]
+    Plot(#[from] PlotError),
     /// The run cannot be done on this machine (exit code 1).
     #[error("{0}")]
     Resources(String),
@@ -32,7 +36,9 @@ impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
             AppError::Scenario(_) => 2,
-            AppError::Output(_) | AppError::Resources(_) => 1,
+            // Results that cannot be read or parsed are bad input to `exodus plot`.
+            AppError::Plot(PlotError::Read { .. } | PlotError::Format(..)) => 2,
+            AppError::Output(_) | AppError::Plot(_) | AppError::Resources(_) => 1,
         }
     }
 }
@@ -48,6 +54,8 @@ pub struct RunOptions {
     /// Worker threads; default all cores.
     pub threads: Option<usize>,
     pub quiet: bool,
+    /// Draw the default charts beside the data.
+    pub plots: bool,
     /// The command line as typed, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -213,6 +221,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         scenario: scenario.file.clone(),
     };
     files.push(json::write(&manifest_path, &manifest)?);
+    // Charts are drawn from the files just written, exactly as `exodus plot` would.
+    if opts.plots {
+        files.extend(plot::plot_results(&out, &out, &PlotOptions::default())?);
+    }
     Ok(RunReport {
         out,
         summary,
@@ -234,6 +246,16 @@ fn progress_bar(days: u64, quiet: bool) -> indicatif::ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// `exodus plot`: draws the charts of the results in `results` into `out` (default: the same
+/// folder); returns the files written.
+pub fn plot(
+    results: &Path,
+    out: Option<&Path>,
+    opts: &PlotOptions,
+) -> Result<Vec<PathBuf>, AppError> {
+    Ok(plot::plot_results(results, out.unwrap_or(results), opts)?)
 }
 
 /// A human-readable table of a run's summary, for the terminal.

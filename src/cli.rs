@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::RunOptions;
+use crate::plot::{ChartKind, Format, PlotOptions};
 
 /// exodus — simulate how users move between social-media platforms when one is banned.
 #[derive(Debug, Parser)]
@@ -24,6 +25,106 @@ pub enum Command {
         /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
         scenario: PathBuf,
     },
+    /// Draw the charts of a finished run from its saved results (no model is run).
+    Plot(PlotArgs),
+}
+
+/// Charts that can be drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChartArg {
+    /// Users per platform over time, with event markers.
+    Adoption,
+    /// Stacked area of each platform's share of users.
+    Share,
+    /// New installs per platform and day.
+    Installs,
+    /// Heat map of who moved from which platform to which.
+    Flows,
+    /// Net daily flow (arrivals minus departures) per platform.
+    NetFlows,
+    /// One small panel per platform.
+    Multiples,
+}
+
+/// Image formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Svg,
+    Png,
+    /// Both SVG and PNG.
+    Both,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// Results folder written by `exodus run` (holds daily.csv, flows.csv and run.json).
+    pub results: PathBuf,
+    /// Folder for the charts [default: the results folder].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Chart width in CSS pixels (the SVG size).
+    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(200..=8000))]
+    pub width: u32,
+    /// Chart height in CSS pixels.
+    #[arg(long, default_value_t = 675, value_parser = clap::value_parser!(u32).range(200..=8000))]
+    pub height: u32,
+    /// PNG pixel density: 2 makes a 1200 x 675 chart 2400 x 1350 pixels.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_scale)]
+    pub scale: f64,
+    /// Image format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Both)]
+    pub format: FormatArg,
+    /// Charts to draw, comma-separated [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub charts: Vec<ChartArg>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if crate::plot::SCALE.contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is out of range; allowed: 0.5 ..= 4"))
+    }
+}
+
+impl PlotArgs {
+    /// The plotting options these arguments ask for.
+    pub fn options(&self) -> PlotOptions {
+        let formats = match self.format {
+            FormatArg::Svg => vec![Format::Svg],
+            FormatArg::Png => vec![Format::Png],
+            FormatArg::Both => vec![Format::Svg, Format::Png],
+        };
+        let charts = if self.charts.is_empty() {
+            ChartKind::ALL.to_vec()
+        } else {
+            self.charts.iter().map(|c| c.kind()).collect()
+        };
+        PlotOptions {
+            width: self.width,
+            height: self.height,
+            scale: self.scale,
+            formats,
+            charts,
+        }
+    }
+}
+
+impl ChartArg {
+    fn kind(self) -> ChartKind {
+        match self {
+            ChartArg::Adoption => ChartKind::Adoption,
+            ChartArg::Share => ChartKind::Share,
+            ChartArg::Installs => ChartKind::Installs,
+            ChartArg::Flows => ChartKind::Flows,
+            ChartArg::NetFlows => ChartKind::NetFlows,
+            ChartArg::Multiples => ChartKind::Multiples,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +146,9 @@ pub struct RunArgs {
     /// Print nothing but errors (no progress bar, no summary table).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do not draw charts (redraw them later with `exodus plot`).
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 impl RunArgs {
@@ -57,6 +161,7 @@ impl RunArgs {
             agents: self.agents,
             threads: self.threads.map(usize::from),
             quiet: self.quiet,
+            plots: !self.no_plots,
             command_line,
         }
     }
@@ -70,6 +175,28 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plot_options_parse() {
+        let cli = Cli::try_parse_from([
+            "exodus",
+            "plot",
+            "r",
+            "--charts",
+            "adoption,net-flows",
+            "--format",
+            "svg",
+        ])
+        .unwrap();
+        let Command::Plot(args) = cli.command else {
+            panic!("not plot")
+        };
+        let opts = args.options();
+        assert_eq!(opts.charts, vec![ChartKind::Adoption, ChartKind::NetFlows]);
+        assert_eq!(opts.formats, vec![Format::Svg]);
+        assert!(Cli::try_parse_from(["exodus", "plot", "r", "--scale", "9"]).is_err());
+        assert!(Cli::try_parse_from(["exodus", "plot", "r", "--width", "10"]).is_err());
     }
 
     #[test]

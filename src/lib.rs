@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod network;
 pub mod output;
+pub mod plot;
 pub mod population;
 pub mod rng;
 pub mod scenario;

@@ -20,6 +20,15 @@ fn main() -> ExitCode {
             })
         }
         Command::Validate { scenario } => app::validate(&scenario).map(|text| print!("{text}")),
+        Command::Plot(args) => {
+            app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
+                if !args.quiet {
+                    for f in files {
+                        println!("{}", f.display());
+                    }
+                }
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,167 @@
+//! The charts of one run, built from its saved results: which data goes into which figure, with
+//! which title and axis labels.
+
+use super::figure::{FlowMatrix, Series, SmallMultiples, TimeChart, YFormat};
+use super::results::RunResults;
+use super::style::{Dash, Marker, platform_colors};
+
+/// The charts `exodus run` and `exodus plot` can draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChartKind {
+    /// Active users per platform over time, with event markers.
+    Adoption,
+    /// Stacked area of each platform's share of users.
+    Share,
+    /// New installs per platform and day.
+    Installs,
+    /// Heat map of moves between platforms over the run.
+    Flows,
+    /// Net daily flow (moves in minus moves out) per platform.
+    NetFlows,
+    /// One small panel of active users per platform.
+    Multiples,
+}
+
+impl ChartKind {
+    pub const ALL: [ChartKind; 6] = [
+        ChartKind::Adoption,
+        ChartKind::Share,
+        ChartKind::Installs,
+        ChartKind::Flows,
+        ChartKind::NetFlows,
+        ChartKind::Multiples,
+    ];
+
+    /// File name stem, e.g. `adoption` for adoption.svg / adoption.png.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChartKind::Adoption => "adoption",
+            ChartKind::Share => "share",
+            ChartKind::Installs => "installs",
+            ChartKind::Flows => "flows",
+            ChartKind::NetFlows => "net-flows",
+            ChartKind::Multiples => "multiples",
+        }
+    }
+}
+
+/// A chart ready to draw.
+#[derive(Debug, Clone)]
+pub enum Figure {
+    Time(TimeChart),
+    Matrix(FlowMatrix),
+    Multiples(SmallMultiples),
+}
+
+/// One series per platform from per-platform values.
+fn platform_series(r: &RunResults, values: Vec<Vec<f64>>) -> Vec<Series> {
+    let colors = platform_colors(&r.platforms, &r.colors);
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| Series {
+            label: r.platforms[i].clone(),
+            color: colors[i],
+            dash: Dash::nth(i),
+            marker: Marker::nth(i),
+            values: v,
+            band: None,
+        })
+        .collect()
+}
+
+/// Builds chart `kind` from the results `r`.
+pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
+    let start = r.dates[0];
+    let days = r.dates.len();
+    let time = |subtitle: &str, y_label: &str, series: Vec<Series>, y_format, stacked| TimeChart {
+        title: r.scenario.clone(),
+        subtitle: subtitle.to_string(),
+        y_label: y_label.to_string(),
+        start,
+        days,
+        series,
+        events: r.events.clone(),
+        y_format,
+        stacked,
+        footnote: r.footnote(),
+    };
+    match kind {
+        ChartKind::Adoption => Figure::Time(time(
+            "Users of each platform per day (people represented)",
+            "Users (people)",
+            platform_series(r, r.metric("active_users")),
+            YFormat::People,
+            false,
+        )),
+        ChartKind::Share => {
+            let active = r.metric("active_users");
+            let shares = (0..r.platforms.len())
+                .map(|k| {
+                    (0..days)
+                        .map(|d| {
+                            let total: f64 = active.iter().map(|p| p[d]).sum();
+                            if total > 0.0 {
+                                100.0 * active[k][d] / total
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            Figure::Time(time(
+                "Share of users on each platform per day",
+                "Share of users (%)",
+                platform_series(r, shares),
+                YFormat::Percent,
+                true,
+            ))
+        }
+        ChartKind::Installs => Figure::Time(time(
+            "New installs per day (first install of the platform in the run)",
+            "Installs per day (people)",
+            platform_series(r, r.metric("installs")),
+            YFormat::People,
+            false,
+        )),
+        ChartKind::NetFlows => {
+            let (inn, out) = (r.metric("switches_in"), r.metric("switches_out"));
+            let net = inn
+                .iter()
+                .zip(&out)
+                .map(|(i, o)| i.iter().zip(o).map(|(a, b)| a - b).collect())
+                .collect();
+            Figure::Time(time(
+                "Net flow per day: people arriving minus people leaving",
+                "Net flow (people per day)",
+                platform_series(r, net),
+                YFormat::People,
+                false,
+            ))
+        }
+        ChartKind::Flows => Figure::Matrix(FlowMatrix {
+            title: r.scenario.clone(),
+            subtitle: format!(
+                "Who moved where: people moving from one platform to another, {} to {}",
+                r.dates[0].format("%b %-d, %Y"),
+                r.dates[days - 1].format("%b %-d, %Y")
+            ),
+            names: r.platforms.clone(),
+            colors: platform_colors(&r.platforms, &r.colors),
+            totals: r.flow_totals.clone(),
+            footnote: r.footnote(),
+        }),
+        ChartKind::Multiples => Figure::Multiples(SmallMultiples {
+            title: r.scenario.clone(),
+            subtitle:
+                "Users of each platform per day (people represented); each panel has its own scale"
+                    .into(),
+            start,
+            days,
+            panels: platform_series(r, r.metric("active_users")),
+            events: r.events.clone(),
+            footnote: r.footnote(),
+        }),
+    }
+}

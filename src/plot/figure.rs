@@ -1,0 +1,910 @@
+//! Drawing: the chart types exodus makes, generic over the plotters backend (SVG or bitmap) and
+//! scaled by a pixel density factor `s` (1 for SVG, 2 for high-resolution PNG).
+//!
+//! Every figure has the same frame: a bold title (the scenario), a subtitle saying what is
+//! shown, the plot, a legend panel to the right of the plot (so it never hides data) that also
+//! keys the numbered event markers, and a footnote with the exodus version and seed.
+//!
+//! - `TimeChart`: curves over calendar dates, with optional uncertainty bands (shaded interval
+//!   around a median line) and any number of series, so scenarios can be overlaid; or a stacked
+//!   area of shares.
+//! - `FlowMatrix`: a heat map of who moved from which platform to which.
+//! - `SmallMultiples`: one small panel per platform.
+
+use chrono::NaiveDate;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::element::{DynElement, IntoDynElement};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::PlotError;
+use super::results::EventMark;
+use super::style::{Dash, FONT, Marker, date_label, date_ticks, human, nice_ticks};
+
+/// One curve.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub dash: Dash,
+    pub marker: Marker,
+    /// One value per day (the median, when there is a band).
+    pub values: Vec<f64>,
+    /// Lower and upper edge of an uncertainty band, one value per day each.
+    pub band: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// How the y axis is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YFormat {
+    /// Counts of people: 3.4 M.
+    People,
+    /// Percentages: 40%.
+    Percent,
+}
+
+/// Curves (or stacked areas) over calendar dates.
+#[derive(Debug, Clone)]
+pub struct TimeChart {
+    pub title: String,
+    pub subtitle: String,
+    pub y_label: String,
+    pub start: NaiveDate,
+    pub days: usize,
+    pub series: Vec<Series>,
+    pub events: Vec<EventMark>,
+    pub y_format: YFormat,
+    /// Draw series as stacked areas (their values are stacked bottom-up in order).
+    pub stacked: bool,
+    pub footnote: String,
+}
+
+/// A heat map of totals moved from row platform to column platform.
+#[derive(Debug, Clone)]
+pub struct FlowMatrix {
+    pub title: String,
+    pub subtitle: String,
+    pub names: Vec<String>,
+    pub colors: Vec<RGBColor>,
+    /// People moved from -> to at `from * K + to`.
+    pub totals: Vec<f64>,
+    pub footnote: String,
+}
+
+/// One panel per series, each with its own y scale.
+#[derive(Debug, Clone)]
+pub struct SmallMultiples {
+    pub title: String,
+    pub subtitle: String,
+    pub start: NaiveDate,
+    pub days: usize,
+    pub panels: Vec<Series>,
+    pub events: Vec<EventMark>,
+    pub footnote: String,
+}
+
+type Area<DB> = DrawingArea<DB, Shift>;
+
+/// A linear axis whose ticks (and grid lines) are exactly the values given: month starts on a
+/// date axis, round numbers on a value axis.
+#[derive(Debug, Clone)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl Axis {
+    fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Axis {
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        Axis { lo, hi, ticks }
+    }
+}
+
+impl Ranged for Axis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
+    PlotError::Draw(e.to_string())
+}
+
+const INK: RGBColor = RGBColor(40, 40, 40);
+const MUTED: RGBColor = RGBColor(110, 110, 110);
+const GRID: RGBColor = RGBColor(228, 228, 228);
+const EVENT: RGBColor = RGBColor(150, 150, 150);
+
+fn text_style(px: f64, color: RGBColor) -> TextStyle<'static> {
+    (FONT, px).into_font().color(&color)
+}
+
+fn bold(px: f64, color: RGBColor) -> TextStyle<'static> {
+    (FONT, px, FontStyle::Bold).into_font().color(&color)
+}
+
+/// Width in pixels of `text` in `style`, measured with the bundled font.
+fn text_width<DB: DrawingBackend>(area: &Area<DB>, text: &str, style: &TextStyle) -> f64 {
+    area.estimate_text_size(text, style)
+        .map_or(text.len() as f64 * 7.0, |(w, _)| f64::from(w))
+}
+
+/// Splits `text` into lines no wider than `width` pixels.
+fn wrap<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+    width: f64,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if !line.is_empty() && text_width(area, &candidate, style) > width {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Draws the frame (background, title, subtitle, footnote) and returns the body area.
+fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    title: &str,
+    subtitle: &str,
+    footnote: &str,
+    s: f64,
+) -> Result<Area<DB>, PlotError> {
+    root.fill(&WHITE).map_err(draw_err)?;
+    let (w, h) = root.dim_in_pixel();
+    let pad = (16.0 * s) as i32;
+    root.draw(&Text::new(
+        title.to_string(),
+        (pad, pad),
+        bold(20.0 * s, INK),
+    ))
+    .map_err(draw_err)?;
+    let sub_y = pad + (28.0 * s) as i32;
+    root.draw(&Text::new(
+        subtitle.to_string(),
+        (pad, sub_y),
+        text_style(13.0 * s, MUTED),
+    ))
+    .map_err(draw_err)?;
+    let foot_y = h as i32 - (20.0 * s) as i32;
+    root.draw(&Text::new(
+        footnote.to_string(),
+        (pad, foot_y),
+        text_style(10.5 * s, MUTED),
+    ))
+    .map_err(draw_err)?;
+    let top = sub_y + (26.0 * s) as i32;
+    let bottom = (26.0 * s) as i32;
+    let _ = w;
+    Ok(root.margin(top, bottom, pad, pad / 2))
+}
+
+/// One legend entry.
+struct LegendItem<'a> {
+    label: &'a str,
+    color: RGBColor,
+    dash: Dash,
+    marker: Marker,
+    filled: bool,
+}
+
+/// Groups events by date (same-date events share one number) within the chart's days.
+fn event_groups(events: &[EventMark], start: NaiveDate, days: usize) -> Vec<(usize, Vec<String>)> {
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut sorted: Vec<&EventMark> = events.iter().collect();
+    sorted.sort_by_key(|e| e.date);
+    for e in sorted {
+        let day = (e.date - start).num_days();
+        if day < 0 || day as usize >= days {
+            continue;
+        }
+        let day = day as usize;
+        match groups.last_mut() {
+            Some((d, labels)) if *d == day => {
+                if !labels.contains(&e.label) {
+                    labels.push(e.label.clone());
+                }
+            }
+            _ => groups.push((day, vec![e.label.clone()])),
+        }
+    }
+    groups
+}
+
+/// Draws a legend and the event key in `area` (pixel coordinates).
+fn legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    items: &[LegendItem],
+    events: &[(usize, Vec<String>)],
+    start: NaiveDate,
+    s: f64,
+) -> Result<(), PlotError> {
+    let (w, h) = area.dim_in_pixel();
+    let label_style = text_style(12.5 * s, INK);
+    let x0 = (8.0 * s) as i32;
+    let mut y = (12.0 * s) as i32;
+    let line_h = (20.0 * s) as i32;
+    let sample = (30.0 * s) as i32;
+    for item in items {
+        let (cx, cy) = (x0 + sample / 2, y);
+        if item.filled {
+            let half = (6.0 * s) as i32;
+            area.draw(&Rectangle::new(
+                [(x0 + 4, cy - half), (x0 + sample - 4, cy + half)],
+                item.color.filled(),
+            ))
+            .map_err(draw_err)?;
+        } else {
+            let style = item.color.stroke_width((2.0 * s).round() as u32);
+            for (a, b) in dash_segments(x0, x0 + sample, item.dash, s) {
+                area.draw(&PathElement::new(vec![(a, cy), (b, cy)], style))
+                    .map_err(draw_err)?;
+            }
+            area.draw(&marker_element::<DB>(
+                item.marker,
+                (cx, cy),
+                4.0 * s,
+                item.color,
+            ))
+            .map_err(draw_err)?;
+        }
+        let label_x = x0 + sample + (8.0 * s) as i32;
+        let width = f64::from(w) - f64::from(label_x) - 4.0 * s;
+        for (i, line) in wrap(area, item.label, &label_style, width)
+            .iter()
+            .enumerate()
+        {
+            let pos = Pos::new(HPos::Left, VPos::Center);
+            area.draw(&Text::new(
+                line.clone(),
+                (label_x, y + i as i32 * (line_h - 4)),
+                label_style.pos(pos),
+            ))
+            .map_err(draw_err)?;
+            if i > 0 {
+                y += line_h - 4;
+            }
+        }
+        y += line_h;
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    y += (8.0 * s) as i32;
+    area.draw(&Text::new(
+        "Events".to_string(),
+        (x0, y),
+        bold(12.5 * s, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))
+    .map_err(draw_err)?;
+    y += line_h;
+    let key_style = text_style(11.0 * s, INK);
+    let small_h = (15.0 * s) as i32;
+    let text_x = x0 + (24.0 * s) as i32;
+    let width = f64::from(w) - f64::from(text_x) - 4.0 * s;
+    for (n, (day, labels)) in events.iter().enumerate() {
+        if y > h as i32 - small_h {
+            break;
+        }
+        badge(area, n + 1, (x0 + (8.0 * s) as i32, y), s)?;
+        let date = start + chrono::Days::new(*day as u64);
+        let text = format!("{} · {}", date.format("%b %-d"), labels.join("; "));
+        for line in wrap(area, &text, &key_style, width) {
+            area.draw(&Text::new(
+                line,
+                (text_x, y),
+                key_style.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(draw_err)?;
+            y += small_h;
+        }
+        y += (4.0 * s) as i32;
+    }
+    Ok(())
+}
+
+/// A numbered event badge centred at `at`.
+fn badge<DB: DrawingBackend>(
+    area: &Area<DB>,
+    n: usize,
+    at: (i32, i32),
+    s: f64,
+) -> Result<(), PlotError> {
+    let r = (8.0 * s) as i32;
+    area.draw(&Circle::new(at, r, RGBColor(90, 90, 90).filled()))
+        .map_err(draw_err)?;
+    let style = bold(10.0 * s, WHITE).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(n.to_string(), at, style))
+        .map_err(draw_err)
+}
+
+/// Pixel segments [a, b) that draw a dashed line from x0 to x1.
+fn dash_segments(x0: i32, x1: i32, dash: Dash, s: f64) -> Vec<(i32, i32)> {
+    match dash.pattern() {
+        None => vec![(x0, x1)],
+        Some((on, off)) => {
+            let (on, off) = ((on * s).max(1.0) as i32, (off * s).max(1.0) as i32);
+            let mut v = Vec::new();
+            let mut x = x0;
+            while x < x1 {
+                v.push((x, (x + on).min(x1)));
+                x += on + off;
+            }
+            v
+        }
+    }
+}
+
+/// A marker shape centred at `at`, as a dynamic element (shapes differ in type).
+fn marker_element<'a, DB: DrawingBackend + 'a>(
+    marker: Marker,
+    at: (i32, i32),
+    r: f64,
+    color: RGBColor,
+) -> DynElement<'a, DB, (i32, i32)> {
+    let ri = r.round().max(2.0) as i32;
+    let fill = color.filled();
+    match marker {
+        Marker::Circle => (EmptyElement::at(at) + Circle::new((0, 0), ri, fill)).into_dyn(),
+        Marker::Triangle => {
+            let pts = vec![(0, -ri - 1), (ri + 1, ri), (-ri - 1, ri)];
+            (EmptyElement::at(at) + Polygon::new(pts, fill)).into_dyn()
+        }
+        Marker::Square => {
+            (EmptyElement::at(at) + Rectangle::new([(-ri, -ri), (ri, ri)], fill)).into_dyn()
+        }
+        Marker::Diamond => {
+            let d = ri + 1;
+            (EmptyElement::at(at) + Polygon::new(vec![(0, -d), (d, 0), (0, d), (-d, 0)], fill))
+                .into_dyn()
+        }
+        Marker::Cross => {
+            let st = color.stroke_width((r / 2.0).round().max(1.0) as u32);
+            (EmptyElement::at(at)
+                + PathElement::new(vec![(-ri, -ri), (ri, ri)], st)
+                + PathElement::new(vec![(-ri, ri), (ri, -ri)], st))
+            .into_dyn()
+        }
+    }
+}
+
+fn format_y(v: f64, f: YFormat) -> String {
+    match f {
+        YFormat::People => human(v),
+        YFormat::Percent => format!("{}%", human(v)),
+    }
+}
+
+/// Splits the body into plot and legend panel; the panel is wide enough for its labels.
+fn split_legend<DB: DrawingBackend>(
+    body: &Area<DB>,
+    labels: &[&str],
+    s: f64,
+) -> (Area<DB>, Area<DB>) {
+    let (w, _) = body.dim_in_pixel();
+    let style = text_style(12.5 * s, INK);
+    let widest = labels
+        .iter()
+        .map(|l| text_width(body, l, &style))
+        .fold(0.0, f64::max);
+    let want = widest + 60.0 * s;
+    let panel = want.clamp(0.2 * f64::from(w), 0.3 * f64::from(w));
+    body.split_horizontally(w as i32 - panel as i32)
+}
+
+impl TimeChart {
+    /// Draws the chart on `root` at density `s`.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, s: f64) -> Result<(), PlotError> {
+        let body = frame(root, &self.title, &self.subtitle, &self.footnote, s)?;
+        let labels: Vec<&str> = self.series.iter().map(|x| x.label.as_str()).collect();
+        let (plot_area, legend_area) = split_legend(&body, &labels, s);
+        let groups = event_groups(&self.events, self.start, self.days);
+
+        // Values actually drawn (stacked: cumulative).
+        let layers: Vec<Vec<f64>> = if self.stacked {
+            let mut acc = vec![0.0; self.days];
+            self.series
+                .iter()
+                .map(|x| {
+                    for (a, v) in acc.iter_mut().zip(&x.values) {
+                        *a += v;
+                    }
+                    acc.clone()
+                })
+                .collect()
+        } else {
+            self.series.iter().map(|x| x.values.clone()).collect()
+        };
+        let all = layers.iter().flatten().chain(
+            self.series
+                .iter()
+                .filter_map(|x| x.band.as_ref())
+                .flat_map(|(lo, hi)| lo.iter().chain(hi)),
+        );
+        let (mut lo, mut hi) = all.fold((0.0f64, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        if self.stacked && self.y_format == YFormat::Percent {
+            (lo, hi) = (0.0, 100.0);
+        } else {
+            let pad = (hi - lo).max(1.0) * 0.05;
+            hi += pad;
+            if lo < 0.0 {
+                lo -= pad;
+            }
+        }
+        let y_ticks = nice_ticks(lo, hi, 5);
+        let x_ticks: Vec<f64> = date_ticks(self.start, self.days)
+            .into_iter()
+            .map(|d| d as f64)
+            .collect();
+        let month_ticks = self.days > 70;
+        let last = (self.days.max(2) - 1) as f64;
+
+        // Room above the plot for two rows of event badges, so they never cover data.
+        let badge_rows = if groups.is_empty() { 0.0 } else { 2.0 };
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin_top(((10.0 + badge_rows * 19.0) * s) as i32)
+            .margin_right((12.0 * s) as i32)
+            .x_label_area_size((34.0 * s) as i32)
+            .y_label_area_size((64.0 * s) as i32)
+            .build_cartesian_2d(
+                Axis::new(0.0, last, x_ticks.clone()),
+                Axis::new(lo, hi, y_ticks.clone()),
+            )
+            .map_err(draw_err)?;
+        let start = self.start;
+        let y_format = self.y_format;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(x_ticks.len() + 1)
+            .y_labels(y_ticks.len() + 1)
+            .bold_line_style(GRID.stroke_width(s.round() as u32))
+            .light_line_style(TRANSPARENT)
+            .axis_style(MUTED.stroke_width(s.round() as u32))
+            .x_label_formatter(&|x| {
+                date_label(start + chrono::Days::new(x.round() as u64), month_ticks)
+            })
+            .y_label_formatter(&|y| format_y(*y, y_format))
+            .x_desc("Date")
+            .y_desc(self.y_label.as_str())
+            .label_style(text_style(12.0 * s, INK))
+            .axis_desc_style(text_style(12.5 * s, MUTED))
+            .draw()
+            .map_err(draw_err)?;
+
+        // A zero line when values go negative (net flows), darker than the grid.
+        if lo < 0.0 {
+            let zero = vec![(0.0, 0.0), (last, 0.0)];
+            chart
+                .draw_series(LineSeries::new(
+                    zero,
+                    MUTED.stroke_width(s.round().max(1.0) as u32),
+                ))
+                .map_err(draw_err)?;
+        }
+        let xy = |d: usize, v: f64| (d as f64, v);
+        let width = (2.0 * s).round() as u32;
+        if self.stacked {
+            for (i, x) in self.series.iter().enumerate() {
+                let top = &layers[i];
+                let bottom: Vec<f64> = if i == 0 {
+                    vec![lo; self.days]
+                } else {
+                    layers[i - 1].clone()
+                };
+                let mut pts: Vec<(f64, f64)> =
+                    top.iter().enumerate().map(|(d, &v)| xy(d, v)).collect();
+                pts.extend(bottom.iter().enumerate().rev().map(|(d, &v)| xy(d, v)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        pts,
+                        x.color.mix(0.88).filled(),
+                    )))
+                    .map_err(draw_err)?;
+                let edge: Vec<(f64, f64)> =
+                    top.iter().enumerate().map(|(d, &v)| xy(d, v)).collect();
+                chart
+                    .draw_series(LineSeries::new(
+                        edge,
+                        WHITE.stroke_width(s.round().max(1.0) as u32),
+                    ))
+                    .map_err(draw_err)?;
+            }
+        } else {
+            for x in &self.series {
+                if let Some((blo, bhi)) = &x.band {
+                    let mut pts: Vec<(f64, f64)> =
+                        bhi.iter().enumerate().map(|(d, &v)| xy(d, v)).collect();
+                    pts.extend(blo.iter().enumerate().rev().map(|(d, &v)| xy(d, v)));
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(
+                            pts,
+                            x.color.mix(0.18).filled(),
+                        )))
+                        .map_err(draw_err)?;
+                }
+            }
+            let every = (self.days / 10).max(1);
+            for (i, x) in self.series.iter().enumerate() {
+                let style = x.color.stroke_width(width);
+                let pts: Vec<(f64, f64)> = x
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &v)| xy(d, v))
+                    .collect();
+                match x.dash.pattern() {
+                    None => {
+                        chart
+                            .draw_series(LineSeries::new(pts.clone(), style))
+                            .map_err(draw_err)?;
+                    }
+                    Some((on, off)) => {
+                        chart
+                            .draw_series(DashedLineSeries::new(
+                                pts.clone(),
+                                (on * s) as i32,
+                                (off * s) as i32,
+                                style,
+                            ))
+                            .map_err(draw_err)?;
+                    }
+                }
+                // Markers, staggered between series so they do not sit on one another.
+                let offset = (i * every / self.series.len().max(1)) % every;
+                let area = chart.plotting_area();
+                for &(d, v) in pts.iter().skip(offset).step_by(every) {
+                    let at = area.map_coordinate(&(d, v));
+                    // map_coordinate gives backend pixels, so draw on the root area.
+                    root.draw(&marker_element::<DB>(x.marker, at, 3.5 * s, x.color))
+                        .map_err(draw_err)?;
+                }
+            }
+        }
+
+        // Event markers: a dashed line and a numbered badge per date; badges that would touch
+        // move down a row.
+        let area = chart.plotting_area();
+        // map_coordinate gives backend pixels, so draw on the root area.
+        let pixel = root;
+        let mut row_end: Vec<i32> = Vec::new();
+        let r = (8.0 * s) as i32;
+        let dash = (4.0 * s) as i32;
+        let event_style = EVENT.stroke_width(s.round() as u32);
+        for (n, (day, _)) in groups.iter().enumerate() {
+            let x = *day as f64;
+            let (px, top) = area.map_coordinate(&(x, hi));
+            let (_, bottom) = area.map_coordinate(&(x, lo));
+            let mut y = top;
+            while y < bottom {
+                pixel
+                    .draw(&PathElement::new(
+                        vec![(px, y), (px, (y + dash).min(bottom))],
+                        event_style,
+                    ))
+                    .map_err(draw_err)?;
+                y += 2 * dash;
+            }
+            let row = row_end
+                .iter()
+                .position(|&end| px - end >= 2 * r + 2)
+                .unwrap_or(row_end.len());
+            if row == row_end.len() {
+                row_end.push(px);
+            } else {
+                row_end[row] = px;
+            }
+            // Rows go upward from the top of the plot; a third row or more (rare) stacks further.
+            badge(
+                pixel,
+                n + 1,
+                (px, top - r - 3 - row as i32 * (2 * r + 3)),
+                s,
+            )?;
+        }
+
+        let items: Vec<LegendItem> = self
+            .series
+            .iter()
+            .map(|x| LegendItem {
+                label: &x.label,
+                color: x.color,
+                dash: x.dash,
+                marker: x.marker,
+                filled: self.stacked,
+            })
+            .collect();
+        let items: Vec<LegendItem> = if self.stacked {
+            items.into_iter().rev().collect()
+        } else {
+            items
+        };
+        legend(&legend_area, &items, &groups, self.start, s)?;
+        Ok(())
+    }
+}
+
+impl FlowMatrix {
+    /// Draws the heat map on `root` at density `s`.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, s: f64) -> Result<(), PlotError> {
+        let body = frame(root, &self.title, &self.subtitle, &self.footnote, s)?;
+        let (w, h) = body.dim_in_pixel();
+        let k = self.names.len();
+        let label_style = text_style(12.5 * s, INK);
+        let widest = self
+            .names
+            .iter()
+            .map(|n| text_width(&body, n, &label_style))
+            .fold(0.0, f64::max);
+        let left = (widest + 40.0 * s) as i32;
+        let top = (56.0 * s) as i32;
+        let scale_w = (90.0 * s) as i32;
+        let avail_w = w as i32 - left - scale_w - (20.0 * s) as i32;
+        let avail_h = h as i32 - top - (10.0 * s) as i32;
+        let cell = (avail_w.min(avail_h) / k.max(1) as i32).max(4);
+        // Centre the matrix and its colour scale in the free width.
+        let used = k as i32 * cell + scale_w;
+        let left = left + ((w as i32 - left - used) / 2).max(0);
+        let max = self
+            .totals
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i / k != i % k)
+            .map(|(_, &v)| v)
+            .fold(0.0, f64::max);
+        // Sequential blue scale (light to dark), by square root so small flows stay visible.
+        let shade = |v: f64| {
+            let t = if max > 0.0 { (v / max).sqrt() } else { 0.0 };
+            let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+            RGBColor(lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0))
+        };
+        let center = Pos::new(HPos::Center, VPos::Center);
+        for from in 0..k {
+            let y = top + from as i32 * cell;
+            body.draw(&Text::new(
+                self.names[from].clone(),
+                (left - (10.0 * s) as i32, y + cell / 2),
+                label_style.pos(Pos::new(HPos::Right, VPos::Center)),
+            ))
+            .map_err(draw_err)?;
+            for to in 0..k {
+                let x = left + to as i32 * cell;
+                let rect = [(x, y), (x + cell - 2, y + cell - 2)];
+                if from == to {
+                    body.draw(&Rectangle::new(rect, RGBColor(238, 238, 238).filled()))
+                        .map_err(draw_err)?;
+                    body.draw(&Text::new(
+                        "—".to_string(),
+                        (x + cell / 2, y + cell / 2),
+                        text_style(12.0 * s, MUTED).pos(center),
+                    ))
+                    .map_err(draw_err)?;
+                    continue;
+                }
+                let v = self.totals[from * k + to];
+                let fill = shade(v);
+                body.draw(&Rectangle::new(rect, fill.filled()))
+                    .map_err(draw_err)?;
+                let dark = max > 0.0 && (v / max).sqrt() > 0.45;
+                let color = if dark { WHITE } else { INK };
+                let size = (12.5 * s).min(f64::from(cell) / 4.0);
+                body.draw(&Text::new(
+                    human(v),
+                    (x + cell / 2, y + cell / 2),
+                    text_style(size, color).pos(center),
+                ))
+                .map_err(draw_err)?;
+            }
+        }
+        for (to, name) in self.names.iter().enumerate() {
+            let x = left + to as i32 * cell + cell / 2;
+            body.draw(&Text::new(
+                name.clone(),
+                (x, top - (10.0 * s) as i32),
+                label_style.pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))
+            .map_err(draw_err)?;
+        }
+        body.draw(&Text::new(
+            "to →".to_string(),
+            (left + k as i32 * cell / 2, top - (34.0 * s) as i32),
+            bold(12.5 * s, MUTED).pos(Pos::new(HPos::Center, VPos::Bottom)),
+        ))
+        .map_err(draw_err)?;
+        body.draw(&Text::new(
+            "from ↓".to_string(),
+            (left - (10.0 * s) as i32, top - (10.0 * s) as i32),
+            bold(12.5 * s, MUTED).pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))
+        .map_err(draw_err)?;
+        // Colour scale.
+        let sx = left + k as i32 * cell + (24.0 * s) as i32;
+        let steps = 40;
+        let bar_h = k as i32 * cell;
+        for i in 0..steps {
+            let v = max * (1.0 - i as f64 / steps as f64).powi(2);
+            let y0 = top + i * bar_h / steps;
+            let y1 = top + (i + 1) * bar_h / steps;
+            body.draw(&Rectangle::new(
+                [(sx, y0), (sx + (14.0 * s) as i32, y1)],
+                shade(v).filled(),
+            ))
+            .map_err(draw_err)?;
+        }
+        let small = text_style(11.0 * s, INK).pos(Pos::new(HPos::Left, VPos::Center));
+        body.draw(&Text::new(
+            human(max),
+            (sx + (20.0 * s) as i32, top),
+            small.clone(),
+        ))
+        .map_err(draw_err)?;
+        body.draw(&Text::new(
+            "0".to_string(),
+            (sx + (20.0 * s) as i32, top + bar_h),
+            small,
+        ))
+        .map_err(draw_err)?;
+        Ok(())
+    }
+}
+
+impl SmallMultiples {
+    /// Draws one panel per series on `root` at density `s`.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, s: f64) -> Result<(), PlotError> {
+        let body = frame(root, &self.title, &self.subtitle, &self.footnote, s)?;
+        let n = self.panels.len().max(1);
+        let cols = (n as f64).sqrt().ceil() as usize;
+        let rows = n.div_ceil(cols);
+        let cells = body.split_evenly((rows, cols));
+        let groups = event_groups(&self.events, self.start, self.days);
+        let x_ticks: Vec<f64> = date_ticks(self.start, self.days)
+            .into_iter()
+            .map(|d| d as f64)
+            .collect();
+        let month_ticks = self.days > 70;
+        let last = (self.days.max(2) - 1) as f64;
+        let start = self.start;
+        for (panel, cell) in self.panels.iter().zip(cells) {
+            let hi_raw = panel
+                .values
+                .iter()
+                .chain(panel.band.iter().flat_map(|(_, hi)| hi))
+                .fold(0.0f64, |a, &b| a.max(b));
+            let hi = hi_raw.max(1.0) * 1.08;
+            let y_ticks = nice_ticks(0.0, hi, 3);
+            let mut chart = ChartBuilder::on(&cell)
+                .caption(&panel.label, bold(14.0 * s, panel.color))
+                .margin((6.0 * s) as i32)
+                .x_label_area_size((24.0 * s) as i32)
+                .y_label_area_size((52.0 * s) as i32)
+                .build_cartesian_2d(
+                    Axis::new(0.0, last, x_ticks.clone()),
+                    Axis::new(0.0, hi, y_ticks.clone()),
+                )
+                .map_err(draw_err)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(x_ticks.len() + 1)
+                .y_labels(y_ticks.len() + 1)
+                .bold_line_style(GRID.stroke_width(s.round() as u32))
+                .light_line_style(TRANSPARENT)
+                .axis_style(MUTED.stroke_width(s.round() as u32))
+                .x_label_formatter(&|x| {
+                    date_label(start + chrono::Days::new(x.round() as u64), month_ticks)
+                })
+                .y_label_formatter(&|y| human(*y))
+                .label_style(text_style(10.5 * s, INK))
+                .draw()
+                .map_err(draw_err)?;
+            for (day, _) in &groups {
+                let x = *day as f64;
+                chart
+                    .draw_series(LineSeries::new(
+                        vec![(x, 0.0), (x, hi)],
+                        EVENT.mix(0.35).stroke_width(s.round() as u32),
+                    ))
+                    .map_err(draw_err)?;
+            }
+            if let Some((blo, bhi)) = &panel.band {
+                let mut pts: Vec<(f64, f64)> = bhi
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &v)| (d as f64, v))
+                    .collect();
+                pts.extend(blo.iter().enumerate().rev().map(|(d, &v)| (d as f64, v)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        pts,
+                        panel.color.mix(0.18).filled(),
+                    )))
+                    .map_err(draw_err)?;
+            }
+            let pts: Vec<(f64, f64)> = panel
+                .values
+                .iter()
+                .enumerate()
+                .map(|(d, &v)| (d as f64, v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(
+                    pts,
+                    panel.color.stroke_width((2.0 * s).round() as u32),
+                ))
+                .map_err(draw_err)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_on_one_date_share_a_number() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let e = |date: &str, label: &str| EventMark {
+            date: d(date),
+            label: label.into(),
+        };
+        let events = vec![
+            e("2025-01-19", "b"),
+            e("2025-01-10", "a"),
+            e("2025-01-19", "c"),
+            e("2024-01-01", "early"),
+        ];
+        let groups = event_groups(&events, d("2025-01-01"), 30);
+        assert_eq!(
+            groups,
+            vec![
+                (9, vec!["a".to_string()]),
+                (18, vec!["b".into(), "c".into()])
+            ]
+        );
+    }
+
+    #[test]
+    fn dashes_cover_the_sample() {
+        assert_eq!(dash_segments(0, 30, Dash::Solid, 1.0), vec![(0, 30)]);
+        let d = dash_segments(0, 30, Dash::Dashed, 1.0);
+        assert_eq!(d, vec![(0, 9), (14, 23), (28, 30)]);
+    }
+
+    #[test]
+    fn axis_maps_linearly_and_keeps_its_ticks() {
+        let a = Axis::new(0.0, 10.0, vec![0.0, 5.0]);
+        assert_eq!(a.map(&0.0, (0, 100)), 0);
+        assert_eq!(a.map(&10.0, (0, 100)), 100);
+        assert_eq!(a.map(&2.5, (100, 0)), 75);
+        assert_eq!(a.key_points(3usize), vec![0.0, 5.0]);
+    }
+}

@@ -1,0 +1,220 @@
+//! Saved results, read back for plotting: `daily.csv`, `flows.csv` and `run.json` of a results
+//! folder. Charts are drawn from these files only, never from a live model, so any old run can
+//! be redrawn or restyled.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::PlotError;
+
+/// The parts of `run.json` that charts need (the manifest holds more).
+#[derive(Debug, Clone, Deserialize)]
+struct ManifestView {
+    exodus_version: String,
+    seed: u64,
+    #[serde(default)]
+    replicate: u32,
+    scenario: ScenarioView,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ScenarioView {
+    meta: MetaView,
+    population: PopulationView,
+    platforms: Vec<PlatformView>,
+    #[serde(default)]
+    events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct MetaView {
+    name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PopulationView {
+    people: f64,
+    agents: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PlatformView {
+    name: String,
+    color: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct EventView {
+    date: String,
+    action: String,
+    platform: Option<String>,
+    #[serde(default)]
+    label: String,
+}
+
+/// A dated event as charts show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventMark {
+    pub date: NaiveDate,
+    /// The event's label, or a description made from its action and platform.
+    pub label: String,
+}
+
+/// One run's results, ready to draw.
+#[derive(Debug, Clone)]
+pub struct RunResults {
+    pub dir: PathBuf,
+    pub scenario: String,
+    pub version: String,
+    pub seed: u64,
+    pub replicate: u32,
+    pub people: f64,
+    pub agents: u64,
+    pub platforms: Vec<String>,
+    /// Colours set in the scenario, by platform.
+    pub colors: Vec<Option<String>>,
+    pub events: Vec<EventMark>,
+    /// Calendar date of each day.
+    pub dates: Vec<NaiveDate>,
+    /// metric name -> platform index -> value per day (people).
+    pub daily: BTreeMap<String, Vec<Vec<f64>>>,
+    /// People who moved from -> to over the whole run, at `from * K + to`.
+    pub flow_totals: Vec<f64>,
+}
+
+impl RunResults {
+    /// Reads the results folder `dir`.
+    pub fn load(dir: &Path) -> Result<RunResults, PlotError> {
+        let manifest_path = dir.join("run.json");
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|e| PlotError::read(&manifest_path, e))?;
+        let manifest: ManifestView = serde_json::from_str(&text)
+            .map_err(|e| PlotError::Format(manifest_path.clone(), e.to_string()))?;
+        let platforms: Vec<String> = manifest
+            .scenario
+            .platforms
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
+        let colors = manifest
+            .scenario
+            .platforms
+            .iter()
+            .map(|p| p.color.clone())
+            .collect();
+        let k = platforms.len();
+        let index = |name: &str| platforms.iter().position(|p| p == name);
+
+        let daily_path = dir.join("daily.csv");
+        let mut reader = csv::Reader::from_path(&daily_path)
+            .map_err(|e| PlotError::Format(daily_path.clone(), e.to_string()))?;
+        let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut daily: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
+        for (line, row) in reader
+            .deserialize::<(String, usize, String, String, f64)>()
+            .enumerate()
+        {
+            let bad = |what: String| {
+                PlotError::Format(daily_path.clone(), format!("line {}: {what}", line + 2))
+            };
+            let (date, day, platform, metric, value) = row.map_err(|e| bad(e.to_string()))?;
+            let p =
+                index(&platform).ok_or_else(|| bad(format!("unknown platform \"{platform}\"")))?;
+            if day >= dates.len() {
+                let d =
+                    NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|e| bad(e.to_string()))?;
+                if day != dates.len() {
+                    return Err(bad(format!(
+                        "day {day} follows day {}",
+                        dates.len() as i64 - 1
+                    )));
+                }
+                dates.push(d);
+            }
+            let series = daily.entry(metric).or_insert_with(|| vec![Vec::new(); k]);
+            let s = &mut series[p];
+            if s.len() != day {
+                return Err(bad(format!("day {day} of {platform} is out of order")));
+            }
+            s.push(value);
+        }
+        if dates.is_empty() {
+            return Err(PlotError::Format(daily_path, "no days".into()));
+        }
+
+        let flows_path = dir.join("flows.csv");
+        let mut flow_totals = vec![0.0; k * k];
+        let mut reader = csv::Reader::from_path(&flows_path)
+            .map_err(|e| PlotError::Format(flows_path.clone(), e.to_string()))?;
+        for (line, row) in reader
+            .deserialize::<(String, usize, String, String, f64)>()
+            .enumerate()
+        {
+            let bad = |what: String| {
+                PlotError::Format(flows_path.clone(), format!("line {}: {what}", line + 2))
+            };
+            let (_, _, from, to, value) = row.map_err(|e| bad(e.to_string()))?;
+            let f = index(&from).ok_or_else(|| bad(format!("unknown platform \"{from}\"")))?;
+            let t = index(&to).ok_or_else(|| bad(format!("unknown platform \"{to}\"")))?;
+            flow_totals[f * k + t] += value;
+        }
+
+        let events = manifest
+            .scenario
+            .events
+            .iter()
+            .filter_map(|e| {
+                let date =
+                    NaiveDate::parse_from_str(e.date.get(..10).unwrap_or(&e.date), "%Y-%m-%d")
+                        .ok()?;
+                let label = if e.label.trim().is_empty() {
+                    match &e.platform {
+                        Some(p) => format!("{p}: {}", e.action),
+                        None => e.action.clone(),
+                    }
+                } else {
+                    e.label.trim().to_string()
+                };
+                Some(EventMark { date, label })
+            })
+            .collect();
+
+        Ok(RunResults {
+            dir: dir.to_path_buf(),
+            scenario: manifest.scenario.meta.name,
+            version: manifest.exodus_version,
+            seed: manifest.seed,
+            replicate: manifest.replicate,
+            people: manifest.scenario.population.people,
+            agents: manifest.scenario.population.agents,
+            platforms,
+            colors,
+            events,
+            dates,
+            daily,
+            flow_totals,
+        })
+    }
+
+    /// Values of `metric` per platform and day; missing metrics are all zero.
+    pub fn metric(&self, metric: &str) -> Vec<Vec<f64>> {
+        self.daily
+            .get(metric)
+            .cloned()
+            .unwrap_or_else(|| vec![vec![0.0; self.dates.len()]; self.platforms.len()])
+    }
+
+    /// The footnote every chart carries.
+    pub fn footnote(&self) -> String {
+        format!(
+            "exodus {} · seed {} · {} agents for {} people · simulated, not observed",
+            self.version,
+            self.seed,
+            super::style::human(self.agents as f64),
+            super::style::human(self.people)
+        )
+    }
+}

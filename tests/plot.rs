@@ -1,0 +1,248 @@
+//! Charts: produced for every shipped scenario, valid PNG and SVG of the requested size, with the
+//! expected text, drawn from saved results only; plus a snapshot of a small chart's SVG.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use chrono::NaiveDate;
+use exodus::plot::figure::{Series, TimeChart, YFormat};
+use exodus::plot::results::EventMark;
+use exodus::plot::style::{Dash, Marker};
+use exodus::plot::{ChartKind, Figure};
+use plotters::style::RGBColor;
+
+const CHARTS: [&str; 6] = [
+    "adoption",
+    "share",
+    "installs",
+    "flows",
+    "net-flows",
+    "multiples",
+];
+
+fn exodus() -> Command {
+    Command::cargo_bin("exodus").unwrap()
+}
+
+fn run(scenario: &str, out: &Path, extra: &[&str]) {
+    exodus()
+        .args(["run", "-q", "--agents", "20000", "--out"])
+        .arg(out)
+        .args(extra)
+        .arg(common::scenario_path(scenario))
+        .assert()
+        .success();
+}
+
+/// Width and height of a PNG file, checking it decodes.
+fn png_size(path: &Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert!(buf.iter().any(|&b| b != 255), "{} is blank", path.display());
+    (info.width, info.height)
+}
+
+/// Parses an SVG, checks its size, and returns all its text.
+fn svg_text(path: &Path, width: u32, height: u32) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("width"), Some(width.to_string().as_str()));
+    assert_eq!(root.attribute("height"), Some(height.to_string().as_str()));
+    doc.descendants()
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_shipped_scenario_gets_every_chart() {
+    for path in common::shipped_scenarios() {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        run(name, out.path(), &[]);
+        let params = exodus::scenario::load(&path, Default::default())
+            .unwrap()
+            .params;
+        for chart in CHARTS {
+            assert_eq!(
+                png_size(&out.path().join(format!("{chart}.png"))),
+                (2400, 1350),
+                "{name} {chart}"
+            );
+            let text = svg_text(&out.path().join(format!("{chart}.svg")), 1200, 675);
+            assert!(text.contains(&params.name), "{name} {chart}: title");
+            assert!(
+                text.contains("exodus") && text.contains(&format!("seed {}", params.seed)),
+                "{name} {chart}: footnote"
+            );
+            for p in &params.platforms {
+                assert!(
+                    text.contains(&p.name),
+                    "{name} {chart}: platform {}",
+                    p.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn adoption_chart_has_axes_legend_and_event_labels() {
+    let out = tempfile::tempdir().unwrap();
+    run("historical-2025.toml", out.path(), &[]);
+    let text = svg_text(&out.path().join("adoption.svg"), 1200, 675);
+    for expected in [
+        "Historical 2025: the US TikTok ban",
+        "Users (people)",
+        "Date",
+        "Jan 2025",
+        "Feb",
+        "150 M",
+        "TikTok",
+        "RedNote",
+        "Lemon8",
+        "Instagram",
+        "Facebook",
+        "Events",
+        "Supreme Court upholds the ban",
+        "TikTok goes dark",
+        "TikTok back in the app stores",
+    ] {
+        assert!(text.contains(expected), "adoption.svg lacks {expected:?}");
+    }
+    let share = svg_text(&out.path().join("share.svg"), 1200, 675);
+    assert!(share.contains("100%") && share.contains("Share of users (%)"));
+    let flows = svg_text(&out.path().join("flows.svg"), 1200, 675);
+    assert!(flows.contains("from ↓") && flows.contains("to →"));
+}
+
+#[test]
+fn plot_redraws_from_saved_results_with_options() {
+    let out = tempfile::tempdir().unwrap();
+    run("reference-r1.toml", out.path(), &["--no-plots"]);
+    assert!(
+        !out.path().join("adoption.svg").exists(),
+        "--no-plots draws nothing"
+    );
+    let charts = tempfile::tempdir().unwrap();
+    exodus()
+        .args([
+            "plot", "-q", "--width", "800", "--height", "500", "--scale", "1.5", "--format", "png",
+        ])
+        .args(["--charts", "adoption,flows", "--out"])
+        .arg(charts.path())
+        .arg(out.path())
+        .assert()
+        .success();
+    let mut files: Vec<String> = std::fs::read_dir(charts.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, vec!["adoption.png", "flows.png"]);
+    assert_eq!(png_size(&charts.path().join("adoption.png")), (1200, 750));
+
+    // Redrawing needs only daily.csv, flows.csv and run.json: the summary is not read.
+    std::fs::remove_file(out.path().join("summary.json")).unwrap();
+    exodus()
+        .args(["plot", "-q", "--format", "svg"])
+        .arg(out.path())
+        .assert()
+        .success();
+    svg_text(&out.path().join("multiples.svg"), 1200, 675);
+}
+
+#[test]
+fn plot_of_a_missing_or_broken_folder_is_bad_input() {
+    exodus().args(["plot", "no/such/folder"]).assert().code(2);
+    let out = tempfile::tempdir().unwrap();
+    run("reference-r1.toml", out.path(), &["--no-plots"]);
+    std::fs::write(
+        out.path().join("daily.csv"),
+        "date,day,platform,metric,value\n2025-01-01,0,Nope,active_users,1\n",
+    )
+    .unwrap();
+    let err = exodus()
+        .arg("plot")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains("daily.csv: line 2: unknown platform \"Nope\""),
+        "{err}"
+    );
+}
+
+/// A small chart with every feature: two series, a band, an event and awkward text.
+fn small_chart() -> Figure {
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let days = 20;
+    let a: Vec<f64> = (0..days).map(|d| 1000.0 + 50.0 * d as f64).collect();
+    let b: Vec<f64> = (0..days).map(|d| 2000.0 - 40.0 * d as f64).collect();
+    Figure::Time(TimeChart {
+        title: "Small <test> & \"chart\"".into(),
+        subtitle: "Users per day".into(),
+        y_label: "Users (people)".into(),
+        start,
+        days,
+        series: vec![
+            Series {
+                label: "Alpha".into(),
+                color: RGBColor(0, 114, 178),
+                dash: Dash::Solid,
+                marker: Marker::Circle,
+                band: Some((
+                    a.iter().map(|v| v * 0.9).collect(),
+                    a.iter().map(|v| v * 1.1).collect(),
+                )),
+                values: a,
+            },
+            Series {
+                label: "Beta".into(),
+                color: RGBColor(213, 94, 0),
+                dash: Dash::Dashed,
+                marker: Marker::Triangle,
+                band: None,
+                values: b,
+            },
+        ],
+        events: vec![EventMark {
+            date: start + chrono::Days::new(5),
+            label: "Outage".into(),
+        }],
+        y_format: YFormat::People,
+        stacked: false,
+        footnote: "exodus test · seed 1".into(),
+    })
+}
+
+#[test]
+fn small_chart_svg_snapshot() {
+    let svg = small_chart().to_svg(480, 320).unwrap();
+    // Well-formed despite the title's markup characters, and the band is a translucent polygon.
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert!(doc.descendants().any(|n| {
+        n.tag_name().name() == "polygon"
+            && n.attribute("opacity")
+                .is_some_and(|o| o.parse::<f64>().unwrap() < 0.5)
+    }));
+    assert!(svg.contains("Small &lt;test&gt; &amp;"));
+    insta::assert_snapshot!("small_chart_svg", svg);
+}
+
+#[test]
+fn chart_kinds_have_file_names() {
+    let names: Vec<&str> = ChartKind::ALL.iter().map(|k| k.name()).collect();
+    assert_eq!(names, CHARTS);
+}
