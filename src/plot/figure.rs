@@ -403,6 +403,56 @@ fn format_y(v: f64, f: YFormat) -> String {
     }
 }
 
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+
+/// Draws the grid, axes, date ticks and value ticks of a time chart.
+fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    start: NaiveDate,
+    month_ticks: bool,
+    y_format: YFormat,
+    y_desc: Option<&str>,
+    label_px: f64,
+    s: f64,
+) -> Result<(), PlotError> {
+    let x_format = |x: &f64| date_label(start + chrono::Days::new(x.round() as u64), month_ticks);
+    let y_format = |y: &f64| format_y(*y, y_format);
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .x_labels(usize::MAX)
+        .y_labels(usize::MAX)
+        .bold_line_style(GRID.stroke_width(s.round() as u32))
+        .light_line_style(TRANSPARENT)
+        .axis_style(MUTED.stroke_width(s.round() as u32))
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
+        .label_style(text_style(label_px * s, INK));
+    if let Some(desc) = y_desc {
+        mesh.x_desc("Date")
+            .y_desc(desc)
+            .axis_desc_style(text_style(12.5 * s, MUTED));
+    }
+    mesh.draw().map_err(draw_err)
+}
+
+/// Shades the band between `lower` and `upper` in a light tint of `color`.
+fn draw_band<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    (lower, upper): &(Vec<f64>, Vec<f64>),
+    color: RGBColor,
+) -> Result<(), PlotError> {
+    let mut pts: Vec<(f64, f64)> = upper
+        .iter()
+        .enumerate()
+        .map(|(d, &v)| (d as f64, v))
+        .collect();
+    pts.extend(lower.iter().enumerate().rev().map(|(d, &v)| (d as f64, v)));
+    chart
+        .draw_series(std::iter::once(Polygon::new(pts, color.mix(0.18).filled())))
+        .map(|_| ())
+        .map_err(draw_err)
+}
+
 /// Splits the body into plot and legend panel; the panel is wide enough for its labels.
 fn split_legend<DB: DrawingBackend>(
     body: &Area<DB>,
@@ -479,26 +529,15 @@ impl TimeChart {
                 Axis::new(lo, hi, y_ticks.clone()),
             )
             .map_err(draw_err)?;
-        let start = self.start;
-        let y_format = self.y_format;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(x_ticks.len() + 1)
-            .y_labels(y_ticks.len() + 1)
-            .bold_line_style(GRID.stroke_width(s.round() as u32))
-            .light_line_style(TRANSPARENT)
-            .axis_style(MUTED.stroke_width(s.round() as u32))
-            .x_label_formatter(&|x| {
-                date_label(start + chrono::Days::new(x.round() as u64), month_ticks)
-            })
-            .y_label_formatter(&|y| format_y(*y, y_format))
-            .x_desc("Date")
-            .y_desc(self.y_label.as_str())
-            .label_style(text_style(12.0 * s, INK))
-            .axis_desc_style(text_style(12.5 * s, MUTED))
-            .draw()
-            .map_err(draw_err)?;
+        draw_mesh(
+            &mut chart,
+            self.start,
+            month_ticks,
+            self.y_format,
+            Some(&self.y_label),
+            12.0,
+            s,
+        )?;
 
         // A zero line when values go negative (net flows), darker than the grid.
         if lo < 0.0 {
@@ -540,16 +579,8 @@ impl TimeChart {
             }
         } else {
             for x in &self.series {
-                if let Some((blo, bhi)) = &x.band {
-                    let mut pts: Vec<(f64, f64)> =
-                        bhi.iter().enumerate().map(|(d, &v)| xy(d, v)).collect();
-                    pts.extend(blo.iter().enumerate().rev().map(|(d, &v)| xy(d, v)));
-                    chart
-                        .draw_series(std::iter::once(Polygon::new(
-                            pts,
-                            x.color.mix(0.18).filled(),
-                        )))
-                        .map_err(draw_err)?;
+                if let Some(band) = &x.band {
+                    draw_band(&mut chart, band, x.color)?;
                 }
             }
             let every = (self.days / 10).max(1);
@@ -810,21 +841,15 @@ impl SmallMultiples {
                     Axis::new(0.0, hi, y_ticks.clone()),
                 )
                 .map_err(draw_err)?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(x_ticks.len() + 1)
-                .y_labels(y_ticks.len() + 1)
-                .bold_line_style(GRID.stroke_width(s.round() as u32))
-                .light_line_style(TRANSPARENT)
-                .axis_style(MUTED.stroke_width(s.round() as u32))
-                .x_label_formatter(&|x| {
-                    date_label(start + chrono::Days::new(x.round() as u64), month_ticks)
-                })
-                .y_label_formatter(&|y| human(*y))
-                .label_style(text_style(10.5 * s, INK))
-                .draw()
-                .map_err(draw_err)?;
+            draw_mesh(
+                &mut chart,
+                start,
+                month_ticks,
+                YFormat::People,
+                None,
+                10.5,
+                s,
+            )?;
             for (day, _) in &groups {
                 let x = *day as f64;
                 chart
@@ -834,19 +859,8 @@ impl SmallMultiples {
                     ))
                     .map_err(draw_err)?;
             }
-            if let Some((blo, bhi)) = &panel.band {
-                let mut pts: Vec<(f64, f64)> = bhi
-                    .iter()
-                    .enumerate()
-                    .map(|(d, &v)| (d as f64, v))
-                    .collect();
-                pts.extend(blo.iter().enumerate().rev().map(|(d, &v)| (d as f64, v)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        pts,
-                        panel.color.mix(0.18).filled(),
-                    )))
-                    .map_err(draw_err)?;
+            if let Some(band) = &panel.band {
+                draw_band(&mut chart, band, panel.color)?;
             }
             let pts: Vec<(f64, f64)> = panel
                 .values
