@@ -246,3 +246,29 @@ fn chart_kinds_have_file_names() {
     let names: Vec<&str> = ChartKind::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(names, CHARTS);
 }
+
+#[test]
+fn scenario_colours_reach_the_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::scenario_path("reference-r1.toml"))
+        .unwrap()
+        .replacen("appeal = 0.0\n", "appeal = 0.0\ncolor = \"#12AB34\"\n", 1);
+    let scenario = dir.path().join("coloured.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("out");
+    exodus()
+        .args(["run", "-q", "--agents", "5000", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    for chart in ["adoption", "share", "multiples"] {
+        let svg = std::fs::read_to_string(out.join(format!("{chart}.svg")))
+            .unwrap()
+            .to_lowercase();
+        assert!(
+            svg.contains("#12ab34"),
+            "{chart}.svg does not use RedNote's scenario colour"
+        );
+    }
+}
