@@ -16,9 +16,9 @@
 use rand::RngExt;
 use rayon::prelude::*;
 
-use crate::model::{bass, logit};
+use crate::model::{bass, logit, platforms_in};
 use crate::network::Network;
-use crate::population::{InitialState, Population};
+use crate::population::{InitialState, Population, TraitId};
 use crate::rng::{CHUNK, Purpose, stream};
 use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
 use crate::timeline::{self, DayConditions};
@@ -34,6 +34,8 @@ pub struct DayTally {
     pub installs: Vec<u64>,
     /// Agents that moved from platform `from` to `to`, at `from * K + to`.
     pub flows: Vec<u64>,
+    /// Agents with each platform installed at the end of the day (main app included).
+    pub installed: Vec<u64>,
 }
 
 impl DayTally {
@@ -43,6 +45,7 @@ impl DayTally {
             active: vec![0; k],
             installs: vec![0; k],
             flows: vec![0; k * k],
+            installed: vec![0; k],
         }
     }
 
@@ -51,6 +54,7 @@ impl DayTally {
         add(&mut self.active, &other.active);
         add(&mut self.installs, &other.installs);
         add(&mut self.flows, &other.flows);
+        add(&mut self.installed, &other.installed);
         self
     }
 
@@ -81,22 +85,19 @@ pub struct World {
 }
 
 impl World {
-    /// Builds the world of replicate `replicate` and the agents' initial state.
+    /// Builds the world of replicate `replicate` and the agents' initial state. The population
+    /// comes first: in power-law networks, segments set how popular (watched) agents are.
     pub fn build(params: &Params, replicate: u32) -> (World, InitialState) {
+        let (population, initial) = crate::population::draw(params, replicate);
+        let popularity: Vec<f64> = params.segments.iter().map(|s| s.popularity).collect();
         let network = Network::build(
             &params.network,
             params.agents as usize,
             params.seed,
             replicate,
+            |i| popularity[population.segment_of(i)],
         );
-        let (population, initial) = crate::population::draw(params, replicate);
-        (
-            World {
-                network,
-                population,
-            },
-            initial,
-        )
+        (World { network, population }, initial)
     }
 }
 
@@ -126,6 +127,7 @@ pub fn simulate(
             params,
             world,
             cond,
+            utility: Utility::new(params, &world.population, cond),
             prev: &prev,
             global: &global,
             seed: params.seed,
@@ -152,11 +154,71 @@ pub fn simulate(
     prev
 }
 
+/// The day's utility terms other than peer influence, prepared once per day: for each segment,
+/// appeal plus every mechanism term whose weight is the same for the whole segment; traits that
+/// vary agent by agent add their term per agent.
+///
+/// u_ik = appeal_k - risk_sensitivity_i x risk_k + protest_i x protest_k
+///        - owner_aversion_i x owned_k - language_sensitivity_i x language_k
+///        + income_weight_i x income_k + stickiness_k [k = main_i] + peer_weight_i x s_ik
+struct Utility {
+    /// Base utility of each platform, per segment.
+    segment_base: Vec<[f32; MAX_PLATFORMS]>,
+    /// Traits that vary per agent, each with its signed feature per platform.
+    per_agent: Vec<(TraitId, [f32; MAX_PLATFORMS])>,
+    /// Whether peer influence is on.
+    social: bool,
+}
+
+impl Utility {
+    fn new(params: &Params, pop: &Population, cond: &DayConditions) -> Utility {
+        let k = params.platforms.len();
+        let signed = |values: &[f32], sign: f32| {
+            let mut f = [0f32; MAX_PLATFORMS];
+            for (x, v) in f.iter_mut().zip(values) {
+                *x = sign * v;
+            }
+            f
+        };
+        let features = [
+            (TraitId::RiskSensitivity, signed(&cond.risk, -1.0)),
+            (TraitId::Protest, signed(&cond.protest, 1.0)),
+            (TraitId::OwnerAversion, signed(&cond.owned, -1.0)),
+            (TraitId::LanguageSensitivity, signed(&cond.language, -1.0)),
+            (TraitId::IncomeWeight, signed(&cond.income, 1.0)),
+        ];
+        let segment_base = (0..params.segments.len())
+            .map(|seg| {
+                let mut base = [0f32; MAX_PLATFORMS];
+                base[..k].copy_from_slice(&cond.appeal);
+                for (id, f) in &features {
+                    if let Some(w) = pop.get(*id).segment_value(seg) {
+                        for j in 0..k {
+                            base[j] += w * f[j];
+                        }
+                    }
+                }
+                base
+            })
+            .collect();
+        let per_agent = features
+            .into_iter()
+            .filter(|(id, _)| pop.get(*id).segment_value(0).is_none())
+            .collect();
+        Utility {
+            segment_base,
+            per_agent,
+            social: params.mechanisms.social_influence,
+        }
+    }
+}
+
 /// Everything one day's update reads.
 struct DayContext<'a> {
     params: &'a Params,
     world: &'a World,
     cond: &'a DayConditions,
+    utility: Utility,
     prev: &'a [u8],
     global: &'a [u64],
     seed: u64,
@@ -210,8 +272,32 @@ impl DayContext<'_> {
             .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
             .fold(0u32, |m, j| m | (1 << j));
         let mut shares = [0f32; MAX_PLATFORMS];
+        // The logit choice of agent i (of segment seg, main app cur) among `usable`.
+        let logit_choice = |i: usize,
+                            seg: usize,
+                            cur: usize,
+                            usable: u32,
+                            shares: &mut [f32; MAX_PLATFORMS],
+                            u: f32| {
+            let mut base = self.utility.segment_base[seg];
+            for (id, f) in &self.utility.per_agent {
+                let w = pop.get(*id).get(i, seg);
+                for j in 0..k {
+                    base[j] += w * f[j];
+                }
+            }
+            base[cur] += cond.stickiness[cur];
+            let b = if self.utility.social {
+                self.shares(i, cur, shares);
+                pop.get(TraitId::PeerWeight).get(i, seg) * cond.peer_scale
+            } else {
+                0.0
+            };
+            logit::choose(&base, usable, shares, b, u)
+        };
         for (j, (slot, inst)) in out.iter_mut().zip(installed.iter_mut()).enumerate() {
             let i = first + j;
+            let seg = pop.segment_of(i);
             let cur = self.prev[i] as usize;
             let usable = cond.usable(*inst);
             let chosen = if usable & (1 << cur) == 0 {
@@ -219,18 +305,15 @@ impl DayContext<'_> {
                 if usable == 0 {
                     cur
                 } else {
-                    self.shares(i, cur, &mut shares);
-                    let b = pop.peer_weight.get(i) * cond.peer_scale;
-                    logit::choose(&cond.appeal, usable, &shares, b, rng.random::<f32>())
+                    logit_choice(i, seg, cur, usable, &mut shares, rng.random::<f32>())
                 }
             } else {
-                let attention = (pop.attention.get(i) * cond.attention_scale).min(1.0);
+                let attention =
+                    (pop.get(TraitId::Attention).get(i, seg) * cond.attention_scale).min(1.0);
                 match self.params.rule {
                     RuleKind::Logit => {
                         if rng.random::<f32>() < attention {
-                            self.shares(i, cur, &mut shares);
-                            let b = pop.peer_weight.get(i) * cond.peer_scale;
-                            logit::choose(&cond.appeal, usable, &shares, b, rng.random::<f32>())
+                            logit_choice(i, seg, cur, usable, &mut shares, rng.random::<f32>())
                         } else {
                             cur
                         }
@@ -262,6 +345,9 @@ impl DayContext<'_> {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
                 }
+            }
+            for p in platforms_in(*inst) {
+                tally.installed[p] += 1;
             }
         }
     }

@@ -12,32 +12,111 @@ use rayon::prelude::*;
 use crate::rng::{CHUNK, Purpose, stream};
 use crate::scenario::params::{Params, Segment, TraitDist};
 
-/// One per-agent trait.
+/// The per-agent traits, in the order of `Population::traits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraitId {
+    /// Daily probability of reconsidering.
+    Attention,
+    /// Weight of contacts' shares in the logit utility.
+    PeerWeight,
+    /// Weight of perceived ban risk (utility lost per unit of risk).
+    RiskSensitivity,
+    /// Weight of protest at full salience.
+    Protest,
+    /// Weight of aversion to the protested owner.
+    OwnerAversion,
+    /// Weight of the language barrier.
+    LanguageSensitivity,
+    /// Weight of monetisation.
+    IncomeWeight,
+}
+
+impl TraitId {
+    pub const ALL: [TraitId; 7] = [
+        TraitId::Attention,
+        TraitId::PeerWeight,
+        TraitId::RiskSensitivity,
+        TraitId::Protest,
+        TraitId::OwnerAversion,
+        TraitId::LanguageSensitivity,
+        TraitId::IncomeWeight,
+    ];
+
+    /// This trait's distribution in segment `s`.
+    pub fn dist(self, s: &Segment) -> TraitDist {
+        match self {
+            TraitId::Attention => s.attention,
+            TraitId::PeerWeight => s.peer_weight,
+            TraitId::RiskSensitivity => s.risk_sensitivity,
+            TraitId::Protest => s.protest,
+            TraitId::OwnerAversion => s.owner_aversion,
+            TraitId::LanguageSensitivity => s.language_sensitivity,
+            TraitId::IncomeWeight => s.income_weight,
+        }
+    }
+}
+
+/// One per-agent trait, stored as compactly as its distribution allows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trait {
     /// Every agent has this value.
     Const(f32),
+    /// Every agent of segment s has value `v[s]`.
+    BySegment(Vec<f32>),
     /// Agent i has value `v[i]`.
     PerAgent(Vec<f32>),
 }
 
 impl Trait {
-    /// Value of agent `i`.
+    /// Value of agent `i`, of segment `seg`.
     #[inline(always)]
-    pub fn get(&self, i: usize) -> f32 {
+    pub fn get(&self, i: usize, seg: usize) -> f32 {
         match self {
             Trait::Const(v) => *v,
+            Trait::BySegment(v) => v[seg],
             Trait::PerAgent(v) => v[i],
         }
+    }
+
+    /// The value shared by all agents of segment `seg`, unless it varies between agents.
+    pub fn segment_value(&self, seg: usize) -> Option<f32> {
+        match self {
+            Trait::Const(v) => Some(*v),
+            Trait::BySegment(v) => Some(v[seg]),
+            Trait::PerAgent(_) => None,
+        }
+    }
+
+    /// True if every agent's value is 0 (the trait plays no part).
+    pub fn is_zero(&self) -> bool {
+        matches!(self, Trait::Const(v) if *v == 0.0)
     }
 
     /// Bytes held per agent.
     pub fn bytes_per_agent(&self) -> usize {
         match self {
-            Trait::Const(_) => 0,
+            Trait::Const(_) | Trait::BySegment(_) => 0,
             Trait::PerAgent(_) => std::mem::size_of::<f32>(),
         }
     }
+
+    /// How `id` is stored for the segments of `params`: once, per segment, or per agent.
+    pub fn storage(params: &Params, id: TraitId) -> TraitStorage {
+        let values: Option<Vec<f64>> = params.segments.iter().map(|s| id.dist(s).constant()).collect();
+        match values {
+            Some(v) if v.iter().all(|&x| x == v[0]) => TraitStorage::Const(v[0] as f32),
+            Some(v) => TraitStorage::BySegment(v.iter().map(|&x| x as f32).collect()),
+            None => TraitStorage::PerAgent,
+        }
+    }
+}
+
+/// How a trait will be stored (decided from the parameters alone, before drawing).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraitStorage {
+    Const(f32),
+    BySegment(Vec<f32>),
+    PerAgent,
 }
 
 /// Agents' segments and traits (what does not change during a run).
@@ -45,10 +124,22 @@ impl Trait {
 pub struct Population {
     /// Segment of each agent; empty when the scenario has one segment.
     pub segment: Vec<u8>,
-    /// Daily probability of reconsidering.
-    pub attention: Trait,
-    /// Weight of contacts' shares in the logit utility.
-    pub peer_weight: Trait,
+    /// Traits indexed by `TraitId as usize`.
+    pub traits: Vec<Trait>,
+}
+
+impl Population {
+    /// Segment of agent `i`.
+    #[inline(always)]
+    pub fn segment_of(&self, i: usize) -> usize {
+        if self.segment.is_empty() { 0 } else { self.segment[i] as usize }
+    }
+
+    /// Trait `id`.
+    #[inline(always)]
+    pub fn get(&self, id: TraitId) -> &Trait {
+        &self.traits[id as usize]
+    }
 }
 
 /// What each agent uses and has installed when the run starts.
@@ -104,15 +195,6 @@ impl Sampler {
     }
 }
 
-/// The single value of a trait across all segments, if there is one.
-fn uniform_value(segments: &[Segment], get: fn(&Segment) -> TraitDist) -> Option<f32> {
-    let first = get(&segments[0]).constant()?;
-    segments
-        .iter()
-        .all(|s| get(s).constant() == Some(first))
-        .then_some(first as f32)
-}
-
 /// Index of the first cumulative weight above `u` (u in [0, 1)); the last index if rounding
 /// leaves `u` above the total.
 #[inline]
@@ -132,33 +214,39 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
     let n = params.agents as usize;
     let segs = &params.segments;
     let shares: Vec<f64> = segs.iter().map(|s| s.share).collect();
-    let attention_const = uniform_value(segs, |s| s.attention);
-    let peer_const = uniform_value(segs, |s| s.peer_weight);
-    let attention_samplers: Vec<Sampler> = segs.iter().map(|s| Sampler::new(s.attention)).collect();
-    let peer_samplers: Vec<Sampler> = segs.iter().map(|s| Sampler::new(s.peer_weight)).collect();
+    let storage: Vec<TraitStorage> = TraitId::ALL.iter().map(|&id| Trait::storage(params, id)).collect();
+    // Traits drawn agent by agent, with one sampler per segment each.
+    let drawn: Vec<(usize, Vec<Sampler>)> = TraitId::ALL
+        .iter()
+        .enumerate()
+        .filter(|(t, _)| storage[*t] == TraitStorage::PerAgent)
+        .map(|(t, &id)| (t, segs.iter().map(|s| Sampler::new(id.dist(s))).collect()))
+        .collect();
 
     let mut segment = vec![0u8; if segs.len() > 1 { n } else { 0 }];
-    let mut attention = vec![0f32; if attention_const.is_none() { n } else { 0 }];
-    let mut peer_weight = vec![0f32; if peer_const.is_none() { n } else { 0 }];
+    let mut values: Vec<Vec<f32>> = drawn.iter().map(|_| vec![0f32; n]).collect();
     let mut platform = vec![0u8; n];
     let mut installed = vec![0u32; n];
 
     // Split every array at the same chunk boundaries; empty arrays give empty slices.
     let chunks = n.div_ceil(CHUNK);
     let seg_chunks = split_chunks(&mut segment, chunks);
-    let att_chunks = split_chunks(&mut attention, chunks);
-    let peer_chunks = split_chunks(&mut peer_weight, chunks);
+    let mut value_chunks: Vec<Vec<&mut [f32]>> = (0..chunks).map(|_| Vec::new()).collect();
+    for v in values.iter_mut() {
+        for (c, piece) in split_chunks(v, chunks).into_iter().enumerate() {
+            value_chunks[c].push(piece);
+        }
+    }
     let plat_chunks = split_chunks(&mut platform, chunks);
     let inst_chunks = split_chunks(&mut installed, chunks);
 
     seg_chunks
         .into_par_iter()
-        .zip(att_chunks)
-        .zip(peer_chunks)
+        .zip(value_chunks)
         .zip(plat_chunks)
         .zip(inst_chunks)
         .enumerate()
-        .for_each(|(c, ((((seg, att), peer), plat), inst))| {
+        .for_each(|(c, (((seg, mut vals), plat), inst))| {
             let mut rng = stream(params.seed, replicate, Purpose::Population, 0, c as u64);
             for j in 0..plat.len() {
                 let s = if segs.len() > 1 {
@@ -168,11 +256,8 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
                 } else {
                     0
                 };
-                if !att.is_empty() {
-                    att[j] = attention_samplers[s].sample(&mut rng);
-                }
-                if !peer.is_empty() {
-                    peer[j] = peer_samplers[s].sample(&mut rng);
+                for ((_, samplers), out) in drawn.iter().zip(vals.iter_mut()) {
+                    out[j] = samplers[s].sample(&mut rng);
                 }
                 let k = categorical(&segs[s].initial, rng.random::<f64>());
                 plat[j] = k as u8;
@@ -186,16 +271,17 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
             }
         });
 
-    let as_trait = |constant: Option<f32>, values: Vec<f32>| match constant {
-        Some(v) => Trait::Const(v),
-        None => Trait::PerAgent(values),
-    };
+    let mut values = values.into_iter();
+    let traits = storage
+        .into_iter()
+        .map(|st| match st {
+            TraitStorage::Const(v) => Trait::Const(v),
+            TraitStorage::BySegment(v) => Trait::BySegment(v),
+            TraitStorage::PerAgent => Trait::PerAgent(values.next().unwrap_or_default()),
+        })
+        .collect();
     (
-        Population {
-            segment,
-            attention: as_trait(attention_const, attention),
-            peer_weight: as_trait(peer_const, peer_weight),
-        },
+        Population { segment, traits },
         InitialState {
             platform,
             installed,

@@ -32,7 +32,14 @@ pub enum Network {
 impl Network {
     /// Builds the network `spec` over `agents` agents for replicate `replicate` of master seed
     /// `seed` (each replicate draws its own network).
-    pub fn build(spec: &NetworkSpec, agents: usize, seed: u64, replicate: u32) -> Network {
+    /// `popularity(i)` multiplies agent i's chance of being watched in power-law networks.
+    pub fn build(
+        spec: &NetworkSpec,
+        agents: usize,
+        seed: u64,
+        replicate: u32,
+        popularity: impl Fn(usize) -> f64 + Sync,
+    ) -> Network {
         match *spec {
             NetworkSpec::Mixed => Network::Mixed { agents },
             NetworkSpec::Random { degree } => random(agents, degree as usize, seed, replicate),
@@ -40,7 +47,7 @@ impl Network {
                 small_world(agents, degree as usize, rewire, seed, replicate)
             }
             NetworkSpec::PowerLaw { degree, exponent } => {
-                power_law(agents, degree as usize, exponent, seed, replicate)
+                power_law(agents, degree as usize, exponent, seed, replicate, popularity)
             }
         }
     }
@@ -135,7 +142,7 @@ mod tests {
                 exponent: 2.5,
             },
         ] {
-            let net = Network::build(&spec, 20_000, 7, 0);
+            let net = Network::build(&spec, 20_000, 7, 0, |_| 1.0);
             assert_eq!(net.agents(), 20_000);
             assert_eq!(net.contacts(123).len(), spec.degree() as usize);
             check_no_self_loops(&net);
@@ -156,8 +163,8 @@ mod tests {
             .num_threads(2)
             .build()
             .unwrap();
-        let a = one.install(|| Network::build(&spec, 50_000, 3, 0));
-        let b = two.install(|| Network::build(&spec, 50_000, 3, 0));
+        let a = one.install(|| Network::build(&spec, 50_000, 3, 0, |_| 1.0));
+        let b = two.install(|| Network::build(&spec, 50_000, 3, 0, |_| 1.0));
         assert_eq!(a, b);
     }
 
@@ -165,8 +172,8 @@ mod tests {
     fn seeds_change_the_network() {
         let spec = NetworkSpec::Random { degree: 3 };
         assert_ne!(
-            Network::build(&spec, 1000, 1, 0),
-            Network::build(&spec, 1000, 2, 0)
+            Network::build(&spec, 1000, 1, 0, |_| 1.0),
+            Network::build(&spec, 1000, 2, 0, |_| 1.0)
         );
     }
 }

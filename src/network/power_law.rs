@@ -21,12 +21,14 @@ const POPULARITY_STEP: u64 = 1;
 const MAX_REDRAWS: usize = 64;
 
 /// Builds a power-law in-degree network; `exponent` > 2.
+/// `popularity(i)` multiplies agent i's weight (e.g. creators are watched more).
 pub fn power_law(
     agents: usize,
     degree: usize,
     exponent: f64,
     seed: u64,
     replicate: u32,
+    popularity: impl Fn(usize) -> f64 + Sync,
 ) -> Network {
     let pareto = rand_distr::Pareto::new(1.0, exponent - 1.0);
     let mut weights = vec![1.0f64; agents];
@@ -36,9 +38,9 @@ pub fn power_law(
             .enumerate()
             .for_each(|(c, w)| {
                 let mut rng = stream(seed, replicate, Purpose::Network, POPULARITY_STEP, c as u64);
-                for x in w {
-                    *x = pareto.sample(&mut rng);
-                }
+                for (j, x) in w.iter_mut().enumerate() {
+                *x = pareto.sample(&mut rng) * popularity(c * CHUNK + j);
+            }
             });
     }
     // Weights are >= 1 and finite, so the table builds; fall back to uniform if it ever did not.
@@ -67,7 +69,7 @@ mod tests {
     #[test]
     fn in_degrees_are_heavy_tailed() {
         let n = 200_000;
-        let net = power_law(n, 10, 2.5, 9, 0);
+        let net = power_law(n, 10, 2.5, 9, 0, |_| 1.0);
         let mut d = net.in_degrees();
         d.sort_unstable();
         let max = *d.last().unwrap();

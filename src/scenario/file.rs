@@ -21,6 +21,10 @@ pub struct ScenarioFile {
     pub platforms: Spanned<Vec<PlatformFile>>,
     pub choice: ChoiceFile,
     #[serde(default)]
+    pub mechanisms: MechanismsFile,
+    #[serde(default)]
+    pub outputs: OutputsFile,
+    #[serde(default)]
     pub events: Vec<EventFile>,
 }
 
@@ -71,8 +75,31 @@ pub struct SegmentFile {
     /// Daily probability that an agent reconsiders its platform.
     pub attention: Spanned<TraitSpec>,
     /// Weight of the share of contacts on a platform in the logit utility.
-    #[serde(default = "default_peer_weight")]
+    #[serde(default = "default_zero_trait")]
     pub peer_weight: Spanned<TraitSpec>,
+    /// Anticipation: utility lost per unit of perceived ban risk of a platform.
+    #[serde(default = "default_zero_trait")]
+    pub risk_sensitivity: Spanned<TraitSpec>,
+    /// Protest: utility gained from a protest-target platform at full ban salience.
+    #[serde(default = "default_zero_trait")]
+    pub protest: Spanned<TraitSpec>,
+    /// Aversion to the owner named in `[mechanisms] protest_against_owner` (e.g. Meta).
+    #[serde(default = "default_zero_trait")]
+    pub owner_aversion: Spanned<TraitSpec>,
+    /// Language: utility lost per unit of a platform's language barrier.
+    #[serde(default = "default_zero_trait")]
+    pub language_sensitivity: Spanned<TraitSpec>,
+    /// Creators' income: utility gained per unit of a platform's monetisation.
+    #[serde(default = "default_zero_trait")]
+    pub income_weight: Spanned<TraitSpec>,
+    /// Power-law networks: how much more often agents of this segment are watched (creators
+    /// with large audiences); multiplies each agent's popularity.
+    #[serde(default = "default_one")]
+    pub popularity: Spanned<f64>,
+}
+
+fn default_one() -> Spanned<f64> {
+    Spanned::new(0..0, 1.0)
 }
 
 /// A default value with an empty span (it was not written in the file).
@@ -80,7 +107,7 @@ fn unspanned<T: Default>() -> Spanned<T> {
     Spanned::new(0..0, T::default())
 }
 
-fn default_peer_weight() -> Spanned<TraitSpec> {
+fn default_zero_trait() -> Spanned<TraitSpec> {
     Spanned::new(0..0, TraitSpec::Dist(DistFile::Constant { value: 0.0 }))
 }
 
@@ -178,6 +205,28 @@ pub struct PlatformFile {
     pub imitation: Spanned<f64>,
     /// Colour for charts, "#rrggbb" (optional).
     pub color: Option<Spanned<String>>,
+    /// Utility bonus for staying on this platform when it is one's main app (habit, community).
+    #[serde(default = "unspanned")]
+    pub stickiness: Spanned<f64>,
+    /// Daily probability that someone with the app installed, but another main app, uses it.
+    #[serde(default = "unspanned")]
+    pub secondary_use: Spanned<f64>,
+    /// Perceived probability that the platform will be banned (anticipation), 0 to 1.
+    #[serde(default = "unspanned")]
+    pub ban_probability: Spanned<f64>,
+    /// 1 if choosing it is a protest against a ban (e.g. a Chinese app not covered), else 0.
+    #[serde(default = "unspanned")]
+    pub protest_target: Spanned<f64>,
+    /// How hard the platform is to use for the population (interface language), 0 to 1.
+    #[serde(default = "unspanned")]
+    pub language_barrier: Spanned<f64>,
+    /// How well creators earn on it, relative scale 0 to 1.
+    #[serde(default = "unspanned")]
+    pub monetisation: Spanned<f64>,
+    /// Posts each newcomer makes on arrival (e.g. #TikTokRefugee introductions), for the
+    /// derived `newcomer_posts` output.
+    #[serde(default = "unspanned")]
+    pub newcomer_posts: Spanned<f64>,
 }
 
 /// `[choice]`: which rule agents use to pick a platform.
@@ -185,6 +234,84 @@ pub struct PlatformFile {
 #[serde(deny_unknown_fields)]
 pub struct ChoiceFile {
     pub rule: Spanned<RuleKind>,
+}
+
+/// `[mechanisms]`: the switches and time scales of the migration mechanisms. Every mechanism
+/// can be turned off here without touching the weights, for what-if comparisons.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MechanismsFile {
+    /// Ban anticipation: perceived risk = ban_probability x exp(-days to deadline / horizon).
+    #[serde(default = "yes")]
+    pub anticipation: bool,
+    /// Days over which the approach of a deadline raises perceived risk.
+    #[serde(default = "default_horizon")]
+    pub anticipation_days: Spanned<f64>,
+    /// Protest and defiance toward protest-target platforms, scaled by ban salience.
+    #[serde(default = "yes")]
+    pub protest: bool,
+    /// Owner whose platforms protesters avoid (owner aversion); "" for none.
+    #[serde(default)]
+    pub protest_against_owner: String,
+    /// Half-life in days of ban salience (protest, novelty) once the risk falls.
+    #[serde(default = "default_half_life")]
+    pub salience_half_life_days: Spanned<f64>,
+    /// Language barrier.
+    #[serde(default = "yes")]
+    pub language: bool,
+    /// Creators' income.
+    #[serde(default = "yes")]
+    pub income: bool,
+    /// Social influence through contacts (peer weight).
+    #[serde(default = "yes")]
+    pub social_influence: bool,
+    /// Stickiness of one's main app (habit, welcome).
+    #[serde(default = "yes")]
+    pub stickiness: bool,
+}
+
+impl Default for MechanismsFile {
+    fn default() -> Self {
+        MechanismsFile {
+            anticipation: true,
+            anticipation_days: default_horizon(),
+            protest: true,
+            protest_against_owner: String::new(),
+            salience_half_life_days: default_half_life(),
+            language: true,
+            income: true,
+            social_influence: true,
+            stickiness: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_horizon() -> Spanned<f64> {
+    Spanned::new(0..0, 7.0)
+}
+
+fn default_half_life() -> Spanned<f64> {
+    Spanned::new(0..0, 14.0)
+}
+
+/// `[outputs]`: derived outputs computed from the daily counts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsFile {
+    /// App-store rank estimate: daily downloads of the #1 free app (all stores, people).
+    pub rank_top_downloads: Option<Spanned<f64>>,
+    /// App-store rank estimate: exponent a of downloads(rank) = top x rank^-a.
+    pub rank_exponent: Option<Spanned<f64>>,
+    /// Share of a platform's installs that count for the ranked store (e.g. iOS), 0 to 1.
+    pub rank_store_share: Option<Spanned<f64>>,
+    /// Installs per day attributed to people outside the simulated population, by platform
+    /// name (e.g. RedNote's users outside the US TikTok population), added to the rank input.
+    #[serde(default = "unspanned")]
+    pub background_installs: Spanned<BTreeMap<String, f64>>,
 }
 
 impl NetworkKind {
@@ -209,6 +336,17 @@ pub enum RuleKind {
     Bass,
 }
 
+impl Default for OutputsFile {
+    fn default() -> Self {
+        OutputsFile {
+            rank_top_downloads: None,
+            rank_exponent: None,
+            rank_store_share: None,
+            background_installs: unspanned(),
+        }
+    }
+}
+
 /// `[[events]]`: something that changes the world from a date on.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -221,6 +359,9 @@ pub struct EventFile {
     pub param: Option<Spanned<String>>,
     /// `set`: its new value.
     pub value: Option<Spanned<f64>>,
+    /// `deadline`: the date the ban takes effect (the event's own date is when it becomes
+    /// known, e.g. the date of the law or of an extension order).
+    pub until: Option<Spanned<CalendarDate>>,
     /// Short text for charts and reports, e.g. "Supreme Court upholds ban".
     #[serde(default)]
     pub label: String,
@@ -243,6 +384,9 @@ pub enum EventAction {
     StoreReturn,
     /// A parameter takes a new value from this date on.
     Set,
+    /// From this date on, a ban on the platform is known to take effect on `until`
+    /// (anticipation counts down to it); a later `deadline` event replaces it (an extension).
+    Deadline,
     /// Only a marker for charts and reports (e.g. a court hearing); changes nothing.
     Marker,
 }
@@ -256,6 +400,7 @@ impl EventAction {
             EventAction::StoreRemove => "store-remove",
             EventAction::StoreReturn => "store-return",
             EventAction::Set => "set",
+            EventAction::Deadline => "deadline",
             EventAction::Marker => "marker",
         }
     }

@@ -31,8 +31,59 @@ pub struct Params {
     /// 2 ..= MAX_PLATFORMS platforms with unique names.
     pub platforms: Vec<Platform>,
     pub rule: RuleKind,
+    pub mechanisms: Mechanisms,
+    pub outputs: DerivedOutputs,
     /// Events sorted by date (stable: same-date events keep file order).
     pub events: Vec<Event>,
+}
+
+/// Which migration mechanisms are on, and their time scales.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mechanisms {
+    pub anticipation: bool,
+    /// Days over which an approaching deadline raises perceived risk (> 0).
+    pub anticipation_days: f64,
+    pub protest: bool,
+    /// Platforms owned by this owner carry the owner-aversion term.
+    pub against_owner: Option<String>,
+    /// Half-life of ban salience in days (> 0).
+    pub salience_half_life_days: f64,
+    pub language: bool,
+    pub income: bool,
+    pub social_influence: bool,
+    pub stickiness: bool,
+}
+
+/// Parameters of the outputs derived from daily counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedOutputs {
+    /// App-store rank estimate, if configured.
+    pub rank: Option<RankCurve>,
+    /// Installs per day from outside the population, per platform (people).
+    pub background_installs: Vec<f64>,
+}
+
+/// Downloads needed for a store rank: downloads(r) = top x r^-exponent (an assumption to be
+/// labelled in each scenario), applied to the share of installs made in the ranked store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankCurve {
+    pub top: f64,
+    pub exponent: f64,
+    pub store_share: f64,
+}
+
+impl RankCurve {
+    /// Rank (1 = top) that `downloads` per day would reach, capped at `MAX_RANK`.
+    pub fn rank(&self, downloads: f64) -> f64 {
+        let d = downloads * self.store_share;
+        if d <= 0.0 {
+            return Self::MAX_RANK;
+        }
+        (self.top / d).powf(1.0 / self.exponent).clamp(1.0, Self::MAX_RANK)
+    }
+
+    /// Ranks beyond the top 500 are reported as 500.
+    pub const MAX_RANK: f64 = 500.0;
 }
 
 impl Params {
@@ -72,6 +123,20 @@ pub struct Platform {
     pub imitation: f64,
     /// Chart colour "#rrggbb", if the scenario sets one.
     pub color: Option<String>,
+    /// Utility bonus for keeping it as main app, in [-50, 50].
+    pub stickiness: f64,
+    /// Daily use probability when installed but not the main app, in [0, 1].
+    pub secondary_use: f64,
+    /// Perceived probability of a ban, in [0, 1].
+    pub ban_probability: f64,
+    /// 1 if choosing it is a protest against the ban, in [0, 1].
+    pub protest_target: f64,
+    /// Language barrier, in [0, 1].
+    pub language_barrier: f64,
+    /// Monetisation for creators, in [0, 1].
+    pub monetisation: f64,
+    /// Posts per newcomer on arrival, >= 0.
+    pub newcomer_posts: f64,
 }
 
 /// One kind of user.
@@ -88,6 +153,18 @@ pub struct Segment {
     pub attention: TraitDist,
     /// Logit weight of the share of contacts on a platform, in [0, 100].
     pub peer_weight: TraitDist,
+    /// Weight of perceived ban risk, in [0, 100].
+    pub risk_sensitivity: TraitDist,
+    /// Weight of protest at full salience, in [0, 100].
+    pub protest: TraitDist,
+    /// Weight of aversion to the protested owner, in [0, 100].
+    pub owner_aversion: TraitDist,
+    /// Weight of the language barrier, in [0, 100].
+    pub language_sensitivity: TraitDist,
+    /// Weight of monetisation, in [0, 100].
+    pub income_weight: TraitDist,
+    /// Popularity multiplier in power-law networks, in (0, 10^6].
+    pub popularity: f64,
 }
 
 /// A validated distribution for a per-agent trait; draws are clipped to `[min, max]`.
@@ -179,6 +256,8 @@ pub enum Action {
     StoreRemove(usize),
     StoreReturn(usize),
     Set(Param, f64),
+    /// Platform, and the day (from the start) the ban takes effect.
+    Deadline(usize, i64),
     Marker(Option<usize>),
 }
 
@@ -186,9 +265,11 @@ impl Action {
     /// The platform the action concerns, if any.
     pub fn platform(&self) -> Option<usize> {
         match *self {
-            Action::Down(k) | Action::Up(k) | Action::StoreRemove(k) | Action::StoreReturn(k) => {
-                Some(k)
-            }
+            Action::Down(k)
+            | Action::Up(k)
+            | Action::StoreRemove(k)
+            | Action::StoreReturn(k)
+            | Action::Deadline(k, _) => Some(k),
             Action::Set(param, _) => param.platform(),
             Action::Marker(k) => k,
         }
@@ -202,6 +283,7 @@ impl Action {
             Action::StoreRemove(_) => "store-remove",
             Action::StoreReturn(_) => "store-return",
             Action::Set(..) => "set",
+            Action::Deadline(..) => "deadline",
             Action::Marker(_) => "marker",
         }
     }
@@ -213,6 +295,12 @@ pub enum Param {
     Appeal(usize),
     Innovation(usize),
     Imitation(usize),
+    Stickiness(usize),
+    SecondaryUse(usize),
+    BanProbability(usize),
+    ProtestTarget(usize),
+    LanguageBarrier(usize),
+    Monetisation(usize),
     /// Multiplies every agent's peer weight.
     PeerScale,
     /// Multiplies every agent's attention (the product is capped at 1).
@@ -223,7 +311,15 @@ impl Param {
     /// The platform a parameter belongs to, if it is per platform.
     pub fn platform(&self) -> Option<usize> {
         match *self {
-            Param::Appeal(k) | Param::Innovation(k) | Param::Imitation(k) => Some(k),
+            Param::Appeal(k)
+            | Param::Innovation(k)
+            | Param::Imitation(k)
+            | Param::Stickiness(k)
+            | Param::SecondaryUse(k)
+            | Param::BanProbability(k)
+            | Param::ProtestTarget(k)
+            | Param::LanguageBarrier(k)
+            | Param::Monetisation(k) => Some(k),
             Param::PeerScale | Param::AttentionScale => None,
         }
     }

@@ -15,8 +15,8 @@ use super::file::{
     TraitSpec,
 };
 use super::params::{
-    Action, Event, MAX_PLATFORMS, MAX_SEGMENTS, NetworkSpec, Param, Params, Platform, Segment,
-    TraitDist,
+    Action, DerivedOutputs, Event, MAX_PLATFORMS, MAX_SEGMENTS, Mechanisms, NetworkSpec, Param,
+    Params, Platform, RankCurve, Segment, TraitDist,
 };
 
 /// Allowed range of `population.people`.
@@ -37,6 +37,24 @@ pub const ATTENTION: RangeInclusive<f64> = 0.0..=1.0;
 pub const PEER_WEIGHT: RangeInclusive<f64> = 0.0..=100.0;
 /// Allowed range of the global scales a `set` event can change.
 pub const SCALE: RangeInclusive<f64> = 0.0..=100.0;
+/// Allowed range of the mechanism weights (risk, protest, owner, language, income).
+pub const WEIGHT: RangeInclusive<f64> = 0.0..=100.0;
+/// Allowed range of a platform's stickiness.
+pub const STICKINESS: RangeInclusive<f64> = -50.0..=50.0;
+/// Allowed range of probabilities and 0-1 scales.
+pub const UNIT: RangeInclusive<f64> = 0.0..=1.0;
+/// Allowed range of posts per newcomer.
+pub const POSTS: RangeInclusive<f64> = 0.0..=1000.0;
+/// Allowed range of a segment's popularity multiplier.
+pub const POPULARITY: RangeInclusive<f64> = 1e-6..=1e6;
+/// Allowed range of time scales in days (anticipation horizon, salience half-life).
+pub const TIME_SCALE: RangeInclusive<f64> = 0.01..=3650.0;
+/// Allowed range of the downloads of the top app per day.
+pub const TOP_DOWNLOADS: RangeInclusive<f64> = 1.0..=1e9;
+/// Allowed range of the rank-curve exponent.
+pub const RANK_EXPONENT: RangeInclusive<f64> = 0.05..=5.0;
+/// Allowed range of background installs per day.
+pub const BACKGROUND: RangeInclusive<f64> = 0.0..=1e9;
 /// Allowed range of the power-law exponent.
 pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
 /// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
@@ -220,8 +238,10 @@ pub fn validate(
     // [network]
     let network = validate_network(&c, file, agents)?;
 
-    // [choice]
+    // [choice], [mechanisms], [outputs]
     let rule = *file.choice.rule.get_ref();
+    let mechanisms = validate_mechanisms(&c, file)?;
+    let outputs = validate_outputs(&c, file, &names)?;
 
     // [[events]]
     let mut events = file
@@ -244,7 +264,79 @@ pub fn validate(
         network,
         platforms,
         rule,
+        mechanisms,
+        outputs,
         events,
+    })
+}
+
+fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, ScenarioError> {
+    let m = &file.mechanisms;
+    let owner = m.protest_against_owner.trim().to_string();
+    Ok(Mechanisms {
+        anticipation: m.anticipation,
+        anticipation_days: c.float(&m.anticipation_days, "mechanisms.anticipation_days", TIME_SCALE)?,
+        protest: m.protest,
+        against_owner: (!owner.is_empty()).then_some(owner),
+        salience_half_life_days: c.float(
+            &m.salience_half_life_days,
+            "mechanisms.salience_half_life_days",
+            TIME_SCALE,
+        )?,
+        language: m.language,
+        income: m.income,
+        social_influence: m.social_influence,
+        stickiness: m.stickiness,
+    })
+}
+
+fn validate_outputs(
+    c: &Checker,
+    file: &ScenarioFile,
+    names: &[String],
+) -> Result<DerivedOutputs, ScenarioError> {
+    let o = &file.outputs;
+    let rank = match (&o.rank_top_downloads, &o.rank_exponent, &o.rank_store_share) {
+        (None, None, None) => None,
+        (Some(top), Some(exponent), Some(share)) => Some(RankCurve {
+            top: c.float(top, "outputs.rank_top_downloads", TOP_DOWNLOADS)?,
+            exponent: c.float(exponent, "outputs.rank_exponent", RANK_EXPONENT)?,
+            store_share: c.float(share, "outputs.rank_store_share", 1e-6..=1.0)?,
+        }),
+        (top, exponent, share) => {
+            let span = [top, exponent, share]
+                .iter()
+                .find_map(|v| v.as_ref().map(|v| v.span()))
+                .unwrap_or(0..0);
+            return Err(c.invalid(
+                span,
+                "outputs.rank_*",
+                "(incomplete)",
+                "the rank estimate needs all three of its keys",
+                "rank_top_downloads, rank_exponent and rank_store_share together, or none",
+            ));
+        }
+    };
+    let mut background_installs = vec![0.0; names.len()];
+    for (key, &v) in o.background_installs.get_ref() {
+        let field = format!("outputs.background_installs.{key}");
+        let span = o.background_installs.span();
+        let k = names.iter().position(|n| n == key).ok_or_else(|| {
+            c.invalid(
+                span.clone(),
+                &field,
+                v,
+                &format!("\"{key}\" is not a platform of this scenario"),
+                names.join(", "),
+            )
+        })?;
+        background_installs[k] = check_float(v, &BACKGROUND).map_err(|problem| {
+            c.invalid(span.clone(), &field, v, problem, show_float_range(&BACKGROUND))
+        })?;
+    }
+    Ok(DerivedOutputs {
+        rank,
+        background_installs,
     })
 }
 
@@ -296,6 +388,13 @@ fn validate_platforms(
                 innovation: c.float(&p.innovation, &field("innovation"), BASS_COEFF)?,
                 imitation: c.float(&p.imitation, &field("imitation"), BASS_COEFF)?,
                 color,
+                stickiness: c.float(&p.stickiness, &field("stickiness"), STICKINESS)?,
+                secondary_use: c.float(&p.secondary_use, &field("secondary_use"), UNIT)?,
+                ban_probability: c.float(&p.ban_probability, &field("ban_probability"), UNIT)?,
+                protest_target: c.float(&p.protest_target, &field("protest_target"), UNIT)?,
+                language_barrier: c.float(&p.language_barrier, &field("language_barrier"), UNIT)?,
+                monetisation: c.float(&p.monetisation, &field("monetisation"), UNIT)?,
+                newcomer_posts: c.float(&p.newcomer_posts, &field("newcomer_posts"), POSTS)?,
             })
         })
         .collect()
@@ -345,6 +444,17 @@ fn validate_segments(
             also_installed,
             attention: trait_dist(c, &s.attention, &field("attention"), ATTENTION)?,
             peer_weight: trait_dist(c, &s.peer_weight, &field("peer_weight"), PEER_WEIGHT)?,
+            risk_sensitivity: trait_dist(c, &s.risk_sensitivity, &field("risk_sensitivity"), WEIGHT)?,
+            protest: trait_dist(c, &s.protest, &field("protest"), WEIGHT)?,
+            owner_aversion: trait_dist(c, &s.owner_aversion, &field("owner_aversion"), WEIGHT)?,
+            language_sensitivity: trait_dist(
+                c,
+                &s.language_sensitivity,
+                &field("language_sensitivity"),
+                WEIGHT,
+            )?,
+            income_weight: trait_dist(c, &s.income_weight, &field("income_weight"), WEIGHT)?,
+            popularity: c.float(&s.popularity, &field("popularity"), POPULARITY)?,
         });
     }
     let total: f64 = out.iter().map(|s| s.share).sum();
@@ -598,6 +708,15 @@ fn validate_event(
             None => Ok(None),
         }
     };
+    if let (Some(until), false) = (&e.until, action_kind == EventAction::Deadline) {
+        return Err(c.invalid(
+            until.span(),
+            &field("until"),
+            until.get_ref(),
+            "only a `deadline` event takes an until date",
+            "no until unless action = \"deadline\"",
+        ));
+    }
     let no_set_keys = || -> Result<(), ScenarioError> {
         if let Some(p) = &e.param {
             return Err(c.invalid(
@@ -623,13 +742,26 @@ fn validate_event(
         EventAction::Down
         | EventAction::Up
         | EventAction::StoreRemove
-        | EventAction::StoreReturn => {
+        | EventAction::StoreReturn
+        | EventAction::Deadline => {
             no_set_keys()?;
             let k = platform(true)?.unwrap_or_default();
             match action_kind {
                 EventAction::Down => Action::Down(k),
                 EventAction::Up => Action::Up(k),
                 EventAction::StoreRemove => Action::StoreRemove(k),
+                EventAction::Deadline => {
+                    let until = e.until.as_ref().ok_or_else(|| {
+                        c.invalid(
+                            e.action.span(),
+                            &field("until"),
+                            "(missing)",
+                            "a `deadline` event needs the date the ban takes effect",
+                            "until = YYYY-MM-DD",
+                        )
+                    })?;
+                    Action::Deadline(k, (until.get_ref().0 - start).num_days())
+                }
                 _ => Action::StoreReturn(k),
             }
         }
@@ -672,6 +804,12 @@ fn validate_event(
                 "appeal" => (needs_platform(Param::Appeal)?, APPEAL),
                 "innovation" => (needs_platform(Param::Innovation)?, BASS_COEFF),
                 "imitation" => (needs_platform(Param::Imitation)?, BASS_COEFF),
+                "stickiness" => (needs_platform(Param::Stickiness)?, STICKINESS),
+                "secondary_use" => (needs_platform(Param::SecondaryUse)?, UNIT),
+                "ban_probability" => (needs_platform(Param::BanProbability)?, UNIT),
+                "protest_target" => (needs_platform(Param::ProtestTarget)?, UNIT),
+                "language_barrier" => (needs_platform(Param::LanguageBarrier)?, UNIT),
+                "monetisation" => (needs_platform(Param::Monetisation)?, UNIT),
                 "peer_scale" => (Param::PeerScale, SCALE),
                 "attention_scale" => (Param::AttentionScale, SCALE),
                 other => {
@@ -709,5 +847,5 @@ fn validate_event(
     })
 }
 
-const SET_PARAMS: &str =
-    "appeal, innovation, imitation (with a platform), peer_scale, attention_scale";
+const SET_PARAMS: &str = "appeal, innovation, imitation, stickiness, secondary_use, ban_probability, \
+protest_target, language_barrier, monetisation (with a platform), peer_scale, attention_scale";
