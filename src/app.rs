@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::engine::{self, World};
 use crate::memory;
-use crate::metrics::SummaryBuilder;
+use crate::metrics::{Daily, SummaryBuilder};
 use crate::output::csv::{DailyCsv, FlowsCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
@@ -173,10 +173,12 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         let mut failure = None;
         progress.set_message("simulating");
         let t1 = Instant::now();
+        let mut daily = Daily::new(params);
         engine::simulate(params, &world, initial, replicate, |tally| {
-            summary.add(tally);
+            let record = daily.record(tally);
+            summary.add(&record);
             if failure.is_none() {
-                failure = exporters.iter_mut().find_map(|e| e.day(tally).err());
+                failure = exporters.iter_mut().find_map(|e| e.day(&record).err());
             }
             progress.inc(1);
         });
@@ -265,19 +267,31 @@ pub fn summary_table(report: &RunReport) -> String {
         "{} — {} to {}, {} agents for {} people, seed {}\n",
         s.scenario, s.start, s.end, s.agents, s.people, s.seed
     );
+    let ranked = s.platforms.iter().any(|p| p.best_rank.is_some());
     t.push_str(&format!(
-        "{:<14} {:>14} {:>14} {:>12} {:>14} {:>14}\n",
-        "platform", "start", "peak", "peak date", "end", "installs"
+        "{:<14} {:>12} {:>12} {:>12} {:>12} {:>12}{}\n",
+        "platform",
+        "main, start",
+        "peak DAU",
+        "peak date",
+        "DAU, end",
+        "installs",
+        if ranked { "   best rank" } else { "" }
     ));
     for p in &s.platforms {
+        let rank = match (p.best_rank, &p.best_rank_date) {
+            (Some(r), Some(d)) if ranked => format!("   #{r:.0} on {d}"),
+            _ => String::new(),
+        };
         t.push_str(&format!(
-            "{:<14} {:>14} {:>14} {:>12} {:>14} {:>14}\n",
+            "{:<14} {:>12} {:>12} {:>12} {:>12} {:>12}{}\n",
             p.platform,
-            human_count(p.initial_users),
-            human_count(p.peak_users),
+            human_count(p.initial_main_users),
+            human_count(p.peak_daily_active_users),
             p.peak_date,
-            human_count(p.final_users),
-            human_count(p.total_installs)
+            human_count(p.final_daily_active_users),
+            human_count(p.total_installs),
+            rank
         ));
     }
     t.push_str(&format!("results in {}\n", report.out.display()));

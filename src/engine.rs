@@ -97,7 +97,13 @@ impl World {
             replicate,
             |i| popularity[population.segment_of(i)],
         );
-        (World { network, population }, initial)
+        (
+            World {
+                network,
+                population,
+            },
+            initial,
+        )
     }
 }
 

@@ -1,81 +1,184 @@
 //! Metrics: what is reported per day and over the run, in people represented.
 //!
-//! The engine counts agents (`engine::DayTally`); this module scales them by people per agent,
-//! names them, and keeps the run-level summary (peaks, totals, flows) as days arrive, so nothing
-//! is held per day beyond what the writers stream out.
+//! The engine counts agents (`engine::DayTally`); `Daily` turns each day's counts into a
+//! `DayRecord` of named metrics in people (agents x people per agent), adding what is derived
+//! from counts and the day's conditions: daily active users with multi-homing, the estimated
+//! app-store rank and newcomer posts. `SummaryBuilder` keeps the run-level summary as records
+//! arrive, so nothing is held per day beyond what the writers stream out.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::engine::DayTally;
-use crate::scenario::params::Params;
+use crate::scenario::params::{Params, RankCurve};
+use crate::timeline::{self, DayConditions};
 
 /// The per-platform daily metrics, in the order they are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
-    /// People using the platform at the end of the day.
-    ActiveUsers,
-    /// People who installed the platform that day for the first time in the run.
+    /// People who use the platform that day: those whose main app it is, plus those who have it
+    /// installed as a second app and use it that day (secondary_use x their number). Zero while
+    /// the platform is down.
+    DailyActiveUsers,
+    /// People whose main app it is at the end of the day.
+    MainAppUsers,
+    /// People with the app installed at the end of the day.
+    InstalledUsers,
+    /// People who installed it that day for the first time in the run (store downloads).
     Installs,
-    /// People who moved to the platform from another that day.
+    /// People who made it their main app that day, coming from another.
     SwitchesIn,
-    /// People who left the platform for another that day.
+    /// People who left it as main app that day for another.
     SwitchesOut,
+    /// Estimated app-store rank from the day's downloads (1 = top; 500 = beyond the top 500);
+    /// only when the scenario sets the rank curve.
+    AppStoreRank,
+    /// Newcomer posts so far (e.g. #TikTokRefugee introductions): cumulative installs x posts
+    /// per newcomer; only for platforms with `newcomer_posts` > 0.
+    NewcomerPosts,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 4] = [
-        Metric::ActiveUsers,
+    pub const ALL: [Metric; 8] = [
+        Metric::DailyActiveUsers,
+        Metric::MainAppUsers,
+        Metric::InstalledUsers,
         Metric::Installs,
         Metric::SwitchesIn,
         Metric::SwitchesOut,
+        Metric::AppStoreRank,
+        Metric::NewcomerPosts,
     ];
 
     /// Name used in `daily.csv`.
     pub fn name(self) -> &'static str {
         match self {
-            Metric::ActiveUsers => "active_users",
+            Metric::DailyActiveUsers => "daily_active_users",
+            Metric::MainAppUsers => "main_app_users",
+            Metric::InstalledUsers => "installed_users",
             Metric::Installs => "installs",
             Metric::SwitchesIn => "switches_in",
             Metric::SwitchesOut => "switches_out",
-        }
-    }
-
-    /// Agents counted by this metric for platform `k` on the day of `t`.
-    pub fn agents(self, t: &DayTally, k: usize) -> u64 {
-        match self {
-            Metric::ActiveUsers => t.active[k],
-            Metric::Installs => t.installs[k],
-            Metric::SwitchesIn => t.switches_in(k),
-            Metric::SwitchesOut => t.switches_out(k),
+            Metric::AppStoreRank => "app_store_rank",
+            Metric::NewcomerPosts => "newcomer_posts",
         }
     }
 }
 
-/// Run-level results of one platform. People are agents x people per agent.
+/// One day's metrics in people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRecord {
+    /// Day index, 0-based.
+    pub day: u32,
+    /// values[platform][metric as usize]; None where the metric is not reported.
+    pub values: Vec<[Option<f64>; Metric::ALL.len()]>,
+    /// People who moved main app from -> to that day, at `from * K + to`.
+    pub flows: Vec<f64>,
+}
+
+impl DayRecord {
+    /// Value of `metric` for platform `k`, if reported.
+    pub fn get(&self, k: usize, metric: Metric) -> Option<f64> {
+        self.values[k][metric as usize]
+    }
+}
+
+/// Turns tallies into records, day by day.
+#[derive(Debug, Clone)]
+pub struct Daily {
+    scale: f64,
+    conditions: Vec<DayConditions>,
+    rank: Option<RankCurve>,
+    background: Vec<f64>,
+    posts_per_newcomer: Vec<f64>,
+    cumulative_installs: Vec<f64>,
+}
+
+impl Daily {
+    pub fn new(params: &Params) -> Daily {
+        let k = params.platforms.len();
+        Daily {
+            scale: params.people_per_agent(),
+            conditions: timeline::conditions(params),
+            rank: params.outputs.rank,
+            background: params.outputs.background_installs.clone(),
+            posts_per_newcomer: params.platforms.iter().map(|p| p.newcomer_posts).collect(),
+            cumulative_installs: vec![0.0; k],
+        }
+    }
+
+    /// The record of the day of `t`.
+    pub fn record(&mut self, t: &DayTally) -> DayRecord {
+        let k = t.active.len();
+        let cond = &self.conditions[t.day as usize];
+        let people = |a: u64| a as f64 * self.scale;
+        let values = (0..k)
+            .map(|p| {
+                let up = cond.up & (1 << p) != 0;
+                let main = people(t.active[p]);
+                let second = people(t.installed[p].saturating_sub(t.active[p]));
+                let installs = people(t.installs[p]);
+                self.cumulative_installs[p] += installs;
+                let dau = if up {
+                    main + f64::from(cond.secondary_use[p]) * second
+                } else {
+                    0.0
+                };
+                let mut v = [None; Metric::ALL.len()];
+                v[Metric::DailyActiveUsers as usize] = Some(dau);
+                v[Metric::MainAppUsers as usize] = Some(main);
+                v[Metric::InstalledUsers as usize] = Some(people(t.installed[p]));
+                v[Metric::Installs as usize] = Some(installs);
+                v[Metric::SwitchesIn as usize] = Some(people(t.switches_in(p)));
+                v[Metric::SwitchesOut as usize] = Some(people(t.switches_out(p)));
+                v[Metric::AppStoreRank as usize] =
+                    self.rank.map(|r| r.rank(installs + self.background[p]));
+                v[Metric::NewcomerPosts as usize] = (self.posts_per_newcomer[p] > 0.0)
+                    .then(|| self.cumulative_installs[p] * self.posts_per_newcomer[p]);
+                v
+            })
+            .collect();
+        DayRecord {
+            day: t.day,
+            values,
+            flows: t.flows.iter().map(|&a| people(a)).collect(),
+        }
+    }
+}
+
+/// Run-level results of one platform, in people.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PlatformSummary {
     pub platform: String,
-    /// Users (people) at the start, before day 0.
-    pub initial_users: f64,
-    /// Most users on any day (people).
-    pub peak_users: f64,
-    /// First date of the peak.
+    /// People whose main app it was at the start, before day 0.
+    pub initial_main_users: f64,
+    /// Most daily active users on any day.
+    pub peak_daily_active_users: f64,
+    /// First date of that peak.
     pub peak_date: String,
-    /// Fewest users on any day (people).
-    pub min_users: f64,
-    /// First date of the minimum.
+    /// Fewest daily active users on any day.
+    pub min_daily_active_users: f64,
+    /// First date of that minimum.
     pub min_date: String,
-    /// Users on the last day (people).
-    pub final_users: f64,
-    /// Installs over the run (people).
+    /// Daily active users on the last day.
+    pub final_daily_active_users: f64,
+    /// People whose main app it was on the last day.
+    pub final_main_users: f64,
+    /// People with it installed on the last day.
+    pub final_installed_users: f64,
+    /// Installs over the run.
     pub total_installs: f64,
-    /// Moves to this platform over the run (people).
+    /// Moves to it as main app over the run.
     pub total_switches_in: f64,
-    /// Moves away from this platform over the run (people).
+    /// Moves away from it as main app over the run.
     pub total_switches_out: f64,
+    /// Best (lowest) estimated app-store rank and its first date, if ranks are estimated.
+    pub best_rank: Option<f64>,
+    pub best_rank_date: Option<String>,
+    /// Newcomer posts by the last day, if the platform counts them.
+    pub newcomer_posts: Option<f64>,
 }
 
 /// Everything `summary.json` holds.
@@ -94,7 +197,7 @@ pub struct Summary {
     pub agents: u32,
     pub people_per_agent: f64,
     pub platforms: Vec<PlatformSummary>,
-    /// People who moved between platforms over the run: from -> to -> people.
+    /// People who moved main app over the run: from -> to -> people.
     pub flows: BTreeMap<String, BTreeMap<String, f64>>,
     /// All moves between platforms over the run (people).
     pub total_switches: f64,
@@ -109,11 +212,12 @@ pub struct SummaryBuilder {
     names: Vec<String>,
     dates: Vec<String>,
     initial: Vec<u64>,
-    peak: Vec<(u64, u32)>,
-    min: Vec<(u64, u32)>,
-    last: Vec<u64>,
-    installs: Vec<u64>,
-    flows: Vec<u64>,
+    peak: Vec<(f64, u32)>,
+    min: Vec<(f64, u32)>,
+    best_rank: Vec<Option<(f64, u32)>>,
+    last: Option<DayRecord>,
+    installs: Vec<f64>,
+    flows: Vec<f64>,
 }
 
 impl SummaryBuilder {
@@ -127,57 +231,73 @@ impl SummaryBuilder {
                 .map(|d| params.date(d).to_string())
                 .collect(),
             initial: initial.to_vec(),
-            peak: vec![(0, 0); k],
-            min: vec![(u64::MAX, 0); k],
-            last: vec![0; k],
-            installs: vec![0; k],
-            flows: vec![0; k * k],
+            peak: vec![(f64::NEG_INFINITY, 0); k],
+            min: vec![(f64::INFINITY, 0); k],
+            best_rank: vec![None; k],
+            last: None,
+            installs: vec![0.0; k],
+            flows: vec![0.0; k * k],
         }
     }
 
     /// Adds one day.
-    pub fn add(&mut self, t: &DayTally) {
-        for (k, &a) in t.active.iter().enumerate() {
-            if a > self.peak[k].0 {
-                self.peak[k] = (a, t.day);
+    pub fn add(&mut self, r: &DayRecord) {
+        for k in 0..self.names.len() {
+            let dau = r.get(k, Metric::DailyActiveUsers).unwrap_or(0.0);
+            if dau > self.peak[k].0 {
+                self.peak[k] = (dau, r.day);
             }
-            if a < self.min[k].0 {
-                self.min[k] = (a, t.day);
+            if dau < self.min[k].0 {
+                self.min[k] = (dau, r.day);
             }
-            self.last[k] = a;
-            self.installs[k] += t.installs[k];
+            if let Some(rank) = r.get(k, Metric::AppStoreRank)
+                && self.best_rank[k].is_none_or(|(best, _)| rank < best)
+            {
+                self.best_rank[k] = Some((rank, r.day));
+            }
+            self.installs[k] += r.get(k, Metric::Installs).unwrap_or(0.0);
         }
         self.flows
             .iter_mut()
-            .zip(&t.flows)
+            .zip(&r.flows)
             .for_each(|(x, y)| *x += y);
+        self.last = Some(r.clone());
     }
 
     /// The summary of all days added.
     pub fn finish(&self, params: &Params, replicate: u32) -> Summary {
         let k = self.names.len();
-        let people = |a: u64| a as f64 * self.scale;
         let date = |d: u32| self.dates.get(d as usize).cloned().unwrap_or_default();
         let moved = |from: usize, to: usize| self.flows[from * k + to];
+        let last =
+            |p: usize, m: Metric| self.last.as_ref().and_then(|r| r.get(p, m)).unwrap_or(0.0);
         let platforms = (0..k)
             .map(|p| PlatformSummary {
                 platform: self.names[p].clone(),
-                initial_users: people(self.initial[p]),
-                peak_users: people(self.peak[p].0),
+                initial_main_users: self.initial[p] as f64 * self.scale,
+                peak_daily_active_users: self.peak[p].0.max(0.0),
                 peak_date: date(self.peak[p].1),
-                min_users: people(self.min[p].0.min(self.peak[p].0)),
+                min_daily_active_users: self.min[p].0.min(self.peak[p].0).max(0.0),
                 min_date: date(self.min[p].1),
-                final_users: people(self.last[p]),
-                total_installs: people(self.installs[p]),
-                total_switches_in: people((0..k).filter(|&j| j != p).map(|j| moved(j, p)).sum()),
-                total_switches_out: people((0..k).filter(|&j| j != p).map(|j| moved(p, j)).sum()),
+                final_daily_active_users: last(p, Metric::DailyActiveUsers),
+                final_main_users: last(p, Metric::MainAppUsers),
+                final_installed_users: last(p, Metric::InstalledUsers),
+                total_installs: self.installs[p],
+                total_switches_in: (0..k).filter(|&j| j != p).map(|j| moved(j, p)).sum(),
+                total_switches_out: (0..k).filter(|&j| j != p).map(|j| moved(p, j)).sum(),
+                best_rank: self.best_rank[p].map(|(r, _)| r),
+                best_rank_date: self.best_rank[p].map(|(_, d)| date(d)),
+                newcomer_posts: self
+                    .last
+                    .as_ref()
+                    .and_then(|r| r.get(p, Metric::NewcomerPosts)),
             })
             .collect();
         let flows = (0..k)
             .map(|from| {
                 let row = (0..k)
                     .filter(|&to| to != from)
-                    .map(|to| (self.names[to].clone(), people(moved(from, to))))
+                    .map(|to| (self.names[to].clone(), moved(from, to)))
                     .collect();
                 (self.names[from].clone(), row)
             })
@@ -194,8 +314,25 @@ impl SummaryBuilder {
             people_per_agent: self.scale,
             platforms,
             flows,
-            total_switches: people(self.flows.iter().sum::<u64>()),
-            total_installs: people(self.installs.iter().sum()),
+            total_switches: self.flows.iter().sum(),
+            total_installs: self.installs.iter().sum(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_curve_inverts_downloads() {
+        let r = RankCurve {
+            top: 100_000.0,
+            exponent: 1.0,
+            store_share: 0.5,
+        };
+        assert_eq!(r.rank(200_000.0), 1.0);
+        assert!((r.rank(20_000.0) - 10.0).abs() < 1e-9);
+        assert_eq!(r.rank(0.0), RankCurve::MAX_RANK);
     }
 }

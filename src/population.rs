@@ -102,7 +102,11 @@ impl Trait {
 
     /// How `id` is stored for the segments of `params`: once, per segment, or per agent.
     pub fn storage(params: &Params, id: TraitId) -> TraitStorage {
-        let values: Option<Vec<f64>> = params.segments.iter().map(|s| id.dist(s).constant()).collect();
+        let values: Option<Vec<f64>> = params
+            .segments
+            .iter()
+            .map(|s| id.dist(s).constant())
+            .collect();
         match values {
             Some(v) if v.iter().all(|&x| x == v[0]) => TraitStorage::Const(v[0] as f32),
             Some(v) => TraitStorage::BySegment(v.iter().map(|&x| x as f32).collect()),
@@ -132,7 +136,11 @@ impl Population {
     /// Segment of agent `i`.
     #[inline(always)]
     pub fn segment_of(&self, i: usize) -> usize {
-        if self.segment.is_empty() { 0 } else { self.segment[i] as usize }
+        if self.segment.is_empty() {
+            0
+        } else {
+            self.segment[i] as usize
+        }
     }
 
     /// Trait `id`.
@@ -214,7 +222,10 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
     let n = params.agents as usize;
     let segs = &params.segments;
     let shares: Vec<f64> = segs.iter().map(|s| s.share).collect();
-    let storage: Vec<TraitStorage> = TraitId::ALL.iter().map(|&id| Trait::storage(params, id)).collect();
+    let storage: Vec<TraitStorage> = TraitId::ALL
+        .iter()
+        .map(|&id| Trait::storage(params, id))
+        .collect();
     // Traits drawn agent by agent, with one sampler per segment each.
     let drawn: Vec<(usize, Vec<Sampler>)> = TraitId::ALL
         .iter()

@@ -80,7 +80,11 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
     let owned: Vec<f32> = params
         .platforms
         .iter()
-        .map(|p| f32::from(u8::from(m.protest && m.against_owner.as_deref() == Some(p.owner.as_str()))))
+        .map(|p| {
+            f32::from(u8::from(
+                m.protest && m.against_owner.as_deref() == Some(p.owner.as_str()),
+            ))
+        })
         .collect();
     let mut today = DayConditions {
         up: all,
@@ -128,7 +132,11 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
             salience = peak.max(salience * fade);
             today.salience = salience;
             for j in 0..k {
-                today.protest[j] = if m.protest { raw.protest_target[j] * salience } else { 0.0 };
+                today.protest[j] = if m.protest {
+                    raw.protest_target[j] * salience
+                } else {
+                    0.0
+                };
                 today.language[j] = if m.language { raw.language[j] } else { 0.0 };
                 today.income[j] = if m.income { raw.income[j] } else { 0.0 };
                 today.stickiness[j] = if m.stickiness { raw.stickiness[j] } else { 0.0 };
@@ -196,7 +204,9 @@ name = "B"
 protest_target = 1.0
 {extra}"#
         );
-        scenario::parse(&text, std::path::Path::new("t.toml"), Overrides::default()).unwrap().params
+        scenario::parse(&text, std::path::Path::new("t.toml"), Overrides::default())
+            .unwrap()
+            .params
     }
 
     #[test]
@@ -208,12 +218,20 @@ protest_target = 1.0
         );
         let c = conditions(&p);
         // Known before the start: the risk grows as exp(-(20 - t) / 5) toward day 20.
-        assert!((c[0].risk[0] - 0.5 * (-4.0f32).exp()).abs() < 1e-6, "{}", c[0].risk[0]);
+        assert!(
+            (c[0].risk[0] - 0.5 * (-4.0f32).exp()).abs() < 1e-6,
+            "{}",
+            c[0].risk[0]
+        );
         assert!((c[15].risk[0] - 0.5 * (-1.0f32).exp()).abs() < 1e-6);
         assert!((c[20].risk[0] - 0.5).abs() < 1e-6);
         assert!((c[21].risk[0]).abs() < 1e-6, "probability set to 0 after");
         assert!((c[20].salience - 0.5).abs() < 1e-6);
-        assert!((c[30].salience - 0.25).abs() < 1e-3, "one half-life later: {}", c[30].salience);
+        assert!(
+            (c[30].salience - 0.25).abs() < 1e-3,
+            "one half-life later: {}",
+            c[30].salience
+        );
         assert!((c[30].protest[1] - c[30].salience).abs() < 1e-6);
     }
 
@@ -224,6 +242,9 @@ protest_target = 1.0
              [[events]]\ndate = 2025-01-01\naction = \"deadline\"\nplatform = \"A\"\nuntil = 2025-01-10\n",
         );
         let c = conditions(&p);
-        assert!(c.iter().all(|d| d.risk.iter().all(|&r| r == 0.0) && d.protest[1] == 0.0));
+        assert!(
+            c.iter()
+                .all(|d| d.risk.iter().all(|&r| r == 0.0) && d.protest[1] == 0.0)
+        );
     }
 }

@@ -45,8 +45,24 @@ fn every_shipped_scenario_validates_and_runs() {
         let daily = std::fs::read_to_string(out.path().join("daily.csv")).unwrap();
         let mut lines = daily.lines();
         assert_eq!(lines.next(), Some("date,day,platform,metric,value"));
-        let rows = params.days as usize * params.platforms.len() * 4;
-        assert_eq!(lines.count(), rows, "{}", path.display());
+        // Six metrics per platform and day, plus the rank and newcomer posts where configured.
+        let per_day = params.platforms.len() * 6
+            + if params.outputs.rank.is_some() {
+                params.platforms.len()
+            } else {
+                0
+            }
+            + params
+                .platforms
+                .iter()
+                .filter(|p| p.newcomer_posts > 0.0)
+                .count();
+        assert_eq!(
+            lines.count(),
+            params.days as usize * per_day,
+            "{}",
+            path.display()
+        );
         let flows = std::fs::read_to_string(out.path().join("flows.csv")).unwrap();
         assert!(flows.starts_with("date,day,from,to,value\n"));
         let summary: serde_json::Value =
@@ -86,7 +102,7 @@ fn daily_values_are_people_and_conserved() {
     let mut per_day = std::collections::BTreeMap::<u32, f64>::new();
     for row in reader.records() {
         let row = row.unwrap();
-        if &row[3] == "active_users" {
+        if &row[3] == "main_app_users" {
             *per_day.entry(row[1].parse().unwrap()).or_default() += row[4].parse::<f64>().unwrap();
         }
     }

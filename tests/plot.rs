@@ -100,7 +100,7 @@ fn adoption_chart_has_axes_legend_and_event_labels() {
     let text = svg_text(&out.path().join("adoption.svg"), 1200, 675);
     for expected in [
         "Historical 2025: the US TikTok ban",
-        "Users (people)",
+        "Daily active users (people)",
         "Date",
         "Jan 2025",
         "Feb",

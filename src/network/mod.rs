@@ -46,9 +46,14 @@ impl Network {
             NetworkSpec::SmallWorld { degree, rewire } => {
                 small_world(agents, degree as usize, rewire, seed, replicate)
             }
-            NetworkSpec::PowerLaw { degree, exponent } => {
-                power_law(agents, degree as usize, exponent, seed, replicate, popularity)
-            }
+            NetworkSpec::PowerLaw { degree, exponent } => power_law(
+                agents,
+                degree as usize,
+                exponent,
+                seed,
+                replicate,
+                popularity,
+            ),
         }
     }
 

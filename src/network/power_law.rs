@@ -39,8 +39,8 @@ pub fn power_law(
             .for_each(|(c, w)| {
                 let mut rng = stream(seed, replicate, Purpose::Network, POPULARITY_STEP, c as u64);
                 for (j, x) in w.iter_mut().enumerate() {
-                *x = pareto.sample(&mut rng) * popularity(c * CHUNK + j);
-            }
+                    *x = pareto.sample(&mut rng) * popularity(c * CHUNK + j);
+                }
             });
     }
     // Weights are >= 1 and finite, so the table builds; fall back to uniform if it ever did not.

@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use super::atomic::AtomicFile;
 use super::{Exporter, OutputError};
-use crate::engine::DayTally;
-use crate::metrics::Metric;
+use crate::metrics::{DayRecord, Metric};
 use crate::scenario::params::Params;
 
 /// One row of `daily.csv`.
@@ -21,17 +20,16 @@ pub struct DailyRow<'a> {
     pub platform: &'a str,
     /// One of `metrics::Metric`'s names.
     pub metric: &'static str,
-    /// People represented (agents x people per agent).
+    /// In people represented (agents x people per agent), or a rank for `app_store_rank`.
     pub value: f64,
 }
 
-/// What both CSV exporters share: the file, platform names, dates and scale.
+/// What both CSV exporters share: the file, platform names and dates.
 struct Table {
     writer: ::csv::Writer<AtomicFile>,
     path: PathBuf,
     names: Vec<String>,
     dates: Vec<String>,
-    scale: f64,
 }
 
 impl Table {
@@ -43,7 +41,6 @@ impl Table {
             dates: (0..params.days)
                 .map(|d| params.date(d).to_string())
                 .collect(),
-            scale: params.people_per_agent(),
         })
     }
 
@@ -75,20 +72,21 @@ impl DailyCsv {
 }
 
 impl Exporter for DailyCsv {
-    fn day(&mut self, t: &DayTally) -> Result<(), OutputError> {
+    fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
         let table = &mut self.0;
-        let date = table.dates[t.day as usize].clone();
+        let date = table.dates[r.day as usize].clone();
         for k in 0..table.names.len() {
             let platform = table.names[k].clone();
             for metric in Metric::ALL {
-                let value = metric.agents(t, k) as f64 * table.scale;
-                table.row(DailyRow {
-                    date: &date,
-                    day: t.day,
-                    platform: &platform,
-                    metric: metric.name(),
-                    value,
-                })?;
+                if let Some(value) = r.get(k, metric) {
+                    table.row(DailyRow {
+                        date: &date,
+                        day: r.day,
+                        platform: &platform,
+                        metric: metric.name(),
+                        value,
+                    })?;
+                }
             }
         }
         Ok(())
@@ -118,23 +116,16 @@ impl FlowsCsv {
 }
 
 impl Exporter for FlowsCsv {
-    fn day(&mut self, t: &DayTally) -> Result<(), OutputError> {
+    fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
         let table = &mut self.0;
         let k = table.names.len();
-        let date = table.dates[t.day as usize].clone();
+        let date = table.dates[r.day as usize].clone();
         for from in 0..k {
             for to in (0..k).filter(|&to| to != from) {
-                let moved = t.flows[from * k + to];
-                if moved > 0 {
-                    let (f, tt) = (table.names[from].clone(), table.names[to].clone());
-                    let row = (
-                        date.as_str(),
-                        t.day,
-                        f.as_str(),
-                        tt.as_str(),
-                        moved as f64 * table.scale,
-                    );
-                    table.row(row)?;
+                let moved = r.flows[from * k + to];
+                if moved > 0.0 {
+                    let (f, t) = (table.names[from].clone(), table.names[to].clone());
+                    table.row((date.as_str(), r.day, f.as_str(), t.as_str(), moved))?;
                 }
             }
         }

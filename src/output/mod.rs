@@ -6,7 +6,7 @@
 //! run-level files (`summary.json`, `run.json`).
 //!
 //! Files written by `exodus run` (documented in docs/outputs.md):
-//! - `daily.csv`: date, day, platform, metric, value — tidy long format, value in people;
+//! - `daily.csv`: date, day, platform, metric, value — tidy long format (`metrics::Metric`);
 //! - `flows.csv`: date, day, from, to, value — people moving between platforms (non-zero rows);
 //! - `summary.json`: `metrics::Summary`;
 //! - `run.json`: `json::Manifest`.
@@ -17,7 +17,7 @@ pub mod json;
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::DayTally;
+use crate::metrics::DayRecord;
 
 /// A failure to write results.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ pub enum OutputError {
 /// Receives days as they finish and writes one file.
 pub trait Exporter: Send {
     /// Writes one day.
-    fn day(&mut self, tally: &DayTally) -> Result<(), OutputError>;
+    fn day(&mut self, record: &DayRecord) -> Result<(), OutputError>;
     /// Completes the file and moves it into place; returns its final path.
     fn finish(self: Box<Self>) -> Result<PathBuf, OutputError>;
 }

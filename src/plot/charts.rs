@@ -88,14 +88,14 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
     };
     match kind {
         ChartKind::Adoption => Figure::Time(time(
-            "Users of each platform per day (people represented)",
-            "Users (people)",
-            platform_series(r, r.metric("active_users")),
+            "Daily active users of each platform (people represented; multi-homers count on every app they use)",
+            "Daily active users (people)",
+            platform_series(r, r.metric("daily_active_users")),
             YFormat::People,
             false,
         )),
         ChartKind::Share => {
-            let active = r.metric("active_users");
+            let active = r.metric("main_app_users");
             let shares = (0..r.platforms.len())
                 .map(|k| {
                     (0..days)
@@ -111,7 +111,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                 })
                 .collect();
             Figure::Time(time(
-                "Share of users on each platform per day",
+                "Share of users by main app, per day",
                 "Share of users (%)",
                 platform_series(r, shares),
                 YFormat::Percent,
@@ -133,7 +133,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                 .map(|(i, o)| i.iter().zip(o).map(|(a, b)| a - b).collect())
                 .collect();
             Figure::Time(time(
-                "Net flow per day: people arriving minus people leaving",
+                "Net flow of main-app users per day: people arriving minus people leaving",
                 "Net flow (people per day)",
                 platform_series(r, net),
                 YFormat::People,
@@ -143,7 +143,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
         ChartKind::Flows => Figure::Matrix(FlowMatrix {
             title: r.scenario.clone(),
             subtitle: format!(
-                "Who moved where: people moving from one platform to another, {} to {}",
+                "Who moved where: people changing main app from one platform to another, {} to {}",
                 r.dates[0].format("%b %-d, %Y"),
                 r.dates[days - 1].format("%b %-d, %Y")
             ),
@@ -159,7 +159,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                     .into(),
             start,
             days,
-            panels: platform_series(r, r.metric("active_users")),
+            panels: platform_series(r, r.metric("daily_active_users")),
             events: r.events.clone(),
             footnote: r.footnote(),
         }),

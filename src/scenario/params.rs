@@ -79,7 +79,9 @@ impl RankCurve {
         if d <= 0.0 {
             return Self::MAX_RANK;
         }
-        (self.top / d).powf(1.0 / self.exponent).clamp(1.0, Self::MAX_RANK)
+        (self.top / d)
+            .powf(1.0 / self.exponent)
+            .clamp(1.0, Self::MAX_RANK)
     }
 
     /// Ranks beyond the top 500 are reported as 500.

@@ -275,7 +275,11 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
     let owner = m.protest_against_owner.trim().to_string();
     Ok(Mechanisms {
         anticipation: m.anticipation,
-        anticipation_days: c.float(&m.anticipation_days, "mechanisms.anticipation_days", TIME_SCALE)?,
+        anticipation_days: c.float(
+            &m.anticipation_days,
+            "mechanisms.anticipation_days",
+            TIME_SCALE,
+        )?,
         protest: m.protest,
         against_owner: (!owner.is_empty()).then_some(owner),
         salience_half_life_days: c.float(
@@ -331,7 +335,13 @@ fn validate_outputs(
             )
         })?;
         background_installs[k] = check_float(v, &BACKGROUND).map_err(|problem| {
-            c.invalid(span.clone(), &field, v, problem, show_float_range(&BACKGROUND))
+            c.invalid(
+                span.clone(),
+                &field,
+                v,
+                problem,
+                show_float_range(&BACKGROUND),
+            )
         })?;
     }
     Ok(DerivedOutputs {
@@ -444,7 +454,12 @@ fn validate_segments(
             also_installed,
             attention: trait_dist(c, &s.attention, &field("attention"), ATTENTION)?,
             peer_weight: trait_dist(c, &s.peer_weight, &field("peer_weight"), PEER_WEIGHT)?,
-            risk_sensitivity: trait_dist(c, &s.risk_sensitivity, &field("risk_sensitivity"), WEIGHT)?,
+            risk_sensitivity: trait_dist(
+                c,
+                &s.risk_sensitivity,
+                &field("risk_sensitivity"),
+                WEIGHT,
+            )?,
             protest: trait_dist(c, &s.protest, &field("protest"), WEIGHT)?,
             owner_aversion: trait_dist(c, &s.owner_aversion, &field("owner_aversion"), WEIGHT)?,
             language_sensitivity: trait_dist(
