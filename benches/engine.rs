@@ -91,7 +91,15 @@ fn networks(c: &mut Criterion) {
     ] {
         let params = load(scenario, n);
         group.bench_function(format!("{:?}", params.network), |b| {
-            b.iter(|| black_box(Network::build(&params.network, n as usize, params.seed, 0)))
+            b.iter(|| {
+                black_box(Network::build(
+                    &params.network,
+                    n as usize,
+                    params.seed,
+                    0,
+                    |_| 1.0,
+                ))
+            })
         });
     }
     group.finish();
