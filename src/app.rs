@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::calibration;
 use crate::engine::{self, World};
 use crate::memory;
 use crate::metrics::{Daily, SummaryBuilder};
@@ -108,19 +109,24 @@ pub fn describe(s: &Scenario) -> String {
     )
 }
 
-/// `exodus run`: simulates a scenario and writes its results.
-pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
-    let started = Instant::now();
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let overrides = Overrides {
-        seed: opts.seed,
-        agents: opts.agents,
-    };
-    let scenario = scenario::load(&opts.scenario, overrides)?;
-    let params = &scenario.params;
+/// A scenario loaded, checked against this machine's memory, with its worker pool.
+struct Prepared {
+    scenario: Scenario,
+    pool: rayon::ThreadPool,
+}
 
+/// Loads `path` with overrides, prints the memory estimate, refuses runs that cannot fit, and
+/// starts the worker pool.
+fn prepare(
+    path: &Path,
+    overrides: Overrides,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Prepared, AppError> {
+    let scenario = scenario::load(path, overrides)?;
+    let params = &scenario.params;
     let est = memory::estimate(params);
-    if !opts.quiet {
+    if !quiet {
         eprintln!(
             "exodus: {} agents x {} days; memory estimate {} ({} bytes per agent)",
             params.agents,
@@ -134,18 +140,71 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     {
         return Err(AppError::Resources(format!(
             "{}: {} agents need about {} but only {} is available; use fewer agents (--agents)",
-            opts.scenario.display(),
+            path.display(),
             params.agents,
             memory::human_bytes(est.peak_bytes),
             memory::human_bytes(avail)
         )));
     }
-
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
+        .num_threads(threads.unwrap_or(0))
         .build()
         .map_err(|e| AppError::Resources(format!("cannot start worker threads: {e}")))?;
-    let threads = pool.current_num_threads();
+    Ok(Prepared { scenario, pool })
+}
+
+/// Time spent in a simulation, and the main-app counts before day 0.
+struct Simulated {
+    build_seconds: f64,
+    simulate_seconds: f64,
+    initial: Vec<u64>,
+}
+
+/// Builds the world and runs replicate `replicate`, passing each day's record to `on_record`.
+fn simulate_records(
+    prepared: &Prepared,
+    replicate: u32,
+    quiet: bool,
+    mut on_record: impl FnMut(&crate::metrics::DayRecord) + Send,
+) -> Simulated {
+    let params = &prepared.scenario.params;
+    let progress = progress_bar(u64::from(params.days), quiet);
+    let result = prepared.pool.install(|| {
+        progress.set_message("building network");
+        let t0 = Instant::now();
+        let (world, initial) = World::build(params, replicate);
+        let build_seconds = t0.elapsed().as_secs_f64();
+        let mut counts = vec![0u64; params.platforms.len()];
+        for &p in &initial.platform {
+            counts[p as usize] += 1;
+        }
+        progress.set_message("simulating");
+        let t1 = Instant::now();
+        let mut daily = Daily::new(params);
+        engine::simulate(params, &world, initial, replicate, |tally| {
+            on_record(&daily.record(tally));
+            progress.inc(1);
+        });
+        Simulated {
+            build_seconds,
+            simulate_seconds: t1.elapsed().as_secs_f64(),
+            initial: counts,
+        }
+    });
+    progress.finish_and_clear();
+    result
+}
+
+/// `exodus run`: simulates a scenario and writes its results.
+pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let overrides = Overrides {
+        seed: opts.seed,
+        agents: opts.agents,
+    };
+    let prepared = prepare(&opts.scenario, overrides, opts.threads, opts.quiet)?;
+    let params = &prepared.scenario.params;
 
     // Open every output before the long work, so a bad path fails now.
     let out = opts
@@ -159,40 +218,18 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     ];
 
     let replicate = 0;
-    let progress = progress_bar(u64::from(params.days), opts.quiet);
-    let (summary, build_seconds, simulate_seconds) = pool.install(|| -> Result<_, AppError> {
-        progress.set_message("building network");
-        let t0 = Instant::now();
-        let (world, initial) = World::build(params, replicate);
-        let build_seconds = t0.elapsed().as_secs_f64();
-        let mut counts = vec![0u64; params.platforms.len()];
-        for &p in &initial.platform {
-            counts[p as usize] += 1;
+    let mut summary = SummaryBuilder::new(params);
+    let mut failure = None;
+    let timing = simulate_records(&prepared, replicate, opts.quiet, |record| {
+        summary.add(record);
+        if failure.is_none() {
+            failure = exporters.iter_mut().find_map(|e| e.day(record).err());
         }
-        let mut summary = SummaryBuilder::new(params, &counts);
-        let mut failure = None;
-        progress.set_message("simulating");
-        let t1 = Instant::now();
-        let mut daily = Daily::new(params);
-        engine::simulate(params, &world, initial, replicate, |tally| {
-            let record = daily.record(tally);
-            summary.add(&record);
-            if failure.is_none() {
-                failure = exporters.iter_mut().find_map(|e| e.day(&record).err());
-            }
-            progress.inc(1);
-        });
-        let simulate_seconds = t1.elapsed().as_secs_f64();
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok((
-                summary.finish(params, replicate),
-                build_seconds,
-                simulate_seconds,
-            )),
-        }
-    })?;
-    progress.finish_and_clear();
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let summary = summary.finish(params, replicate, &timing.initial);
 
     let mut files = exporters
         .into_iter()
@@ -211,16 +248,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         scenario_file: opts.scenario.display().to_string(),
         seed: params.seed,
         replicate,
-        threads,
+        threads: prepared.pool.current_num_threads(),
         chunk_size: CHUNK,
         started_at,
         wall_time_seconds: started.elapsed().as_secs_f64(),
-        build_seconds,
-        simulate_seconds,
+        build_seconds: timing.build_seconds,
+        simulate_seconds: timing.simulate_seconds,
         agent_updates_per_second: f64::from(params.agents) * f64::from(params.days)
-            / simulate_seconds.max(1e-9),
+            / timing.simulate_seconds.max(1e-9),
         outputs,
-        scenario: scenario.file.clone(),
+        scenario: prepared.scenario.file.clone(),
     };
     files.push(json::write(&manifest_path, &manifest)?);
     // Charts are drawn from the files just written, exactly as `exodus plot` would.
@@ -232,6 +269,58 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         summary,
         files,
     })
+}
+
+/// Options of `exodus check`.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub scenario: PathBuf,
+    pub targets: PathBuf,
+    /// Report file; default docs/calibration.md.
+    pub report: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub agents: Option<u64>,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    /// The command line as typed, quoted in the report.
+    pub command_line: Vec<String>,
+}
+
+/// `exodus check`: runs a scenario and compares it with calibration targets; writes the
+/// Markdown report and returns the results.
+pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetResult>), AppError> {
+    let overrides = Overrides {
+        seed: opts.seed,
+        agents: opts.agents,
+    };
+    let prepared = prepare(&opts.scenario, overrides, opts.threads, opts.quiet)?;
+    let params = &prepared.scenario.params;
+    let targets = calibration::load(&opts.targets, params)?;
+    let mut records = Vec::with_capacity(params.days as usize);
+    simulate_records(&prepared, 0, opts.quiet, |r| records.push(r.clone()));
+    let results: Vec<_> = targets.iter().map(|t| t.result(&records, params)).collect();
+    let report_path = opts.report.clone().unwrap_or_else(calibration::default_report);
+    let command = command_text(&opts.command_line);
+    let md = calibration::report(&results, params, &command, &opts.targets);
+    output::atomic::write(&report_path, md.as_bytes())?;
+    Ok((report_path, results))
+}
+
+/// The command line as a shell would show it, with the program name as `exodus`.
+fn command_text(args: &[String]) -> String {
+    let mut parts: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| {
+            if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,".contains(c)) {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect();
+    parts.insert(0, "exodus".into());
+    parts.join(" ")
 }
 
 fn progress_bar(days: u64, quiet: bool) -> indicatif::ProgressBar {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::RunOptions;
+use crate::app::{CheckOptions, RunOptions};
 use crate::plot::{ChartKind, Format, PlotOptions};
 
 /// exodus — simulate how users move between social-media platforms when one is banned.
@@ -27,6 +27,47 @@ pub enum Command {
     },
     /// Draw the charts of a finished run from its saved results (no model is run).
     Plot(PlotArgs),
+    /// Run a scenario and compare it with calibration targets; write a Markdown report.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
+    pub scenario: PathBuf,
+    /// Targets file (TOML), e.g. data/calibration-targets.toml.
+    pub targets: PathBuf,
+    /// Report file [default: docs/calibration.md].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Master seed, replacing the scenario's meta.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Agents to simulate, replacing population.agents.
+    #[arg(long)]
+    pub agents: Option<u64>,
+    /// Worker threads [default: all cores]; results are identical for any value.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl CheckArgs {
+    /// The options `app::check` takes.
+    pub fn into_options(self, command_line: Vec<String>) -> CheckOptions {
+        CheckOptions {
+            scenario: self.scenario,
+            targets: self.targets,
+            report: self.out,
+            seed: self.seed,
+            agents: self.agents,
+            threads: self.threads.map(usize::from),
+            quiet: self.quiet,
+            command_line,
+        }
+    }
 }
 
 /// Charts that can be drawn.

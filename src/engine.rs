@@ -12,6 +12,10 @@
 //! 3. otherwise the choice rule decides: logit — with probability `attention` it reconsiders
 //!    and picks by logit; Bass — it moves with the Bass hazards;
 //! 4. moving to a platform it never had installed is an install.
+//!
+//! On a day its main app has a partial outage (share s of the day), an agent hits it with
+//! probability s and then uses another app chosen by the logit rule for the day (an install if
+//! new), keeping its main app.
 
 use rand::RngExt;
 use rayon::prelude::*;
@@ -36,6 +40,9 @@ pub struct DayTally {
     pub flows: Vec<u64>,
     /// Agents with each platform installed at the end of the day (main app included).
     pub installed: Vec<u64>,
+    /// Agents who hit a partial outage of their main app and used this platform instead that
+    /// day (their main app unchanged).
+    pub stand_in: Vec<u64>,
 }
 
 impl DayTally {
@@ -46,6 +53,7 @@ impl DayTally {
             installs: vec![0; k],
             flows: vec![0; k * k],
             installed: vec![0; k],
+            stand_in: vec![0; k],
         }
     }
 
@@ -55,6 +63,7 @@ impl DayTally {
         add(&mut self.installs, &other.installs);
         add(&mut self.flows, &other.flows);
         add(&mut self.installed, &other.installed);
+        add(&mut self.stand_in, &other.stand_in);
         self
     }
 
@@ -306,6 +315,25 @@ impl DayContext<'_> {
             let seg = pop.segment_of(i);
             let cur = self.prev[i] as usize;
             let usable = cond.usable(*inst);
+            // A partial outage: an agent that hits it uses another app today (installing it if
+            // need be) but keeps its main app.
+            if cond.outage[cur] > 0.0 && rng.random::<f32>() < cond.outage[cur] {
+                let others = usable & !(1 << cur);
+                if others != 0 {
+                    let k2 = logit_choice(i, seg, cur, others, &mut shares, rng.random::<f32>());
+                    tally.stand_in[k2] += 1;
+                    if *inst & (1 << k2) == 0 {
+                        *inst |= 1 << k2;
+                        tally.installs[k2] += 1;
+                    }
+                }
+                *slot = cur as u8;
+                tally.active[cur] += 1;
+                for p in platforms_in(*inst) {
+                    tally.installed[p] += 1;
+                }
+                continue;
+            }
             let chosen = if usable & (1 << cur) == 0 {
                 // Forced: its platform is unusable today.
                 if usable == 0 {

@@ -20,6 +20,20 @@ fn main() -> ExitCode {
             })
         }
         Command::Validate { scenario } => app::validate(&scenario).map(|text| print!("{text}")),
+        Command::Check(args) => {
+            let quiet = args.quiet;
+            let opts = args.into_options(std::env::args().collect());
+            app::check(&opts).map(|(report, results)| {
+                if !quiet {
+                    for r in &results {
+                        let mark = if r.fits { "fits" } else { "MISS" };
+                        println!("{mark:>4}  {:<5} {:<60} model {:>12.1}  accepted {} .. {}", r.id, r.description, r.model, r.low, r.high);
+                    }
+                    let fits = results.iter().filter(|r| r.fits).count();
+                    println!("{fits} of {} targets fit; report in {}", results.len(), report.display());
+                }
+            })
+        }
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {

@@ -35,8 +35,8 @@ pub enum Metric {
     /// Estimated app-store rank from the day's downloads (1 = top; 500 = beyond the top 500);
     /// only when the scenario sets the rank curve.
     AppStoreRank,
-    /// Newcomer posts so far (e.g. #TikTokRefugee introductions): cumulative installs x posts
-    /// per newcomer; only for platforms with `newcomer_posts` > 0.
+    /// Newcomer posts so far (e.g. #TikTokRefugee introductions): the sum over days of installs
+    /// x that day's posts per newcomer; only for platforms whose `newcomer_posts` is ever > 0.
     NewcomerPosts,
 }
 
@@ -92,20 +92,21 @@ pub struct Daily {
     conditions: Vec<DayConditions>,
     rank: Option<RankCurve>,
     background: Vec<f64>,
-    posts_per_newcomer: Vec<f64>,
-    cumulative_installs: Vec<f64>,
+    counts_posts: Vec<bool>,
+    posts: Vec<f64>,
 }
 
 impl Daily {
     pub fn new(params: &Params) -> Daily {
         let k = params.platforms.len();
+        let conditions = timeline::conditions(params);
         Daily {
             scale: params.people_per_agent(),
-            conditions: timeline::conditions(params),
             rank: params.outputs.rank,
             background: params.outputs.background_installs.clone(),
-            posts_per_newcomer: params.platforms.iter().map(|p| p.newcomer_posts).collect(),
-            cumulative_installs: vec![0.0; k],
+            counts_posts: (0..k).map(|p| conditions.iter().any(|c| c.newcomer_posts[p] > 0.0)).collect(),
+            posts: vec![0.0; k],
+            conditions,
         }
     }
 
@@ -120,9 +121,12 @@ impl Daily {
                 let main = people(t.active[p]);
                 let second = people(t.installed[p].saturating_sub(t.active[p]));
                 let installs = people(t.installs[p]);
-                self.cumulative_installs[p] += installs;
+                self.posts[p] += installs * f64::from(cond.newcomer_posts[p]);
+                // Main users who did not hit a partial outage, second-app users, and stand-ins.
                 let dau = if up {
-                    main + f64::from(cond.secondary_use[p]) * second
+                    main * (1.0 - f64::from(cond.outage[p]))
+                        + f64::from(cond.secondary_use[p]) * second
+                        + people(t.stand_in[p])
                 } else {
                     0.0
                 };
@@ -135,8 +139,7 @@ impl Daily {
                 v[Metric::SwitchesOut as usize] = Some(people(t.switches_out(p)));
                 v[Metric::AppStoreRank as usize] =
                     self.rank.map(|r| r.rank(installs + self.background[p]));
-                v[Metric::NewcomerPosts as usize] = (self.posts_per_newcomer[p] > 0.0)
-                    .then(|| self.cumulative_installs[p] * self.posts_per_newcomer[p]);
+                v[Metric::NewcomerPosts as usize] = self.counts_posts[p].then_some(self.posts[p]);
                 v
             })
             .collect();
@@ -211,7 +214,6 @@ pub struct SummaryBuilder {
     scale: f64,
     names: Vec<String>,
     dates: Vec<String>,
-    initial: Vec<u64>,
     peak: Vec<(f64, u32)>,
     min: Vec<(f64, u32)>,
     best_rank: Vec<Option<(f64, u32)>>,
@@ -221,8 +223,8 @@ pub struct SummaryBuilder {
 }
 
 impl SummaryBuilder {
-    /// Starts a summary; `initial` holds the agents on each platform before day 0.
-    pub fn new(params: &Params, initial: &[u64]) -> SummaryBuilder {
+    /// Starts a summary.
+    pub fn new(params: &Params) -> SummaryBuilder {
         let k = params.platforms.len();
         SummaryBuilder {
             scale: params.people_per_agent(),
@@ -230,7 +232,6 @@ impl SummaryBuilder {
             dates: (0..params.days)
                 .map(|d| params.date(d).to_string())
                 .collect(),
-            initial: initial.to_vec(),
             peak: vec![(f64::NEG_INFINITY, 0); k],
             min: vec![(f64::INFINITY, 0); k],
             best_rank: vec![None; k],
@@ -264,8 +265,9 @@ impl SummaryBuilder {
         self.last = Some(r.clone());
     }
 
-    /// The summary of all days added.
-    pub fn finish(&self, params: &Params, replicate: u32) -> Summary {
+    /// The summary of all days added; `initial` holds the agents on each platform (main app)
+    /// before day 0.
+    pub fn finish(&self, params: &Params, replicate: u32, initial: &[u64]) -> Summary {
         let k = self.names.len();
         let date = |d: u32| self.dates.get(d as usize).cloned().unwrap_or_default();
         let moved = |from: usize, to: usize| self.flows[from * k + to];
@@ -274,7 +276,7 @@ impl SummaryBuilder {
         let platforms = (0..k)
             .map(|p| PlatformSummary {
                 platform: self.names[p].clone(),
-                initial_main_users: self.initial[p] as f64 * self.scale,
+                initial_main_users: initial.get(p).map_or(0.0, |&a| a as f64 * self.scale),
                 peak_daily_active_users: self.peak[p].0.max(0.0),
                 peak_date: date(self.peak[p].1),
                 min_daily_active_users: self.min[p].0.min(self.peak[p].0).max(0.0),

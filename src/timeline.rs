@@ -48,6 +48,10 @@ pub struct DayConditions {
     pub income: Vec<f32>,
     /// Ban salience S(t), 0 to 1.
     pub salience: f32,
+    /// Posts each newcomer makes on arrival, per platform (for the derived output).
+    pub newcomer_posts: Vec<f32>,
+    /// Share of this day each platform is down for (partial outages; 0 = none).
+    pub outage: Vec<f32>,
 }
 
 impl DayConditions {
@@ -102,6 +106,8 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
         language: vec![0.0; k],
         income: vec![0.0; k],
         salience: 0.0,
+        newcomer_posts: per(|p| p.newcomer_posts),
+        outage: vec![0.0; k],
     };
     let mut raw = Raw {
         stickiness: per(|p| p.stickiness),
@@ -116,8 +122,12 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
     let mut events = params.events.iter().peekable();
     (0..i64::from(params.days))
         .map(|day| {
+            today.outage.iter_mut().for_each(|x| *x = 0.0);
             while let Some(e) = events.next_if(|e| e.day <= day) {
-                apply(&mut today, &mut raw, e.action);
+                // An outage lasts only its own day; one dated before the start is over.
+                if e.day == day || !matches!(e.action, Action::Outage(..)) {
+                    apply(&mut today, &mut raw, e.action);
+                }
             }
             for j in 0..k {
                 today.risk[j] = match raw.deadline[j] {
@@ -153,6 +163,7 @@ fn apply(c: &mut DayConditions, raw: &mut Raw, action: Action) {
         Action::StoreRemove(k) => c.in_store &= !(1 << k),
         Action::StoreReturn(k) => c.in_store |= 1 << k,
         Action::Deadline(k, until) => raw.deadline[k] = Some(until),
+        Action::Outage(k, share) => c.outage[k] = share as f32,
         Action::Set(param, v) => {
             let v = v as f32;
             match param {
@@ -165,6 +176,7 @@ fn apply(c: &mut DayConditions, raw: &mut Raw, action: Action) {
                 Param::ProtestTarget(k) => raw.protest_target[k] = v,
                 Param::LanguageBarrier(k) => raw.language[k] = v,
                 Param::Monetisation(k) => raw.income[k] = v,
+                Param::NewcomerPosts(k) => c.newcomer_posts[k] = v,
                 Param::PeerScale => c.peer_scale = v,
                 Param::AttentionScale => c.attention_scale = v,
             }

@@ -52,10 +52,8 @@ fn every_shipped_scenario_validates_and_runs() {
             } else {
                 0
             }
-            + params
-                .platforms
-                .iter()
-                .filter(|p| p.newcomer_posts > 0.0)
+            + (0..params.platforms.len())
+                .filter(|&k| exodus::timeline::conditions(&params).iter().any(|c| c.newcomer_posts[k] > 0.0))
                 .count();
         assert_eq!(
             lines.count(),

@@ -378,6 +378,9 @@ pub enum EventAction {
     Down,
     /// Service resumes.
     Up,
+    /// Service is down for part of this one day (`value` = share of the day, e.g. 0.5 for 12
+    /// hours): users who hit it use another app that day but keep their main app.
+    Outage,
     /// Removed from the app stores: no new installs; existing installs still work.
     StoreRemove,
     /// Back in the app stores.
@@ -397,6 +400,7 @@ impl EventAction {
         match self {
             EventAction::Down => "down",
             EventAction::Up => "up",
+            EventAction::Outage => "outage",
             EventAction::StoreRemove => "store-remove",
             EventAction::StoreReturn => "store-return",
             EventAction::Set => "set",

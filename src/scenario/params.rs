@@ -258,6 +258,8 @@ pub enum Action {
     StoreRemove(usize),
     StoreReturn(usize),
     Set(Param, f64),
+    /// Platform down for this share of the event's day only.
+    Outage(usize, f64),
     /// Platform, and the day (from the start) the ban takes effect.
     Deadline(usize, i64),
     Marker(Option<usize>),
@@ -271,7 +273,8 @@ impl Action {
             | Action::Up(k)
             | Action::StoreRemove(k)
             | Action::StoreReturn(k)
-            | Action::Deadline(k, _) => Some(k),
+            | Action::Deadline(k, _)
+            | Action::Outage(k, _) => Some(k),
             Action::Set(param, _) => param.platform(),
             Action::Marker(k) => k,
         }
@@ -286,6 +289,7 @@ impl Action {
             Action::StoreReturn(_) => "store-return",
             Action::Set(..) => "set",
             Action::Deadline(..) => "deadline",
+            Action::Outage(..) => "outage",
             Action::Marker(_) => "marker",
         }
     }
@@ -303,6 +307,7 @@ pub enum Param {
     ProtestTarget(usize),
     LanguageBarrier(usize),
     Monetisation(usize),
+    NewcomerPosts(usize),
     /// Multiplies every agent's peer weight.
     PeerScale,
     /// Multiplies every agent's attention (the product is capped at 1).
@@ -321,7 +326,8 @@ impl Param {
             | Param::BanProbability(k)
             | Param::ProtestTarget(k)
             | Param::LanguageBarrier(k)
-            | Param::Monetisation(k) => Some(k),
+            | Param::Monetisation(k)
+            | Param::NewcomerPosts(k) => Some(k),
             Param::PeerScale | Param::AttentionScale => None,
         }
     }

@@ -784,6 +784,19 @@ fn validate_event(
             no_set_keys()?;
             Action::Marker(platform(false)?)
         }
+        EventAction::Outage => {
+            let k = platform(true)?.unwrap_or_default();
+            let value = e.value.as_ref().ok_or_else(|| {
+                c.invalid(
+                    e.action.span(),
+                    &field("value"),
+                    "(missing)",
+                    "an `outage` event needs the share of the day the platform is down",
+                    "0.01 ..= 1 (e.g. 0.5 for 12 hours)",
+                )
+            })?;
+            Action::Outage(k, c.float(value, &field("value"), 0.01..=1.0)?)
+        }
         EventAction::Set => {
             let param_name = e.param.as_ref().ok_or_else(|| {
                 c.invalid(
@@ -825,6 +838,7 @@ fn validate_event(
                 "protest_target" => (needs_platform(Param::ProtestTarget)?, UNIT),
                 "language_barrier" => (needs_platform(Param::LanguageBarrier)?, UNIT),
                 "monetisation" => (needs_platform(Param::Monetisation)?, UNIT),
+                "newcomer_posts" => (needs_platform(Param::NewcomerPosts)?, POSTS),
                 "peer_scale" => (Param::PeerScale, SCALE),
                 "attention_scale" => (Param::AttentionScale, SCALE),
                 other => {
@@ -863,4 +877,4 @@ fn validate_event(
 }
 
 const SET_PARAMS: &str = "appeal, innovation, imitation, stickiness, secondary_use, ban_probability, \
-protest_target, language_barrier, monetisation (with a platform), peer_scale, attention_scale";
+protest_target, language_barrier, monetisation, newcomer_posts (with a platform), peer_scale, attention_scale";

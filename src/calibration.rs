@@ -1,0 +1,346 @@
+//! Calibration: targets (published estimates the model should reproduce), read from a TOML file,
+//! compared with a run's daily records, and reported as a Markdown table (`exodus check`).
+//!
+//! A target names a platform, a metric of `daily.csv`, a statistic over dates and an accepted
+//! interval. Statistics: `value` (on `from`), `mean`, `sum`, `min`, `max` (over `from`..=`to`),
+//! `ratio` (sum over `from`..=`to` divided by sum over `baseline_from`..=`baseline_to`), and
+//! `flow_share` (share of moves away from `platform` that went to `to_platform`, over the dates).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::metrics::{DayRecord, Metric};
+use crate::scenario::file::CalendarDate;
+use crate::scenario::params::Params;
+use crate::scenario::{Location, ScenarioError};
+
+/// A targets file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsFile {
+    pub targets: Vec<TargetFile>,
+}
+
+/// One `[[targets]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFile {
+    /// Short id, e.g. "T1c".
+    pub id: String,
+    /// What is measured, for the report.
+    pub description: String,
+    /// Source id in docs/sources.md.
+    pub source: String,
+    /// Confidence of the source: H or M.
+    #[serde(default)]
+    pub confidence: String,
+    pub platform: Spanned<String>,
+    /// A metric name of daily.csv (ignored by flow_share).
+    #[serde(default)]
+    pub metric: Option<Spanned<String>>,
+    pub statistic: Spanned<Statistic>,
+    pub from: Spanned<CalendarDate>,
+    pub to: Option<Spanned<CalendarDate>>,
+    pub baseline_from: Option<Spanned<CalendarDate>>,
+    pub baseline_to: Option<Spanned<CalendarDate>>,
+    /// flow_share: destination platform.
+    pub to_platform: Option<Spanned<String>>,
+    /// The published value (for the report).
+    pub value: f64,
+    /// Accepted interval: the model fits if low <= model <= high.
+    pub low: f64,
+    pub high: f64,
+    /// Why the interval is what it is, and any caveat.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Statistics a target can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    Value,
+    Mean,
+    Sum,
+    Min,
+    Max,
+    Ratio,
+    FlowShare,
+}
+
+/// One target compared with the model.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetResult {
+    pub id: String,
+    pub description: String,
+    pub source: String,
+    pub confidence: String,
+    pub dates: String,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    pub model: f64,
+    pub fits: bool,
+    pub note: String,
+}
+
+/// Reads and checks a targets file against the scenario's platforms and dates.
+pub fn load(path: &Path, params: &Params) -> Result<Vec<Target>, ScenarioError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file: TargetsFile = toml::from_str(&source).map_err(|e| ScenarioError::Syntax {
+        location: Location::in_file(path, &source, e.span().unwrap_or(0..0)),
+        message: e.message().trim().to_string(),
+    })?;
+    let names: Vec<&str> = params.platforms.iter().map(|p| p.name.as_str()).collect();
+    let at = |span: std::ops::Range<usize>| Location::in_file(path, &source, span);
+    let day = |d: &Spanned<CalendarDate>, field: &str, id: &str| -> Result<usize, ScenarioError> {
+        let n = (d.get_ref().0 - params.start).num_days();
+        if n < 0 || n >= i64::from(params.days) {
+            return Err(ScenarioError::invalid(
+                at(d.span()),
+                format!("targets[{id}].{field}"),
+                d.get_ref(),
+                "is outside the scenario's dates",
+                format!("{} ..= {}", params.start, params.end()),
+            ));
+        }
+        Ok(n as usize)
+    };
+    let platform = |p: &Spanned<String>, field: &str, id: &str| -> Result<usize, ScenarioError> {
+        names.iter().position(|n| n == p.get_ref()).ok_or_else(|| {
+            ScenarioError::invalid(
+                at(p.span()),
+                format!("targets[{id}].{field}"),
+                format!("\"{}\"", p.get_ref()),
+                "is not a platform of the scenario",
+                names.join(", "),
+            )
+        })
+    };
+    file.targets
+        .iter()
+        .map(|t| {
+            let id = t.id.as_str();
+            let stat = *t.statistic.get_ref();
+            let from = day(&t.from, "from", id)?;
+            let to = match &t.to {
+                Some(d) => day(d, "to", id)?,
+                None => from,
+            };
+            let metric = match (&t.metric, stat) {
+                (_, Statistic::FlowShare) => None,
+                (Some(m), _) => Some(
+                    Metric::ALL
+                        .into_iter()
+                        .find(|x| x.name() == m.get_ref())
+                        .ok_or_else(|| {
+                            ScenarioError::invalid(
+                                at(m.span()),
+                                format!("targets[{id}].metric"),
+                                format!("\"{}\"", m.get_ref()),
+                                "is not a metric of daily.csv",
+                                Metric::ALL.map(|x| x.name()).join(", "),
+                            )
+                        })?,
+                ),
+                (None, _) => {
+                    return Err(ScenarioError::invalid(
+                        at(t.statistic.span()),
+                        format!("targets[{id}].metric"),
+                        "(missing)",
+                        "this statistic needs a metric",
+                        Metric::ALL.map(|x| x.name()).join(", "),
+                    ));
+                }
+            };
+            let baseline = match (stat, &t.baseline_from, &t.baseline_to) {
+                (Statistic::Ratio, Some(a), Some(b)) => Some((day(a, "baseline_from", id)?, day(b, "baseline_to", id)?)),
+                (Statistic::Ratio, _, _) => {
+                    return Err(ScenarioError::invalid(
+                        at(t.statistic.span()),
+                        format!("targets[{id}].baseline_from"),
+                        "(missing)",
+                        "a ratio needs a baseline period",
+                        "baseline_from and baseline_to dates",
+                    ));
+                }
+                _ => None,
+            };
+            let to_platform = match (stat, &t.to_platform) {
+                (Statistic::FlowShare, Some(p)) => Some(platform(p, "to_platform", id)?),
+                (Statistic::FlowShare, None) => {
+                    return Err(ScenarioError::invalid(
+                        at(t.statistic.span()),
+                        format!("targets[{id}].to_platform"),
+                        "(missing)",
+                        "a flow share needs the destination",
+                        names.join(", "),
+                    ));
+                }
+                _ => None,
+            };
+            Ok(Target {
+                spec: t.clone(),
+                platform: platform(&t.platform, "platform", id)?,
+                metric,
+                statistic: stat,
+                from,
+                to: to.max(from),
+                baseline,
+                to_platform,
+            })
+        })
+        .collect()
+}
+
+/// A checked target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub spec: TargetFile,
+    pub platform: usize,
+    pub metric: Option<Metric>,
+    pub statistic: Statistic,
+    pub from: usize,
+    pub to: usize,
+    pub baseline: Option<(usize, usize)>,
+    pub to_platform: Option<usize>,
+}
+
+impl Target {
+    /// The model's value of this target in `records` (one per day, in order).
+    pub fn evaluate(&self, records: &[DayRecord], k: usize) -> f64 {
+        let series = |a: usize, b: usize| -> Vec<f64> {
+            let m = self.metric.unwrap_or(Metric::DailyActiveUsers);
+            records[a..=b].iter().map(|r| r.get(self.platform, m).unwrap_or(f64::NAN)).collect()
+        };
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        match self.statistic {
+            Statistic::Value => series(self.from, self.from)[0],
+            Statistic::Mean => {
+                let v = series(self.from, self.to);
+                sum(&v) / v.len() as f64
+            }
+            Statistic::Sum => sum(&series(self.from, self.to)),
+            Statistic::Min => series(self.from, self.to).into_iter().fold(f64::INFINITY, f64::min),
+            Statistic::Max => series(self.from, self.to).into_iter().fold(f64::NEG_INFINITY, f64::max),
+            Statistic::Ratio => {
+                let (a, b) = self.baseline.unwrap_or((self.from, self.to));
+                sum(&series(self.from, self.to)) / sum(&series(a, b))
+            }
+            Statistic::FlowShare => {
+                let to = self.to_platform.unwrap_or(0);
+                let (mut moved_to, mut moved) = (0.0, 0.0);
+                for r in &records[self.from..=self.to] {
+                    for j in (0..k).filter(|&j| j != self.platform) {
+                        let f = r.flows[self.platform * k + j];
+                        moved += f;
+                        if j == to {
+                            moved_to += f;
+                        }
+                    }
+                }
+                if moved > 0.0 { moved_to / moved } else { 0.0 }
+            }
+        }
+    }
+
+    /// Compares the model with this target.
+    pub fn result(&self, records: &[DayRecord], params: &Params) -> TargetResult {
+        let model = self.evaluate(records, params.platforms.len());
+        let date = |d: usize| params.date(d as u32).format("%Y-%m-%d").to_string();
+        let mut dates = if self.to > self.from {
+            format!("{} to {}", date(self.from), date(self.to))
+        } else {
+            date(self.from)
+        };
+        if let Some((a, b)) = self.baseline {
+            dates.push_str(&format!(" vs {} to {}", date(a), date(b)));
+        }
+        let s = &self.spec;
+        TargetResult {
+            id: s.id.clone(),
+            description: s.description.clone(),
+            source: s.source.clone(),
+            confidence: s.confidence.clone(),
+            dates,
+            value: s.value,
+            low: s.low,
+            high: s.high,
+            model,
+            fits: model >= s.low && model <= s.high,
+            note: s.note.clone(),
+        }
+    }
+}
+
+/// Formats a number for the report: people as 3.4 M, small values with decimals.
+fn show(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    if x.abs() >= 1000.0 {
+        crate::plot::style::human(x)
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// The Markdown report `exodus check` writes.
+pub fn report(results: &[TargetResult], params: &Params, command_line: &str, targets: &Path) -> String {
+    let fits = results.iter().filter(|r| r.fits).count();
+    let mut md = format!(
+        "# Calibration: {}\n\n\
+         Generated by exodus {} with the command below; do not edit by hand.\n\n\
+         ```sh\n{}\n```\n\n\
+         Scenario seed {}, {} agents for {} people, {} to {}. Targets from `{}` (sources in\n\
+         [sources.md](sources.md)). {} of {} targets fall inside their accepted interval.\n\n\
+         | id | what | dates | published | accepted | model | fits | source (conf.) |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        params.name,
+        crate::VERSION,
+        command_line,
+        params.seed,
+        params.agents,
+        crate::plot::style::human(params.people),
+        params.start,
+        params.end(),
+        targets.display(),
+        fits,
+        results.len()
+    );
+    for r in results {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} – {} | {} | {} | {} ({}) |\n",
+            r.id,
+            r.description,
+            r.dates,
+            show(r.value),
+            show(r.low),
+            show(r.high),
+            show(r.model),
+            if r.fits { "yes" } else { "**no**" },
+            r.source,
+            r.confidence
+        ));
+    }
+    let notes: Vec<&TargetResult> = results.iter().filter(|r| !r.note.is_empty()).collect();
+    if !notes.is_empty() {
+        md.push_str("\n## Notes on the targets\n\n");
+        for r in notes {
+            md.push_str(&format!("- **{}**: {}\n", r.id, r.note));
+        }
+    }
+    md
+}
+
+/// Where `exodus check` writes its report unless told otherwise.
+pub fn default_report() -> PathBuf {
+    PathBuf::from("docs/calibration.md")
+}
