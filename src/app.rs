@@ -299,7 +299,10 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     let mut records = Vec::with_capacity(params.days as usize);
     simulate_records(&prepared, 0, opts.quiet, |r| records.push(r.clone()));
     let results: Vec<_> = targets.iter().map(|t| t.result(&records, params)).collect();
-    let report_path = opts.report.clone().unwrap_or_else(calibration::default_report);
+    let report_path = opts
+        .report
+        .clone()
+        .unwrap_or_else(calibration::default_report);
     let command = command_text(&opts.command_line);
     let md = calibration::report(&results, params, &command, &opts.targets);
     output::atomic::write(&report_path, md.as_bytes())?;
@@ -312,7 +315,9 @@ fn command_text(args: &[String]) -> String {
         .iter()
         .skip(1)
         .map(|a| {
-            if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,".contains(c)) {
+            if a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=,".contains(c))
+            {
                 a.clone()
             } else {
                 format!("'{}'", a.replace('\'', "'\\''"))

@@ -159,7 +159,9 @@ pub fn load(path: &Path, params: &Params) -> Result<Vec<Target>, ScenarioError> 
                 }
             };
             let baseline = match (stat, &t.baseline_from, &t.baseline_to) {
-                (Statistic::Ratio, Some(a), Some(b)) => Some((day(a, "baseline_from", id)?, day(b, "baseline_to", id)?)),
+                (Statistic::Ratio, Some(a), Some(b)) => {
+                    Some((day(a, "baseline_from", id)?, day(b, "baseline_to", id)?))
+                }
                 (Statistic::Ratio, _, _) => {
                     return Err(ScenarioError::invalid(
                         at(t.statistic.span()),
@@ -216,7 +218,10 @@ impl Target {
     pub fn evaluate(&self, records: &[DayRecord], k: usize) -> f64 {
         let series = |a: usize, b: usize| -> Vec<f64> {
             let m = self.metric.unwrap_or(Metric::DailyActiveUsers);
-            records[a..=b].iter().map(|r| r.get(self.platform, m).unwrap_or(f64::NAN)).collect()
+            records[a..=b]
+                .iter()
+                .map(|r| r.get(self.platform, m).unwrap_or(f64::NAN))
+                .collect()
         };
         let sum = |v: &[f64]| v.iter().sum::<f64>();
         match self.statistic {
@@ -226,8 +231,12 @@ impl Target {
                 sum(&v) / v.len() as f64
             }
             Statistic::Sum => sum(&series(self.from, self.to)),
-            Statistic::Min => series(self.from, self.to).into_iter().fold(f64::INFINITY, f64::min),
-            Statistic::Max => series(self.from, self.to).into_iter().fold(f64::NEG_INFINITY, f64::max),
+            Statistic::Min => series(self.from, self.to)
+                .into_iter()
+                .fold(f64::INFINITY, f64::min),
+            Statistic::Max => series(self.from, self.to)
+                .into_iter()
+                .fold(f64::NEG_INFINITY, f64::max),
             Statistic::Ratio => {
                 let (a, b) = self.baseline.unwrap_or((self.from, self.to));
                 sum(&series(self.from, self.to)) / sum(&series(a, b))
@@ -293,7 +302,12 @@ fn show(x: f64) -> String {
 }
 
 /// The Markdown report `exodus check` writes.
-pub fn report(results: &[TargetResult], params: &Params, command_line: &str, targets: &Path) -> String {
+pub fn report(
+    results: &[TargetResult],
+    params: &Params,
+    command_line: &str,
+    targets: &Path,
+) -> String {
     let fits = results.iter().filter(|r| r.fits).count();
     let mut md = format!(
         "# Calibration: {}\n\n\

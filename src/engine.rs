@@ -14,8 +14,8 @@
 //! 4. moving to a platform it never had installed is an install.
 //!
 //! On a day its main app has a partial outage (share s of the day), an agent hits it with
-//! probability s and then uses another app chosen by the logit rule for the day (an install if
-//! new), keeping its main app.
+//! probability s and then uses another app it has installed, chosen by the logit rule, for the
+//! day, keeping its main app.
 
 use rand::RngExt;
 use rayon::prelude::*;
@@ -173,9 +173,10 @@ pub fn simulate(
 /// appeal plus every mechanism term whose weight is the same for the whole segment; traits that
 /// vary agent by agent add their term per agent.
 ///
-/// u_ik = appeal_k - risk_sensitivity_i x risk_k + protest_i x protest_k
+/// u_ik = appeal_k + prefer_sk - risk_sensitivity_i x risk_k + protest_i x protest_k
 ///        - owner_aversion_i x owned_k - language_sensitivity_i x language_k
 ///        + income_weight_i x income_k + stickiness_k [k = main_i] + peer_weight_i x s_ik
+///        - install_cost [k not installed]
 struct Utility {
     /// Base utility of each platform, per segment.
     segment_base: Vec<[f32; MAX_PLATFORMS]>,
@@ -205,7 +206,9 @@ impl Utility {
         let segment_base = (0..params.segments.len())
             .map(|seg| {
                 let mut base = [0f32; MAX_PLATFORMS];
-                base[..k].copy_from_slice(&cond.appeal);
+                for (j, b) in base.iter_mut().enumerate().take(k) {
+                    *b = cond.appeal[j] + params.segments[seg].prefer[j] as f32;
+                }
                 for (id, f) in &features {
                     if let Some(w) = pop.get(*id).segment_value(seg) {
                         for j in 0..k {
@@ -288,10 +291,12 @@ impl DayContext<'_> {
             .fold(0u32, |m, j| m | (1 << j));
         let mut shares = [0f32; MAX_PLATFORMS];
         // The logit choice of agent i (of segment seg, main app cur) among `usable`.
+        let install_cost = self.params.install_cost as f32;
         let logit_choice = |i: usize,
                             seg: usize,
                             cur: usize,
                             usable: u32,
+                            installed_mask: u32,
                             shares: &mut [f32; MAX_PLATFORMS],
                             u: f32| {
             let mut base = self.utility.segment_base[seg];
@@ -302,6 +307,9 @@ impl DayContext<'_> {
                 }
             }
             base[cur] += cond.stickiness[cur];
+            for j in platforms_in(usable & !installed_mask) {
+                base[j] -= install_cost;
+            }
             let b = if self.utility.social {
                 self.shares(i, cur, shares);
                 pop.get(TraitId::PeerWeight).get(i, seg) * cond.peer_scale
@@ -315,17 +323,17 @@ impl DayContext<'_> {
             let seg = pop.segment_of(i);
             let cur = self.prev[i] as usize;
             let usable = cond.usable(*inst);
-            // A partial outage: an agent that hits it uses another app today (installing it if
-            // need be) but keeps its main app.
-            if cond.outage[cur] > 0.0 && rng.random::<f32>() < cond.outage[cur] {
-                let others = usable & !(1 << cur);
+            // A partial outage: an agent that hits it uses another app it has, chosen by the
+            // logit rule, for the rest of the day, and keeps its main app.
+            if usable & (1 << cur) != 0
+                && cond.outage[cur] > 0.0
+                && rng.random::<f32>() < cond.outage[cur]
+            {
+                let others = usable & *inst & !(1 << cur);
                 if others != 0 {
-                    let k2 = logit_choice(i, seg, cur, others, &mut shares, rng.random::<f32>());
+                    let k2 =
+                        logit_choice(i, seg, cur, others, *inst, &mut shares, rng.random::<f32>());
                     tally.stand_in[k2] += 1;
-                    if *inst & (1 << k2) == 0 {
-                        *inst |= 1 << k2;
-                        tally.installs[k2] += 1;
-                    }
                 }
                 *slot = cur as u8;
                 tally.active[cur] += 1;
@@ -339,7 +347,7 @@ impl DayContext<'_> {
                 if usable == 0 {
                     cur
                 } else {
-                    logit_choice(i, seg, cur, usable, &mut shares, rng.random::<f32>())
+                    logit_choice(i, seg, cur, usable, *inst, &mut shares, rng.random::<f32>())
                 }
             } else {
                 let attention =
@@ -347,7 +355,15 @@ impl DayContext<'_> {
                 match self.params.rule {
                     RuleKind::Logit => {
                         if rng.random::<f32>() < attention {
-                            logit_choice(i, seg, cur, usable, &mut shares, rng.random::<f32>())
+                            logit_choice(
+                                i,
+                                seg,
+                                cur,
+                                usable,
+                                *inst,
+                                &mut shares,
+                                rng.random::<f32>(),
+                            )
                         } else {
                             cur
                         }

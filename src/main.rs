@@ -27,10 +27,17 @@ fn main() -> ExitCode {
                 if !quiet {
                     for r in &results {
                         let mark = if r.fits { "fits" } else { "MISS" };
-                        println!("{mark:>4}  {:<5} {:<60} model {:>12.1}  accepted {} .. {}", r.id, r.description, r.model, r.low, r.high);
+                        println!(
+                            "{mark:>4}  {:<5} {:<60} model {:>12.1}  accepted {} .. {}",
+                            r.id, r.description, r.model, r.low, r.high
+                        );
                     }
                     let fits = results.iter().filter(|r| r.fits).count();
-                    println!("{fits} of {} targets fit; report in {}", results.len(), report.display());
+                    println!(
+                        "{fits} of {} targets fit; report in {}",
+                        results.len(),
+                        report.display()
+                    );
                 }
             })
         }

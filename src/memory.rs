@@ -5,12 +5,14 @@
 //! Bytes per agent (steady state, while days run):
 //!   4 x degree (contacts, u32)        + 1 + 1 (platform today / yesterday, u8)
 //! + 4 (installed set, u32 bit mask)   + 1 if more than one segment (segment, u8)
-//! + 4 per trait that differs between agents (attention, peer weight; f32).
+//! + 4 per trait that differs between agents within a segment (attention, peer weight and the
+//!   five mechanism weights; f32; traits constant within segments are stored per segment).
 //!
-//! While a power-law network is built, popularity weights and the alias table add a transient
-//! 28 bytes per agent (8 weight + 4 alias + 8 odds + up to 8 of work lists) before the
-//! population exists, so the peak is the larger of the two phases.
+//! While a power-law network is built (after the population is drawn), popularity weights and
+//! the alias table add a transient 28 bytes per agent (8 weight + 4 alias + 8 odds + up to 8 of
+//! work lists), so the peak is the steady state plus that while it lasts.
 
+use crate::population::{Trait, TraitId, TraitStorage};
 use crate::scenario::params::{NetworkSpec, Params};
 
 /// Memory not tied to agents: code, thread stacks, buffers (measured order of magnitude).
@@ -30,20 +32,17 @@ pub fn estimate(params: &Params) -> Estimate {
     let n = u64::from(params.agents);
     let contacts = 4 * u64::from(params.network.degree());
     let segments = u64::from(params.segments.len() > 1);
-    let varying =
-        |get: fn(&crate::scenario::params::Segment) -> crate::scenario::params::TraitDist| {
-            let first = get(&params.segments[0]).constant();
-            let same =
-                first.is_some() && params.segments.iter().all(|s| get(s).constant() == first);
-            u64::from(!same) * 4
-        };
-    let steady =
-        contacts + 2 + 4 + segments + varying(|s| s.attention) + varying(|s| s.peer_weight);
+    // Traits constant within each segment are stored once per segment, not per agent.
+    let per_agent_traits = TraitId::ALL
+        .iter()
+        .filter(|&&id| Trait::storage(params, id) == TraitStorage::PerAgent)
+        .count() as u64;
+    let steady = contacts + 2 + 4 + segments + 4 * per_agent_traits;
     let build = match params.network {
-        NetworkSpec::PowerLaw { .. } => contacts + 28,
+        NetworkSpec::PowerLaw { .. } => 28,
         _ => 0,
     };
-    let per_agent = steady.max(build);
+    let per_agent = steady + build;
     Estimate {
         peak_bytes: BASE_BYTES + n * per_agent,
         bytes_per_agent: per_agent as f64,

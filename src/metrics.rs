@@ -104,7 +104,9 @@ impl Daily {
             scale: params.people_per_agent(),
             rank: params.outputs.rank,
             background: params.outputs.background_installs.clone(),
-            counts_posts: (0..k).map(|p| conditions.iter().any(|c| c.newcomer_posts[p] > 0.0)).collect(),
+            counts_posts: (0..k)
+                .map(|p| conditions.iter().any(|c| c.newcomer_posts[p] > 0.0))
+                .collect(),
             posts: vec![0.0; k],
             conditions,
         }
@@ -123,10 +125,12 @@ impl Daily {
                 let installs = people(t.installs[p]);
                 self.posts[p] += installs * f64::from(cond.newcomer_posts[p]);
                 // Main users who did not hit a partial outage, second-app users, and stand-ins.
+                // Stand-ins have the app installed: they count once, not also as second-app users.
+                let stand_in = people(t.stand_in[p]);
                 let dau = if up {
                     main * (1.0 - f64::from(cond.outage[p]))
-                        + f64::from(cond.secondary_use[p]) * second
-                        + people(t.stand_in[p])
+                        + f64::from(cond.secondary_use[p]) * (second - stand_in).max(0.0)
+                        + stand_in
                 } else {
                     0.0
                 };

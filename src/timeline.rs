@@ -129,16 +129,20 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
                     apply(&mut today, &mut raw, e.action);
                 }
             }
+            // Perceived risk drives salience (protest) whether or not the anticipation term
+            // itself is on; the switch only removes risk from the utility.
+            let mut peak = 0f32;
             for j in 0..k {
-                today.risk[j] = match raw.deadline[j] {
-                    Some(d) if m.anticipation => {
+                let risk = match raw.deadline[j] {
+                    Some(d) => {
                         let ahead = (d - day).max(0) as f64;
                         raw.ban_probability[j] * (-ahead / m.anticipation_days).exp() as f32
                     }
-                    _ => 0.0,
+                    None => 0.0,
                 };
+                peak = peak.max(risk);
+                today.risk[j] = if m.anticipation { risk } else { 0.0 };
             }
-            let peak = today.risk.iter().copied().fold(0.0f32, f32::max);
             salience = peak.max(salience * fade);
             today.salience = salience;
             for j in 0..k {
@@ -249,6 +253,14 @@ protest_target = 1.0
 
     #[test]
     fn switched_off_mechanisms_give_zero_features() {
+        // Anticipation off removes the risk term but not the salience that drives protest.
+        let p = scenario(
+            "[mechanisms]\nanticipation = false\n\
+             [[events]]\ndate = 2025-01-01\naction = \"deadline\"\nplatform = \"A\"\nuntil = 2025-01-10\n",
+        );
+        let c = conditions(&p);
+        assert!(c.iter().all(|d| d.risk.iter().all(|&r| r == 0.0)));
+        assert!(c[9].protest[1] > 0.4);
         let p = scenario(
             "[mechanisms]\nanticipation = false\nprotest = false\n\
              [[events]]\ndate = 2025-01-01\naction = \"deadline\"\nplatform = \"A\"\nuntil = 2025-01-10\n",

@@ -53,7 +53,11 @@ fn every_shipped_scenario_validates_and_runs() {
                 0
             }
             + (0..params.platforms.len())
-                .filter(|&k| exodus::timeline::conditions(&params).iter().any(|c| c.newcomer_posts[k] > 0.0))
+                .filter(|&k| {
+                    exodus::timeline::conditions(&params)
+                        .iter()
+                        .any(|c| c.newcomer_posts[k] > 0.0)
+                })
                 .count();
         assert_eq!(
             lines.count(),

@@ -55,10 +55,12 @@ fn svg_text(path: &Path, width: u32, height: u32) -> String {
     assert_eq!(root.tag_name().name(), "svg");
     assert_eq!(root.attribute("width"), Some(width.to_string().as_str()));
     assert_eq!(root.attribute("height"), Some(height.to_string().as_str()));
-    doc.descendants()
-        .filter_map(|n| n.text())
+    // Wrapped labels span several text elements: join them, with all whitespace as one space.
+    let all: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    all.join(" ")
+        .split_whitespace()
         .collect::<Vec<_>>()
-        .join("\n")
+        .join(" ")
 }
 
 #[test]
@@ -113,7 +115,7 @@ fn adoption_chart_has_axes_legend_and_event_labels() {
         "Events",
         "Supreme Court upholds the ban",
         "TikTok goes dark",
-        "TikTok back in the app stores",
+        "TikTok and Lemon8 back in the app stores",
     ] {
         assert!(text.contains(expected), "adoption.svg lacks {expected:?}");
     }

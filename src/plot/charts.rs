@@ -155,7 +155,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
         ChartKind::Multiples => Figure::Multiples(SmallMultiples {
             title: r.scenario.clone(),
             subtitle:
-                "Users of each platform per day (people represented); each panel has its own scale"
+                "Daily active users of each platform (people represented); each panel has its own scale"
                     .into(),
             start,
             days,

@@ -49,8 +49,6 @@ struct PlatformView {
 #[derive(Debug, Clone, Deserialize)]
 struct EventView {
     date: String,
-    action: String,
-    platform: Option<String>,
     #[serde(default)]
     label: String,
 }
@@ -59,7 +57,7 @@ struct EventView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventMark {
     pub date: NaiveDate,
-    /// The event's label, or a description made from its action and platform.
+    /// The event's label.
     pub label: String,
 }
 
@@ -166,19 +164,17 @@ impl RunResults {
             .scenario
             .events
             .iter()
+            // Only labelled events are drawn: unlabelled ones are model inputs (parameter
+            // changes, a second platform's copy of an event) that a reader need not see.
+            .filter(|e| !e.label.trim().is_empty())
             .filter_map(|e| {
                 let date =
                     NaiveDate::parse_from_str(e.date.get(..10).unwrap_or(&e.date), "%Y-%m-%d")
                         .ok()?;
-                let label = if e.label.trim().is_empty() {
-                    match &e.platform {
-                        Some(p) => format!("{p}: {}", e.action),
-                        None => e.action.clone(),
-                    }
-                } else {
-                    e.label.trim().to_string()
-                };
-                Some(EventMark { date, label })
+                Some(EventMark {
+                    date,
+                    label: e.label.trim().to_string(),
+                })
             })
             .collect();
 

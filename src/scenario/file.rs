@@ -72,6 +72,9 @@ pub struct SegmentFile {
     /// Probability that an agent also has a platform installed at the start (multi-homing).
     #[serde(default = "unspanned")]
     pub also_installed: Spanned<BTreeMap<String, f64>>,
+    /// Taste: utility added to platforms for this segment only (platform name -> utility).
+    #[serde(default = "unspanned")]
+    pub prefer: Spanned<BTreeMap<String, f64>>,
     /// Daily probability that an agent reconsiders its platform.
     pub attention: Spanned<TraitSpec>,
     /// Weight of the share of contacts on a platform in the logit utility.
@@ -234,6 +237,10 @@ pub struct PlatformFile {
 #[serde(deny_unknown_fields)]
 pub struct ChoiceFile {
     pub rule: Spanned<RuleKind>,
+    /// Logit: utility lost by a platform the agent does not have installed (the effort of
+    /// installing and learning a new app).
+    #[serde(default = "unspanned")]
+    pub install_cost: Spanned<f64>,
 }
 
 /// `[mechanisms]`: the switches and time scales of the migration mechanisms. Every mechanism
@@ -302,7 +309,7 @@ fn default_half_life() -> Spanned<f64> {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputsFile {
-    /// App-store rank estimate: daily downloads of the #1 free app (all stores, people).
+    /// App-store rank estimate: daily downloads of the #1 free app in the ranked store.
     pub rank_top_downloads: Option<Spanned<f64>>,
     /// App-store rank estimate: exponent a of downloads(rank) = top x rank^-a.
     pub rank_exponent: Option<Spanned<f64>>,
@@ -379,7 +386,7 @@ pub enum EventAction {
     /// Service resumes.
     Up,
     /// Service is down for part of this one day (`value` = share of the day, e.g. 0.5 for 12
-    /// hours): users who hit it use another app that day but keep their main app.
+    /// hours): users who hit it use another app they have that day but keep their main app.
     Outage,
     /// Removed from the app stores: no new installs; existing installs still work.
     StoreRemove,

@@ -31,6 +31,8 @@ pub struct Params {
     /// 2 ..= MAX_PLATFORMS platforms with unique names.
     pub platforms: Vec<Platform>,
     pub rule: RuleKind,
+    /// Logit utility lost by platforms an agent does not have installed, in [0, 50].
+    pub install_cost: f64,
     pub mechanisms: Mechanisms,
     pub outputs: DerivedOutputs,
     /// Events sorted by date (stable: same-date events keep file order).
@@ -151,6 +153,8 @@ pub struct Segment {
     pub initial: Vec<f64>,
     /// Probability of also having each platform installed at the start.
     pub also_installed: Vec<f64>,
+    /// Utility added to each platform for this segment (taste), in [-50, 50].
+    pub prefer: Vec<f64>,
     /// Daily probability of reconsidering, in [0, 1].
     pub attention: TraitDist,
     /// Logit weight of the share of contacts on a platform, in [0, 100].

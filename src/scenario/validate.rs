@@ -240,6 +240,7 @@ pub fn validate(
 
     // [choice], [mechanisms], [outputs]
     let rule = *file.choice.rule.get_ref();
+    let install_cost = c.float(&file.choice.install_cost, "choice.install_cost", 0.0..=50.0)?;
     let mechanisms = validate_mechanisms(&c, file)?;
     let outputs = validate_outputs(&c, file, &names)?;
 
@@ -264,6 +265,7 @@ pub fn validate(
         network,
         platforms,
         rule,
+        install_cost,
         mechanisms,
         outputs,
         events,
@@ -447,11 +449,13 @@ fn validate_segments(
         let initial = platform_map(c, &s.initial, &field("initial"), names, true)?;
         let also_installed =
             platform_map(c, &s.also_installed, &field("also_installed"), names, false)?;
+        let prefer = utility_map(c, &s.prefer, &field("prefer"), names)?;
         out.push(Segment {
             name,
             share,
             initial,
             also_installed,
+            prefer,
             attention: trait_dist(c, &s.attention, &field("attention"), ATTENTION)?,
             peer_weight: trait_dist(c, &s.peer_weight, &field("peer_weight"), PEER_WEIGHT)?,
             risk_sensitivity: trait_dist(
@@ -481,6 +485,37 @@ fn validate_segments(
             "the shares of the segments do not sum to 1",
             "shares in [0, 1] that sum to 1",
         ));
+    }
+    Ok(out)
+}
+
+/// A table `{ PlatformName = utility, ... }` as a vector indexed by platform (0 if absent).
+fn utility_map(
+    c: &Checker,
+    map: &Spanned<BTreeMap<String, f64>>,
+    field: &str,
+    names: &[String],
+) -> Result<Vec<f64>, ScenarioError> {
+    let mut out = vec![0.0; names.len()];
+    for (key, &v) in map.get_ref() {
+        let k = names.iter().position(|n| n == key).ok_or_else(|| {
+            c.invalid(
+                map.span(),
+                &format!("{field}.{key}"),
+                v,
+                &format!("\"{key}\" is not a platform of this scenario"),
+                format!("keys among {}", names.join(", ")),
+            )
+        })?;
+        out[k] = check_float(v, &APPEAL).map_err(|problem| {
+            c.invalid(
+                map.span(),
+                &format!("{field}.{key}"),
+                v,
+                problem,
+                show_float_range(&APPEAL),
+            )
+        })?;
     }
     Ok(out)
 }
@@ -785,6 +820,15 @@ fn validate_event(
             Action::Marker(platform(false)?)
         }
         EventAction::Outage => {
+            if let Some(p) = &e.param {
+                return Err(c.invalid(
+                    p.span(),
+                    &field("param"),
+                    format!("\"{}\"", p.get_ref()),
+                    "an `outage` event takes a value (share of the day), not a param",
+                    "no param unless action = \"set\"",
+                ));
+            }
             let k = platform(true)?.unwrap_or_default();
             let value = e.value.as_ref().ok_or_else(|| {
                 c.invalid(
