@@ -9,9 +9,10 @@
 //! Ban anticipation (docs/MODEL.md, "Anticipation"): platform k's perceived risk on day t is
 //!   risk_k(t) = ban_probability_k(t) x exp(-max(0, deadline_k - t) / anticipation_days)
 //! with deadline_k the `until` date of the latest `deadline` event for k known by day t (no
-//! deadline known: no risk). Ban salience, which
-//! drives protest, rises with the highest risk and fades with a half-life once it falls:
-//!   S(t) = max(max_k risk_k(t), S(t-1) x 2^(-1 / half_life)).
+//! deadline known: no risk). Ban salience, which drives protest, rises with the highest risk
+//! among platforms still in service and fades with a half-life once it falls (or once a ban is
+//! in force and the platform is down):
+//!   S(t) = max(max_{k up} risk_k(t), S(t-1) x 2^(-1 / half_life)).
 
 use crate::scenario::params::{Action, Param, Params};
 
@@ -140,7 +141,10 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
                     }
                     None => 0.0,
                 };
-                peak = peak.max(risk);
+                // A ban in force is no longer a threat: salience then fades with its half-life.
+                if today.up & (1 << j) != 0 {
+                    peak = peak.max(risk);
+                }
                 today.risk[j] = if m.anticipation { risk } else { 0.0 };
             }
             salience = peak.max(salience * fade);

@@ -45,3 +45,28 @@ pub fn run(params: &Params, threads: usize, replicate: u32) -> Vec<DayTally> {
         days
     })
 }
+
+/// Runs `params` (replicate 0, two threads) and returns the daily records.
+pub fn records(params: &Params) -> Vec<exodus::metrics::DayRecord> {
+    let mut daily = exodus::metrics::Daily::new(params);
+    run(params, 2, 0).iter().map(|t| daily.record(t)).collect()
+}
+
+/// Day index of a date in `params`.
+pub fn day(params: &Params, date: &str) -> usize {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    (d - params.start).num_days() as usize
+}
+
+/// Runs `params` and returns the world and every agent's main app at the end.
+pub fn final_state(params: &Params) -> (World, Vec<u8>) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let (world, initial) = World::build(params, 0);
+        let fin = engine::simulate(params, &world, initial, 0, |_| {});
+        (world, fin)
+    })
+}

@@ -1,0 +1,371 @@
+//! Each migration mechanism shows its effect, in the expected direction and rough size, when
+//! switched on or off; and the historical scenario reproduces the seed facts. Runs use 100,000
+//! agents (1,700 people each) and fixed seeds; tolerances are stated per test.
+
+mod common;
+
+use common::{day, final_state, load, records};
+use exodus::metrics::{DayRecord, Metric};
+use exodus::scenario::params::{Action, Param, Params};
+
+const AGENTS: u64 = 100_000;
+
+fn historical() -> Params {
+    load("historical-2025.toml", Some(AGENTS), None)
+}
+
+fn idx(p: &Params, name: &str) -> usize {
+    p.platform_index(name).unwrap()
+}
+
+/// Sum of `metric` for `platform` over the dates `from..=to`.
+fn sum(p: &Params, r: &[DayRecord], platform: &str, metric: Metric, from: &str, to: &str) -> f64 {
+    let k = idx(p, platform);
+    r[day(p, from)..=day(p, to)]
+        .iter()
+        .map(|d| d.get(k, metric).unwrap_or(0.0))
+        .sum()
+}
+
+fn value(p: &Params, r: &[DayRecord], platform: &str, metric: Metric, date: &str) -> f64 {
+    sum(p, r, platform, metric, date, date)
+}
+
+fn peak(p: &Params, r: &[DayRecord], platform: &str, metric: Metric) -> (f64, usize) {
+    let k = idx(p, platform);
+    r.iter()
+        .map(|d| (d.get(k, metric).unwrap_or(0.0), d.day as usize))
+        .fold((f64::MIN, 0), |a, b| if b.0 > a.0 { b } else { a })
+}
+
+#[test]
+fn historical_reproduces_the_seed_facts() {
+    let p = historical();
+    let r = records(&p);
+    // RedNote surges before the ban: downloads Jan 8-14 at least 20x the week before [T4].
+    let before = sum(
+        &p,
+        &r,
+        "RedNote",
+        Metric::Installs,
+        "2025-01-01",
+        "2025-01-07",
+    );
+    let surge = sum(
+        &p,
+        &r,
+        "RedNote",
+        Metric::Installs,
+        "2025-01-08",
+        "2025-01-14",
+    );
+    assert!(surge > 20.0 * before, "surge {surge} vs {before}");
+    // ... and ranks far above its usual level by Jan 13 [T5]: top 3, from below the top 20.
+    assert!(value(&p, &r, "RedNote", Metric::AppStoreRank, "2025-01-13") <= 3.0);
+    assert!(value(&p, &r, "RedNote", Metric::AppStoreRank, "2025-01-01") > 20.0);
+    // Lemon8 gains less than RedNote.
+    let gain = |name| {
+        peak(&p, &r, name, Metric::DailyActiveUsers).0
+            - value(&p, &r, name, Metric::DailyActiveUsers, "2025-01-01")
+    };
+    assert!(
+        gain("Lemon8") < 0.2 * gain("RedNote"),
+        "Lemon8 {} RedNote {}",
+        gain("Lemon8"),
+        gain("RedNote")
+    );
+    // RedNote declines after TikTok is restored: by Mar 31 below half its peak.
+    let (top, _) = peak(&p, &r, "RedNote", Metric::DailyActiveUsers);
+    assert!(value(&p, &r, "RedNote", Metric::DailyActiveUsers, "2025-03-31") < 0.5 * top);
+    // TikTok keeps most of its users: over 95% still have it as main app at the end.
+    let start = value(&p, &r, "TikTok", Metric::MainAppUsers, "2024-12-15");
+    assert!(value(&p, &r, "TikTok", Metric::MainAppUsers, "2025-04-30") > 0.95 * start);
+}
+
+#[test]
+fn without_anticipation_and_protest_there_is_no_surge_before_the_ban() {
+    let p = historical();
+    let mut off = p.clone();
+    off.mechanisms.anticipation = false;
+    off.mechanisms.protest = false;
+    let (on_r, off_r) = (records(&p), records(&off));
+    let pre = |p: &Params, r: &[DayRecord]| {
+        sum(
+            p,
+            r,
+            "RedNote",
+            Metric::Installs,
+            "2025-01-08",
+            "2025-01-17",
+        )
+    };
+    assert!(
+        pre(&off, &off_r) < 0.05 * pre(&p, &on_r),
+        "{} vs {}",
+        pre(&off, &off_r),
+        pre(&p, &on_r)
+    );
+}
+
+#[test]
+fn anticipation_alone_moves_users_off_tiktok_before_the_deadline() {
+    let mut base = historical();
+    base.mechanisms.protest = false;
+    let mut none = base.clone();
+    none.mechanisms.anticipation = false;
+    let lost = |p: &Params| {
+        let r = records(p);
+        value(p, &r, "TikTok", Metric::MainAppUsers, "2024-12-15")
+            - value(p, &r, "TikTok", Metric::MainAppUsers, "2025-01-17")
+    };
+    let (with, without) = (lost(&base), lost(&none));
+    assert!(
+        with > 3.0 * without.max(1.0),
+        "lost with anticipation {with}, without {without}"
+    );
+}
+
+#[test]
+fn protest_draws_users_to_rednote_and_away_from_meta() {
+    let p = historical();
+    let mut off = p.clone();
+    off.mechanisms.protest = false;
+    let (on_r, off_r) = (records(&p), records(&off));
+    let rednote = |p: &Params, r: &[DayRecord]| {
+        sum(
+            p,
+            r,
+            "RedNote",
+            Metric::Installs,
+            "2025-01-01",
+            "2025-01-31",
+        )
+    };
+    assert!(rednote(&p, &on_r) > 5.0 * rednote(&off, &off_r));
+    // Owner aversion keeps protesters off Meta's apps: more go to Instagram without it.
+    let mut no_aversion = p.clone();
+    no_aversion.mechanisms.against_owner = None;
+    let ig = |p: &Params| {
+        let r = records(p);
+        sum(
+            p,
+            &r,
+            "Instagram",
+            Metric::SwitchesIn,
+            "2025-01-01",
+            "2025-02-28",
+        )
+    };
+    assert!(
+        ig(&no_aversion) > 1.2 * ig(&p),
+        "{} vs {}",
+        ig(&no_aversion),
+        ig(&p)
+    );
+}
+
+#[test]
+fn outage_and_store_removal() {
+    let p = historical();
+    let r = records(&p);
+    // Half a day dark: about half of TikTok's users turn to their other apps on Jan 19.
+    let ratio = value(&p, &r, "TikTok", Metric::DailyActiveUsers, "2025-01-19")
+        / value(&p, &r, "TikTok", Metric::DailyActiveUsers, "2025-01-17");
+    assert!(
+        (0.4..0.65).contains(&ratio),
+        "TikTok on Jan 19 / Jan 17 = {ratio}"
+    );
+    assert!(
+        value(&p, &r, "YouTube", Metric::DailyActiveUsers, "2025-01-19")
+            > 1.3 * value(&p, &r, "YouTube", Metric::DailyActiveUsers, "2025-01-17")
+    );
+    // Out of the stores Jan 19 - Feb 12: nobody can install TikTok or Lemon8.
+    for app in ["TikTok", "Lemon8"] {
+        assert_eq!(
+            sum(&p, &r, app, Metric::Installs, "2025-01-19", "2025-02-12"),
+            0.0,
+            "{app}"
+        );
+    }
+    // A platform down for good has no daily users, and its users must move (ban-enforced).
+    let e = load("ban-enforced.toml", Some(AGENTS), None);
+    let er = records(&e);
+    assert_eq!(
+        value(&e, &er, "TikTok", Metric::DailyActiveUsers, "2025-02-01"),
+        0.0
+    );
+    assert!(value(&e, &er, "TikTok", Metric::MainAppUsers, "2025-04-30") < 0.01 * 170e6);
+}
+
+/// Audiences follow creators: when creators are on RedNote, their followers turn to it more,
+/// through the network, and only while social influence is on.
+#[test]
+fn audiences_follow_creators_through_the_network() {
+    let mut p = historical();
+    p.days = day(&p, "2025-01-18") as u32;
+    let creators = p
+        .segments
+        .iter()
+        .position(|s| s.name == "creators")
+        .unwrap();
+    let followers_on_rednote = |p: &Params| {
+        let (world, fin) = final_state(p);
+        let red = idx(p, "RedNote") as u8;
+        let others: Vec<usize> = (0..fin.len())
+            .filter(|&i| world.population.segment_of(i) != creators)
+            .collect();
+        others.iter().filter(|&&i| fin[i] == red).count() as f64 / others.len() as f64
+    };
+    // Creators who are all on RedNote from the start and stay there.
+    let mut defiant = p.clone();
+    let red = idx(&p, "RedNote");
+    defiant.segments[creators].initial = (0..p.platforms.len())
+        .map(|k| f64::from(u8::from(k == red)))
+        .collect();
+    defiant.segments[creators].prefer[red] = 20.0;
+    let pull_on = followers_on_rednote(&defiant) / followers_on_rednote(&p);
+    let (mut p_off, mut defiant_off) = (p.clone(), defiant.clone());
+    p_off.mechanisms.social_influence = false;
+    defiant_off.mechanisms.social_influence = false;
+    let pull_off = followers_on_rednote(&defiant_off) / followers_on_rednote(&p_off);
+    // Modest at the fitted peer weight: the most defiant move whatever their contacts do.
+    assert!(
+        pull_on > 1.15,
+        "creators on RedNote raise followers' adoption by {pull_on}x"
+    );
+    assert!(
+        (pull_off - 1.0).abs() < 0.05,
+        "without influence, creators pull nobody: {pull_off}x"
+    );
+}
+
+#[test]
+fn translation_keeps_more_newcomers_on_rednote() {
+    let p = historical();
+    let mut none = p.clone();
+    none.events
+        .retain(|e| !matches!(e.action, Action::Set(Param::LanguageBarrier(_), _)));
+    assert_eq!(
+        none.events.len() + 1,
+        p.events.len(),
+        "one translation event"
+    );
+    // Newcomers still on RedNote at the end of February (its main users beyond those at start).
+    let kept = |p: &Params| {
+        let r = records(p);
+        value(p, &r, "RedNote", Metric::MainAppUsers, "2025-02-28")
+            - value(p, &r, "RedNote", Metric::MainAppUsers, "2024-12-15")
+    };
+    assert!(
+        kept(&p) > 1.05 * kept(&none),
+        "with translation {}, without {}",
+        kept(&p),
+        kept(&none)
+    );
+}
+
+/// Creators weigh income: before the ban they turn to RedNote (brand deals and shopping only)
+/// less than young users do, and more when income does not matter.
+#[test]
+fn creators_weigh_income() {
+    let p = historical();
+    let share_on_rednote = |p: &Params, segment: &str| {
+        let (world, fin) = final_state(p);
+        let s = p.segments.iter().position(|x| x.name == segment).unwrap();
+        let red = idx(p, "RedNote") as u8;
+        let members: Vec<usize> = (0..fin.len())
+            .filter(|&i| world.population.segment_of(i) == s)
+            .collect();
+        members.iter().filter(|&&i| fin[i] == red).count() as f64 / members.len() as f64
+    };
+    let mut until_ban = p.clone();
+    until_ban.days = day(&p, "2025-01-18") as u32;
+    let creators = share_on_rednote(&until_ban, "creators");
+    let young = share_on_rednote(&until_ban, "under 30");
+    assert!(
+        creators < 0.5 * young,
+        "creators {creators} vs under 30 {young}"
+    );
+    let mut no_income = until_ban.clone();
+    no_income.mechanisms.income = false;
+    let free = share_on_rednote(&no_income, "creators");
+    // Modest: the creators who move to RedNote are mostly the most defiant, who move anyway.
+    assert!(
+        free > 1.1 * creators,
+        "creators without income weighing {free} vs {creators}"
+    );
+}
+
+#[test]
+fn novelty_fades_and_users_return() {
+    let p = historical();
+    let mut lasting = p.clone();
+    lasting.mechanisms.salience_half_life_days = 1000.0;
+    let late = |p: &Params| {
+        let r = records(p);
+        value(p, &r, "RedNote", Metric::MainAppUsers, "2025-03-31")
+    };
+    assert!(
+        late(&lasting) > 2.0 * late(&p),
+        "lasting salience {} vs fading {}",
+        late(&lasting),
+        late(&p)
+    );
+}
+
+#[test]
+fn multi_homing_counts_second_apps() {
+    let p = historical();
+    let r = records(&p);
+    let d = "2025-03-01";
+    // Nobody starts with Instagram as main app, yet millions use it daily as a second app.
+    assert!(value(&p, &r, "Instagram", Metric::MainAppUsers, d) < 1e6);
+    assert!(value(&p, &r, "Instagram", Metric::DailyActiveUsers, d) > 20e6);
+    for app in ["TikTok", "RedNote", "Instagram"] {
+        assert!(
+            value(&p, &r, app, Metric::InstalledUsers, d)
+                >= value(&p, &r, app, Metric::MainAppUsers, d)
+        );
+    }
+}
+
+#[test]
+fn younger_users_try_rednote_more() {
+    let p = historical();
+    let (world, fin) = final_state(&{
+        let mut q = p.clone();
+        q.days = day(&p, "2025-01-18") as u32;
+        q
+    });
+    let red = idx(&p, "RedNote") as u8;
+    let share = |segment: &str| {
+        let s = p.segments.iter().position(|x| x.name == segment).unwrap();
+        let members: Vec<usize> = (0..fin.len())
+            .filter(|&i| world.population.segment_of(i) == s)
+            .collect();
+        members.iter().filter(|&&i| fin[i] == red).count() as f64 / members.len() as f64
+    };
+    assert!(
+        share("under 30") > 2.0 * share("30 and over"),
+        "{} vs {}",
+        share("under 30"),
+        share("30 and over")
+    );
+}
+
+#[test]
+fn no_ban_has_no_exodus() {
+    let p = load("no-ban.toml", Some(AGENTS), None);
+    let r = records(&p);
+    assert!(peak(&p, &r, "RedNote", Metric::DailyActiveUsers).0 < 1e6);
+    assert!(
+        sum(
+            &p,
+            &r,
+            "RedNote",
+            Metric::Installs,
+            "2025-01-08",
+            "2025-01-31"
+        ) < 200_000.0
+    );
+}
