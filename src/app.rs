@@ -298,13 +298,23 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     let targets = calibration::load(&opts.targets, params)?;
     let mut records = Vec::with_capacity(params.days as usize);
     simulate_records(&prepared, 0, opts.quiet, |r| records.push(r.clone()));
-    let results: Vec<_> = targets.iter().map(|t| t.result(&records, params)).collect();
+    let results: Vec<_> = targets
+        .targets
+        .iter()
+        .map(|t| t.result(&records, params))
+        .collect();
     let report_path = opts
         .report
         .clone()
         .unwrap_or_else(calibration::default_report);
     let command = command_text(&opts.command_line);
-    let md = calibration::report(&results, params, &command, &opts.targets);
+    let md = calibration::report(
+        &results,
+        &targets.discussion,
+        params,
+        &command,
+        &opts.targets,
+    );
     output::atomic::write(&report_path, md.as_bytes())?;
     Ok((report_path, results))
 }

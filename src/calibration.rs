@@ -20,6 +20,9 @@ use crate::scenario::{Location, ScenarioError};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetsFile {
+    /// What does not fit and why, for the report (Markdown; written by the modeller).
+    #[serde(default)]
+    pub discussion: String,
     pub targets: Vec<TargetFile>,
 }
 
@@ -86,8 +89,15 @@ pub struct TargetResult {
     pub note: String,
 }
 
+/// Checked targets and the modeller's discussion of them.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub targets: Vec<Target>,
+    pub discussion: String,
+}
+
 /// Reads and checks a targets file against the scenario's platforms and dates.
-pub fn load(path: &Path, params: &Params) -> Result<Vec<Target>, ScenarioError> {
+pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
     let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
@@ -122,7 +132,8 @@ pub fn load(path: &Path, params: &Params) -> Result<Vec<Target>, ScenarioError> 
             )
         })
     };
-    file.targets
+    let targets = file
+        .targets
         .iter()
         .map(|t| {
             let id = t.id.as_str();
@@ -197,7 +208,11 @@ pub fn load(path: &Path, params: &Params) -> Result<Vec<Target>, ScenarioError> 
                 to_platform,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Targets {
+        targets,
+        discussion: file.discussion.trim().to_string(),
+    })
 }
 
 /// A checked target.
@@ -304,6 +319,7 @@ fn show(x: f64) -> String {
 /// The Markdown report `exodus check` writes.
 pub fn report(
     results: &[TargetResult],
+    discussion: &str,
     params: &Params,
     command_line: &str,
     targets: &Path,
@@ -343,6 +359,23 @@ pub fn report(
             r.source,
             r.confidence
         ));
+    }
+    let misses: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.fits)
+        .map(|r| r.id.as_str())
+        .collect();
+    md.push_str("\n## What does not fit\n\n");
+    if misses.is_empty() {
+        md.push_str("Every target falls inside its accepted interval.\n");
+    } else {
+        md.push_str(&format!(
+            "Outside their accepted intervals in this run: {}.\n",
+            misses.join(", ")
+        ));
+    }
+    if !discussion.is_empty() {
+        md.push_str(&format!("\n{discussion}\n"));
     }
     let notes: Vec<&TargetResult> = results.iter().filter(|r| !r.note.is_empty()).collect();
     if !notes.is_empty() {

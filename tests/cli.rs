@@ -334,3 +334,53 @@ fn help_texts() {
     let run_help = exodus().args(["run", "--help"]).output().unwrap();
     insta::assert_snapshot!("run_help", String::from_utf8(run_help.stdout).unwrap());
 }
+
+#[test]
+fn check_writes_a_calibration_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("calibration.md");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    exodus()
+        .args(["check", "--agents", "20000", "--out"])
+        .arg(&report)
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(root.join("data/calibration-targets.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("targets fit"));
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        md.contains("exodus check --agents 20000 --out"),
+        "the command is quoted"
+    );
+    assert!(md.contains("| T1c | RedNote US daily active users, Jan 13 |"));
+    assert!(md.contains("## What does not fit"));
+    let rows = md.lines().filter(|l| l.starts_with("| T")).count();
+    assert_eq!(rows, 14, "one row per target");
+}
+
+#[test]
+fn check_rejects_bad_targets_with_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = write(
+        dir.path(),
+        "targets.toml",
+        "[[targets]]\nid = \"X\"\ndescription = \"d\"\nsource = \"T1\"\nplatform = \"RedNote\"\nmetric = \"users\"\nstatistic = \"value\"\nfrom = 2025-01-13\nvalue = 1\nlow = 0\nhigh = 2\n",
+    );
+    let err = exodus()
+        .args(["check", "-q", "--agents", "2000", "--out"])
+        .arg(dir.path().join("r.md"))
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(&targets)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains("targets.toml:6:10: targets[X].metric = \"users\": is not a metric"),
+        "{err}"
+    );
+    assert!(!dir.path().join("r.md").exists());
+}
