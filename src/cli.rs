@@ -85,6 +85,8 @@ pub enum ChartArg {
     NetFlows,
     /// One small panel per platform.
     Multiples,
+    /// Estimated App Store rank (when the scenario estimates ranks).
+    Rank,
 }
 
 /// Image formats.
@@ -164,6 +166,7 @@ impl ChartArg {
             ChartArg::Flows => ChartKind::Flows,
             ChartArg::NetFlows => ChartKind::NetFlows,
             ChartArg::Multiples => ChartKind::Multiples,
+            ChartArg::Rank => ChartKind::Rank,
         }
     }
 }

@@ -141,8 +141,10 @@ impl Daily {
                 v[Metric::Installs as usize] = Some(installs);
                 v[Metric::SwitchesIn as usize] = Some(people(t.switches_in(p)));
                 v[Metric::SwitchesOut as usize] = Some(people(t.switches_out(p)));
-                v[Metric::AppStoreRank as usize] =
-                    self.rank.map(|r| r.rank(installs + self.background[p]));
+                // Outsiders download only what the stores offer.
+                let in_store = cond.in_store & (1 << p) != 0;
+                let background = if in_store { self.background[p] } else { 0.0 };
+                v[Metric::AppStoreRank as usize] = self.rank.map(|r| r.rank(installs + background));
                 v[Metric::NewcomerPosts as usize] = self.counts_posts[p].then_some(self.posts[p]);
                 v
             })

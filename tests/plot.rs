@@ -92,6 +92,9 @@ fn every_shipped_scenario_gets_every_chart() {
                 );
             }
         }
+        // The rank chart exists exactly when the scenario estimates ranks.
+        let ranked = params.outputs.rank.is_some();
+        assert_eq!(out.path().join("rank.svg").exists(), ranked, "{name}");
     }
 }
 
@@ -123,6 +126,8 @@ fn adoption_chart_has_axes_legend_and_event_labels() {
     assert!(share.contains("100%") && share.contains("Share of users (%)"));
     let flows = svg_text(&out.path().join("flows.svg"), 1200, 675);
     assert!(flows.contains("from ↓") && flows.contains("to →"));
+    let rank = svg_text(&out.path().join("rank.svg"), 1200, 675);
+    assert!(rank.contains("#1 ") && rank.contains("#100") && rank.contains("Rank (log scale)"));
 }
 
 #[test]
@@ -246,7 +251,8 @@ fn small_chart_svg_snapshot() {
 #[test]
 fn chart_kinds_have_file_names() {
     let names: Vec<&str> = ChartKind::ALL.iter().map(|k| k.name()).collect();
-    assert_eq!(names, CHARTS);
+    assert_eq!(names[..6], CHARTS);
+    assert_eq!(names[6], "rank");
 }
 
 #[test]

@@ -20,16 +20,19 @@ pub enum ChartKind {
     NetFlows,
     /// One small panel of active users per platform.
     Multiples,
+    /// Estimated App Store rank per platform (only when the run estimated ranks).
+    Rank,
 }
 
 impl ChartKind {
-    pub const ALL: [ChartKind; 6] = [
+    pub const ALL: [ChartKind; 7] = [
         ChartKind::Adoption,
         ChartKind::Share,
         ChartKind::Installs,
         ChartKind::Flows,
         ChartKind::NetFlows,
         ChartKind::Multiples,
+        ChartKind::Rank,
     ];
 
     /// File name stem, e.g. `adoption` for adoption.svg / adoption.png.
@@ -41,6 +44,15 @@ impl ChartKind {
             ChartKind::Flows => "flows",
             ChartKind::NetFlows => "net-flows",
             ChartKind::Multiples => "multiples",
+            ChartKind::Rank => "rank",
+        }
+    }
+
+    /// Whether the results hold what this chart draws (ranks are optional).
+    pub fn available(self, r: &RunResults) -> bool {
+        match self {
+            ChartKind::Rank => r.daily.contains_key("app_store_rank"),
+            _ => true,
         }
     }
 }
@@ -152,6 +164,20 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
             totals: r.flow_totals.clone(),
             footnote: r.footnote(),
         }),
+        ChartKind::Rank => {
+            let ranks = r
+                .metric("app_store_rank")
+                .into_iter()
+                .map(|v| v.into_iter().map(|x| x.max(1.0).log10()).collect())
+                .collect();
+            Figure::Time(time(
+                "Estimated App Store rank from daily downloads (1 = most downloaded; an assumed rank-size curve)",
+                "Rank (log scale)",
+                platform_series(r, ranks),
+                YFormat::Rank,
+                false,
+            ))
+        }
         ChartKind::Multiples => Figure::Multiples(SmallMultiples {
             title: r.scenario.clone(),
             subtitle:

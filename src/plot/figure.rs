@@ -42,6 +42,8 @@ pub enum YFormat {
     People,
     /// Percentages: 40%.
     Percent,
+    /// Ranks on a reversed logarithmic axis: values are log10(rank), written #1, #10, #100.
+    Rank,
 }
 
 /// Curves (or stacked areas) over calendar dates.
@@ -96,8 +98,9 @@ struct Axis {
 }
 
 impl Axis {
+    /// An axis from `lo` (bottom or left) to `hi`; `hi` < `lo` reverses it (ranks: 1 on top).
     fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Axis {
-        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let hi = if hi != lo { hi } else { lo + 1.0 };
         Axis { lo, hi, ticks }
     }
 }
@@ -116,7 +119,7 @@ impl Ranged for Axis {
     }
 
     fn range(&self) -> std::ops::Range<f64> {
-        self.lo..self.hi
+        self.lo.min(self.hi)..self.lo.max(self.hi)
     }
 }
 
@@ -400,6 +403,7 @@ fn format_y(v: f64, f: YFormat) -> String {
     match f {
         YFormat::People => human(v),
         YFormat::Percent => format!("{}%", human(v)),
+        YFormat::Rank => format!("#{:.0}", 10f64.powf(v)),
     }
 }
 
@@ -509,7 +513,18 @@ impl TimeChart {
                 lo -= pad;
             }
         }
-        let y_ticks = nice_ticks(lo, hi, 5);
+        let y_ticks = if self.y_format == YFormat::Rank {
+            // #1 at the top, the worst rank at the bottom, on a log scale.
+            let worst = hi.max(1.0);
+            (lo, hi) = (worst + 0.05, -0.05);
+            [1.0f64, 3.0, 10.0, 30.0, 100.0, 300.0, 500.0]
+                .iter()
+                .map(|r| r.log10())
+                .filter(|&t| t <= worst + 1e-9)
+                .collect()
+        } else {
+            nice_ticks(lo, hi, 5)
+        };
         let x_ticks: Vec<f64> = date_ticks(self.start, self.days)
             .into_iter()
             .map(|d| d as f64)
@@ -540,7 +555,7 @@ impl TimeChart {
         )?;
 
         // A zero line when values go negative (net flows), darker than the grid.
-        if lo < 0.0 {
+        if lo < 0.0 && self.y_format != YFormat::Rank {
             let zero = vec![(0.0, 0.0), (last, 0.0)];
             chart
                 .draw_series(LineSeries::new(

@@ -172,7 +172,7 @@ pub fn plot_results(
     let results = RunResults::load(results_dir)?;
     crate::output::create_dir(out_dir)?;
     let mut written = Vec::new();
-    for &kind in &opts.charts {
+    for &kind in opts.charts.iter().filter(|k| k.available(&results)) {
         let figure = charts::build(kind, &results);
         for &format in &opts.formats {
             let path = out_dir.join(format!("{}.{}", kind.name(), format.extension()));
