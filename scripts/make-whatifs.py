@@ -80,7 +80,7 @@ def main():
     write(
         "no-ban",
         "What if: no ban",
-        "Counterfactual: no ruling, no outage, no store removal; TikTok is never at risk after the appeals court. Otherwise as historical-2025.",
+        "Counterfactual: no ban deadline, no ruling, no outage, no store removal; TikTok is never at risk. Otherwise as historical-2025.",
         """What if there had been no ban? The Supreme Court never rules, no deadline is set, TikTok
 never goes dark and is never pulled from the stores. Every other input is as in
 historical-2025.toml: the same population, motives and RedNote events (the translation
@@ -131,7 +131,12 @@ come, the perceived ban probability rises again from Mar 15 (assumption), and on
 and Lemon8 go dark and leave the app stores for good.""",
         head,
         ext,
-        head_edits=[("end = 2025-04-30", "end = 2025-06-30")],
+        head_edits=[
+            (
+                "end = 2025-04-30            # covers the first two extensions [timeline-2025-01-20, timeline-2025-04-04]",
+                "end = 2025-06-30            # assumption: ten weeks after the ban of Apr 5",
+            )
+        ],
     )
 
     # 4. Rolling extensions through 2025, to the joint venture of Jan 22, 2026.
@@ -161,7 +166,12 @@ the divestiture order [timeline-2025-09-25], Taiwan's block of Xiaohongshu
 assumptions.""",
         head,
         rolling,
-        head_edits=[("end = 2025-04-30", "end = 2026-02-28")],
+        head_edits=[
+            (
+                "end = 2025-04-30            # covers the first two extensions [timeline-2025-01-20, timeline-2025-04-04]",
+                "end = 2026-02-28            # past the joint venture's closing [timeline-2026-01-22]",
+            )
+        ],
     )
 
     # 5. RedNote restricted too.

@@ -139,8 +139,21 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
             let id = t.id.as_str();
             let stat = *t.statistic.get_ref();
             let from = day(&t.from, "from", id)?;
+            let order = |a: usize, b: usize, d: &Spanned<CalendarDate>, field: &str| {
+                if b < a {
+                    Err(ScenarioError::invalid(
+                        at(d.span()),
+                        format!("targets[{id}].{field}"),
+                        d.get_ref(),
+                        "is before the start of its period",
+                        "a date on or after the period's first date",
+                    ))
+                } else {
+                    Ok(b)
+                }
+            };
             let to = match &t.to {
-                Some(d) => day(d, "to", id)?,
+                Some(d) => order(from, day(d, "to", id)?, d, "to")?,
                 None => from,
             };
             let metric = match (&t.metric, stat) {
@@ -171,7 +184,11 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
             };
             let baseline = match (stat, &t.baseline_from, &t.baseline_to) {
                 (Statistic::Ratio, Some(a), Some(b)) => {
-                    Some((day(a, "baseline_from", id)?, day(b, "baseline_to", id)?))
+                    let first = day(a, "baseline_from", id)?;
+                    Some((
+                        first,
+                        order(first, day(b, "baseline_to", id)?, b, "baseline_to")?,
+                    ))
                 }
                 (Statistic::Ratio, _, _) => {
                     return Err(ScenarioError::invalid(
@@ -203,7 +220,7 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
                 metric,
                 statistic: stat,
                 from,
-                to: to.max(from),
+                to,
                 baseline,
                 to_platform,
             })

@@ -384,3 +384,23 @@ fn check_rejects_bad_targets_with_a_location() {
     );
     assert!(!dir.path().join("r.md").exists());
 }
+
+#[test]
+fn check_rejects_a_period_that_ends_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = write(
+        dir.path(),
+        "targets.toml",
+        "[[targets]]\nid = \"R\"\ndescription = \"d\"\nsource = \"T4\"\nplatform = \"RedNote\"\nmetric = \"installs\"\nstatistic = \"ratio\"\nfrom = 2025-01-08\nto = 2025-01-14\nbaseline_from = 2025-01-07\nbaseline_to = 2025-01-01\nvalue = 20\nlow = 20\nhigh = 2000\n",
+    );
+    exodus()
+        .args(["check", "-q", "--agents", "2000", "--out"])
+        .arg(dir.path().join("r.md"))
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(&targets)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "targets[R].baseline_to = 2025-01-01: is before the start of its period",
+        ));
+}
