@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use crate::calibration;
 use crate::engine::{self, World};
+use crate::experiment::bands::Bands;
 use crate::memory;
 use crate::metrics::{Daily, SummaryBuilder};
-use crate::output::csv::{DailyCsv, FlowsCsv};
+use crate::output::csv::{DailyCsv, FlowsCsv, ReplicatesCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
@@ -57,6 +58,10 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Draw the default charts beside the data.
     pub plots: bool,
+    /// Replicates to run (1: a single run).
+    pub replicates: u32,
+    /// Quantiles of the band across replicates, e.g. (0.05, 0.95).
+    pub band: (f64, f64),
     /// The command line as typed, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -217,18 +222,49 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         Box::new(FlowsCsv::create(&out.join("flows.csv"), params)?),
     ];
 
+    // Replicate 0 is written as the run's daily.csv, flows.csv and summary.json; with more
+    // replicates, every replicate also goes to replicates.csv and into the bands.
     let replicate = 0;
+    let many = opts.replicates > 1;
+    let mut all = if many {
+        Some(ReplicatesCsv::create(&out.join("replicates.csv"), params)?)
+    } else {
+        None
+    };
+    let mut bands = Bands::new(
+        params.days as usize,
+        params.platforms.len(),
+        opts.band.0,
+        opts.band.1,
+    );
     let mut summary = SummaryBuilder::new(params);
     let mut failure = None;
-    let timing = simulate_records(&prepared, replicate, opts.quiet, |record| {
-        summary.add(record);
-        if failure.is_none() {
-            failure = exporters.iter_mut().find_map(|e| e.day(record).err());
+    let mut timing = None;
+    for r in 0..opts.replicates {
+        let t = simulate_records(&prepared, r, opts.quiet, |record| {
+            if r == replicate {
+                summary.add(record);
+                if failure.is_none() {
+                    failure = exporters.iter_mut().find_map(|e| e.day(record).err());
+                }
+            }
+            if let Some(all) = all.as_mut()
+                && failure.is_none()
+            {
+                failure = all.day(r, record).err();
+            }
+            if many {
+                bands.add(record);
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e.into());
         }
-    });
-    if let Some(e) = failure {
-        return Err(e.into());
+        timing.get_or_insert(t);
     }
+    let Some(timing) = timing else {
+        return Err(AppError::Resources("no replicate ran".into()));
+    };
     let summary = summary.finish(params, replicate, &timing.initial);
 
     let mut files = exporters
@@ -236,6 +272,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         .map(|e| e.finish())
         .collect::<Result<Vec<_>, _>>()?;
     files.push(json::write(&out.join("summary.json"), &summary)?);
+    if let Some(all) = all {
+        files.push(all.finish()?);
+        files.push(crate::output::csv::write_bands(
+            &out.join("bands.csv"),
+            params,
+            &bands.rows(),
+        )?);
+    }
     let manifest_path = out.join("run.json");
     let mut outputs: Vec<String> = files
         .iter()
@@ -248,6 +292,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         scenario_file: opts.scenario.display().to_string(),
         seed: params.seed,
         replicate,
+        replicates: opts.replicates,
+        band: [opts.band.0, opts.band.1],
         threads: prepared.pool.current_num_threads(),
         chunk_size: CHUNK,
         started_at,

@@ -193,6 +193,32 @@ pub struct RunArgs {
     /// Do not draw charts (redraw them later with `exodus plot`).
     #[arg(long)]
     pub no_plots: bool,
+    /// Replicates to run; with more than 1, replicates.csv and bands.csv hold them all and the
+    /// charts show the median and the band.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub replicates: u32,
+    /// Quantiles of the band across replicates, as LOW,HIGH.
+    #[arg(long, default_value = "0.05,0.95", value_parser = parse_band)]
+    pub band: (f64, f64),
+}
+
+fn parse_band(s: &str) -> Result<(f64, f64), String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [lo, hi] = parts[..] else {
+        return Err(format!("`{s}` is not LOW,HIGH (e.g. 0.05,0.95)"));
+    };
+    let num = |x: &str| {
+        x.parse::<f64>()
+            .map_err(|_| format!("`{x}` is not a number"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if 0.0 < lo && lo < hi && hi < 1.0 {
+        Ok((lo, hi))
+    } else {
+        Err(format!(
+            "{lo},{hi} is out of range; allowed: 0 < LOW < HIGH < 1"
+        ))
+    }
 }
 
 impl RunArgs {
@@ -206,6 +232,8 @@ impl RunArgs {
             threads: self.threads.map(usize::from),
             quiet: self.quiet,
             plots: !self.no_plots,
+            replicates: self.replicates,
+            band: self.band,
             command_line,
         }
     }

@@ -11,6 +11,7 @@ pub mod app;
 pub mod calibration;
 pub mod cli;
 pub mod engine;
+pub mod experiment;
 pub mod memory;
 pub mod metrics;
 pub mod model;

@@ -136,3 +136,90 @@ impl Exporter for FlowsCsv {
         self.0.finish()
     }
 }
+
+/// Writes `replicates.csv`: the daily metrics of every replicate, in tidy long format with a
+/// replicate column, streamed as replicates run.
+pub struct ReplicatesCsv(Table);
+
+impl ReplicatesCsv {
+    pub fn create(path: &Path, params: &Params) -> Result<ReplicatesCsv, OutputError> {
+        let mut table = Table::open(path, params)?;
+        table
+            .writer
+            .write_record(["replicate", "date", "day", "platform", "metric", "value"])
+            .map_err(|source| OutputError::Csv {
+                path: table.path.clone(),
+                source,
+            })?;
+        Ok(ReplicatesCsv(table))
+    }
+
+    /// Writes day `r` of replicate `replicate`.
+    pub fn day(&mut self, replicate: u32, r: &DayRecord) -> Result<(), OutputError> {
+        let table = &mut self.0;
+        let date = table.dates[r.day as usize].clone();
+        for k in 0..table.names.len() {
+            let platform = table.names[k].clone();
+            for metric in Metric::ALL {
+                if let Some(value) = r.get(k, metric) {
+                    table.row((
+                        replicate,
+                        date.as_str(),
+                        r.day,
+                        platform.as_str(),
+                        metric.name(),
+                        value,
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<PathBuf, OutputError> {
+        self.0.finish()
+    }
+}
+
+/// One row of `bands.csv`.
+#[derive(Debug, Serialize)]
+struct BandCsvRow<'a> {
+    date: &'a str,
+    day: u32,
+    platform: &'a str,
+    metric: &'static str,
+    replicates: u32,
+    mean: f64,
+    mean_low: f64,
+    mean_high: f64,
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+/// Writes `bands.csv` from aggregated replicates.
+pub fn write_bands(
+    path: &Path,
+    params: &Params,
+    rows: &[crate::experiment::bands::BandRow],
+) -> Result<PathBuf, OutputError> {
+    let mut table = Table::open(path, params)?;
+    for r in rows {
+        let date = table.dates[r.day as usize].clone();
+        let platform = table.names[r.platform].clone();
+        table.row(BandCsvRow {
+            date: &date,
+            day: r.day,
+            platform: &platform,
+            metric: r.metric.name(),
+            replicates: r.replicates,
+            mean: r.mean,
+            mean_low: r.mean_low,
+            mean_high: r.mean_high,
+            median: r.median,
+            low: r.low,
+            high: r.high,
+        })?;
+    }
+    table.finish()
+}

@@ -18,7 +18,12 @@ pub struct Manifest {
     /// Scenario file as given.
     pub scenario_file: String,
     pub seed: u64,
+    /// Replicate whose run is in daily.csv, flows.csv and summary.json.
     pub replicate: u32,
+    /// Replicates run (more than 1: replicates.csv and bands.csv hold them all).
+    pub replicates: u32,
+    /// Quantiles of the band in bands.csv.
+    pub band: [f64; 2],
     /// Worker threads used (results do not depend on it).
     pub threads: usize,
     /// Agents per chunk of parallel work and random streams (results depend on it).

@@ -82,6 +82,22 @@ fn platform_series(r: &RunResults, values: Vec<Vec<f64>>) -> Vec<Series> {
         .collect()
 }
 
+/// Series of `metric` per platform: the median and band across replicates when the run has
+/// them, otherwise the single run's values.
+fn metric_series(r: &RunResults, metric: &str) -> Vec<Series> {
+    let mut series = platform_series(r, r.metric(metric));
+    if let Some(band) = r.band(metric) {
+        for (s, cells) in series.iter_mut().zip(band) {
+            s.values = cells.iter().map(|c| c.0).collect();
+            s.band = Some((
+                cells.iter().map(|c| c.1).collect(),
+                cells.iter().map(|c| c.2).collect(),
+            ));
+        }
+    }
+    series
+}
+
 /// Builds chart `kind` from the results `r`.
 pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
     let start = r.dates[0];
@@ -102,7 +118,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
         ChartKind::Adoption => Figure::Time(time(
             "Daily active users of each platform (people represented; multi-homers count on every app they use)",
             "Daily active users (people)",
-            platform_series(r, r.metric("daily_active_users")),
+            metric_series(r, "daily_active_users"),
             YFormat::People,
             false,
         )),
@@ -133,7 +149,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
         ChartKind::Installs => Figure::Time(time(
             "New installs per day (first install of the platform in the run)",
             "Installs per day (people)",
-            platform_series(r, r.metric("installs")),
+            metric_series(r, "installs"),
             YFormat::People,
             false,
         )),
@@ -185,7 +201,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                     .into(),
             start,
             days,
-            panels: platform_series(r, r.metric("daily_active_users")),
+            panels: metric_series(r, "daily_active_users"),
             events: r.events.clone(),
             footnote: r.footnote(),
         }),

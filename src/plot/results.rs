@@ -53,6 +53,9 @@ struct EventView {
     label: String,
 }
 
+/// Median, low and high of a band, per platform and day.
+pub type BandCells = Vec<Vec<(f64, f64, f64)>>;
+
 /// A dated event as charts show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventMark {
@@ -81,6 +84,11 @@ pub struct RunResults {
     pub daily: BTreeMap<String, Vec<Vec<f64>>>,
     /// People who moved from -> to over the whole run, at `from * K + to`.
     pub flow_totals: Vec<f64>,
+    /// Bands across replicates (bands.csv), if the run had several: metric -> platform ->
+    /// per day (median, low, high).
+    pub bands: BTreeMap<String, BandCells>,
+    /// Replicates behind the bands.
+    pub replicates: u32,
 }
 
 impl RunResults {
@@ -178,7 +186,10 @@ impl RunResults {
             })
             .collect();
 
+        let (bands, replicates) = load_bands(dir, &platforms, dates.len())?;
         Ok(RunResults {
+            bands,
+            replicates,
             dir: dir.to_path_buf(),
             scenario: manifest.scenario.meta.name,
             version: manifest.exodus_version,
@@ -203,14 +214,71 @@ impl RunResults {
             .unwrap_or_else(|| vec![vec![0.0; self.dates.len()]; self.platforms.len()])
     }
 
+    /// Median and band of `metric` per platform, if the run had several replicates.
+    pub fn band(&self, metric: &str) -> Option<&BandCells> {
+        self.bands.get(metric)
+    }
+
     /// The footnote every chart carries.
     pub fn footnote(&self) -> String {
+        let replicates = if self.replicates > 1 {
+            format!(" · median and band of {} replicates", self.replicates)
+        } else {
+            String::new()
+        };
         format!(
-            "exodus {} · seed {} · {} agents for {} people · simulated, not observed",
+            "exodus {} · seed {} · {} agents for {} people{} · simulated, not observed",
             self.version,
             self.seed,
             super::style::human(self.agents as f64),
-            super::style::human(self.people)
+            super::style::human(self.people),
+            replicates
         )
     }
+}
+
+/// One row of bands.csv, as read back.
+#[derive(Debug, Deserialize)]
+struct BandRecord {
+    day: usize,
+    platform: String,
+    metric: String,
+    replicates: u32,
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+/// Reads bands.csv if the folder has one.
+fn load_bands(
+    dir: &Path,
+    platforms: &[String],
+    days: usize,
+) -> Result<(BTreeMap<String, BandCells>, u32), PlotError> {
+    let path = dir.join("bands.csv");
+    let mut out: BTreeMap<String, BandCells> = BTreeMap::new();
+    if !path.exists() {
+        return Ok((out, 1));
+    }
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| PlotError::Format(path.clone(), e.to_string()))?;
+    let mut replicates = 1;
+    for (line, row) in reader.deserialize::<BandRecord>().enumerate() {
+        let bad =
+            |what: String| PlotError::Format(path.clone(), format!("line {}: {what}", line + 2));
+        let row = row.map_err(|e| bad(e.to_string()))?;
+        let p = platforms
+            .iter()
+            .position(|n| *n == row.platform)
+            .ok_or_else(|| bad(format!("unknown platform \"{}\"", row.platform)))?;
+        if row.day >= days {
+            return Err(bad(format!("day {} is beyond the run", row.day)));
+        }
+        replicates = replicates.max(row.replicates);
+        let cells = out
+            .entry(row.metric)
+            .or_insert_with(|| vec![vec![(f64::NAN, f64::NAN, f64::NAN); days]; platforms.len()]);
+        cells[p][row.day] = (row.median, row.low, row.high);
+    }
+    Ok((out, replicates))
 }

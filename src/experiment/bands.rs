@@ -1,0 +1,159 @@
+//! Bands across replicates: for every day, platform and metric, the mean with its 95%
+//! confidence interval, the median, and a quantile band (default 5-95%), aggregated as each
+//! replicate's days arrive. Memory is fixed per cell (Welford's running mean and variance, three
+//! P² estimators), whatever the number of replicates.
+
+use serde::Serialize;
+
+use super::quantile::P2;
+use crate::metrics::{DayRecord, Metric};
+
+/// Running statistics of one (day, platform, metric) cell.
+#[derive(Debug, Clone)]
+struct Cell {
+    n: u32,
+    mean: f64,
+    m2: f64,
+    low: P2,
+    median: P2,
+    high: P2,
+}
+
+impl Cell {
+    fn new(low: f64, high: f64) -> Cell {
+        Cell {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            low: P2::new(low),
+            median: P2::new(0.5),
+            high: P2::new(high),
+        }
+    }
+
+    fn add(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / f64::from(self.n);
+        self.m2 += d * (x - self.mean);
+        self.low.add(x);
+        self.median.add(x);
+        self.high.add(x);
+    }
+}
+
+/// One row of `bands.csv`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BandRow {
+    pub day: u32,
+    pub platform: usize,
+    pub metric: Metric,
+    /// Replicates aggregated.
+    pub replicates: u32,
+    /// Mean over replicates.
+    pub mean: f64,
+    /// 95% confidence interval of the mean (normal approximation: mean -/+ 1.96 sd / sqrt(R)).
+    pub mean_low: f64,
+    pub mean_high: f64,
+    pub median: f64,
+    /// The band's lower and upper quantiles over replicates.
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Aggregates replicates' daily records.
+#[derive(Debug, Clone)]
+pub struct Bands {
+    k: usize,
+    low: f64,
+    high: f64,
+    cells: Vec<Option<Cell>>,
+}
+
+const M: usize = Metric::ALL.len();
+
+impl Bands {
+    /// Bands over `days` days and `k` platforms, with quantiles `low` and `high` (0 < low <
+    /// high < 1).
+    pub fn new(days: usize, k: usize, low: f64, high: f64) -> Bands {
+        Bands {
+            k,
+            low,
+            high,
+            cells: vec![None; days * k * M],
+        }
+    }
+
+    /// Adds one day of one replicate.
+    pub fn add(&mut self, r: &DayRecord) {
+        for p in 0..self.k {
+            for m in Metric::ALL {
+                if let Some(v) = r.get(p, m) {
+                    let i = (r.day as usize * self.k + p) * M + m as usize;
+                    self.cells[i]
+                        .get_or_insert_with(|| Cell::new(self.low, self.high))
+                        .add(v);
+                }
+            }
+        }
+    }
+
+    /// Rows in day, platform, metric order.
+    pub fn rows(&self) -> Vec<BandRow> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+            .map(|(i, c)| {
+                let sd = if c.n > 1 {
+                    (c.m2 / f64::from(c.n - 1)).sqrt()
+                } else {
+                    0.0
+                };
+                let half = 1.96 * sd / f64::from(c.n).sqrt();
+                BandRow {
+                    day: (i / M / self.k) as u32,
+                    platform: (i / M) % self.k,
+                    metric: Metric::ALL[i % M],
+                    replicates: c.n,
+                    mean: c.mean,
+                    mean_low: c.mean - half,
+                    mean_high: c.mean + half,
+                    median: c.median.value(),
+                    low: c.low.value(),
+                    high: c.high.value(),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(day: u32, dau: f64) -> DayRecord {
+        let mut v = [None; M];
+        v[Metric::DailyActiveUsers as usize] = Some(dau);
+        DayRecord {
+            day,
+            values: vec![v],
+            flows: vec![0.0],
+        }
+    }
+
+    #[test]
+    fn mean_median_and_band_of_known_values() {
+        let mut b = Bands::new(1, 1, 0.05, 0.95);
+        for x in [1.0, 2.0, 3.0, 4.0, 5.0] {
+            b.add(&record(0, x));
+        }
+        let rows = b.rows();
+        assert_eq!(rows.len(), 1, "only reported metrics get rows");
+        let r = &rows[0];
+        assert_eq!((r.replicates, r.mean, r.median), (5, 3.0, 3.0));
+        assert!((r.low - 1.2).abs() < 1e-12 && (r.high - 4.8).abs() < 1e-12);
+        // sd = sqrt(2.5); half-width 1.96 sqrt(2.5) / sqrt(5).
+        assert!((r.mean_high - r.mean - 1.96 * (0.5f64).sqrt()).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,132 @@
+//! Replicates through the real binary: the bands contain the median, the mean's confidence
+//! interval narrows as replicates grow, results do not depend on the thread count, and
+//! replicate 0 is the single run.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn run(out: &Path, extra: &[&str]) {
+    Command::cargo_bin("exodus")
+        .unwrap()
+        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(out)
+        .args(extra)
+        .arg(common::scenario_path("historical-2025.toml"))
+        .assert()
+        .success();
+}
+
+/// bands.csv rows keyed by (day, platform, metric): (replicates, mean, mean_low, mean_high,
+/// median, low, high).
+fn bands(dir: &Path) -> BTreeMap<(u32, String, String), [f64; 7]> {
+    let mut reader = csv::Reader::from_path(dir.join("bands.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "date",
+            "day",
+            "platform",
+            "metric",
+            "replicates",
+            "mean",
+            "mean_low",
+            "mean_high",
+            "median",
+            "low",
+            "high"
+        ]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let f = |i: usize| r[i].parse::<f64>().unwrap();
+            (
+                (r[1].parse().unwrap(), r[2].to_string(), r[3].to_string()),
+                [f(4), f(5), f(6), f(7), f(8), f(9), f(10)],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn bands_contain_the_median_and_the_mean_interval_narrows() {
+    let (few, many) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(few.path(), &["--replicates", "4"]);
+    run(many.path(), &["--replicates", "16", "--band", "0.1,0.9"]);
+    let (b4, b16) = (bands(few.path()), bands(many.path()));
+    assert_eq!(b4.len(), b16.len());
+    let mut width = [0.0, 0.0];
+    for (i, b) in [&b4, &b16].iter().enumerate() {
+        for (key, v) in b.iter() {
+            let [n, mean, mean_low, mean_high, median, low, high] = *v;
+            assert_eq!(n, [4.0, 16.0][i], "{key:?}");
+            assert!(
+                low <= median + 1e-6 && median <= high + 1e-6,
+                "{key:?}: {low} {median} {high}"
+            );
+            assert!(
+                mean_low <= mean + 1e-6 && mean <= mean_high + 1e-6,
+                "{key:?}"
+            );
+            if key.2 == "daily_active_users" && key.1 == "RedNote" {
+                width[i] += mean_high - mean_low;
+            }
+        }
+    }
+    // The interval of the mean shrinks like 1/sqrt(R): about half as wide for 4x the replicates.
+    assert!(width[1] < 0.75 * width[0], "widths {width:?}");
+    // Every replicate is in replicates.csv.
+    let rows = std::fs::read_to_string(many.path().join("replicates.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    let daily = std::fs::read_to_string(many.path().join("daily.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(rows, 16 * daily);
+    let manifest = std::fs::read_to_string(many.path().join("run.json")).unwrap();
+    assert!(manifest.contains("\"replicates\": 16"));
+}
+
+#[test]
+fn replicates_do_not_depend_on_thread_count_and_replicate_zero_is_the_single_run() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    run(dirs[0].path(), &["--replicates", "3", "--threads", "1"]);
+    run(dirs[1].path(), &["--replicates", "3", "--threads", "2"]);
+    run(dirs[2].path(), &[]);
+    for file in ["bands.csv", "replicates.csv", "daily.csv"] {
+        let a = std::fs::read(dirs[0].path().join(file)).unwrap();
+        let b = std::fs::read(dirs[1].path().join(file)).unwrap();
+        assert!(a == b, "{file} differs between 1 and 2 threads");
+    }
+    let single = std::fs::read(dirs[2].path().join("daily.csv")).unwrap();
+    assert_eq!(
+        std::fs::read(dirs[0].path().join("daily.csv")).unwrap(),
+        single
+    );
+    assert!(
+        !dirs[2].path().join("bands.csv").exists(),
+        "a single run has no bands"
+    );
+}
+
+#[test]
+fn band_option_is_checked() {
+    for bad in ["0.9,0.1", "0,0.5", "0.5", "a,b"] {
+        Command::cargo_bin("exodus")
+            .unwrap()
+            .args(["run", "--replicates", "2", "--band", bad])
+            .arg(common::scenario_path("reference-r1.toml"))
+            .assert()
+            .code(2);
+    }
+}
