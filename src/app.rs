@@ -117,7 +117,7 @@ pub fn describe(s: &Scenario) -> String {
 /// A scenario loaded, checked against this machine's memory, with its worker pool.
 struct Prepared {
     scenario: Scenario,
-    pool: rayon::ThreadPool,
+    pool: std::sync::Arc<rayon::ThreadPool>,
 }
 
 /// Loads `path` with overrides, prints the memory estimate, refuses runs that cannot fit, and
@@ -128,6 +128,23 @@ fn prepare(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<Prepared, AppError> {
+    Ok(Prepared {
+        scenario: load_checked(path, overrides, quiet)?,
+        pool: worker_pool(threads)?,
+    })
+}
+
+/// A pool of `threads` worker threads (default: all cores).
+fn worker_pool(threads: Option<usize>) -> Result<std::sync::Arc<rayon::ThreadPool>, AppError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map(std::sync::Arc::new)
+        .map_err(|e| AppError::Resources(format!("cannot start worker threads: {e}")))
+}
+
+/// Loads `path` with overrides, prints the memory estimate and refuses runs that cannot fit.
+fn load_checked(path: &Path, overrides: Overrides, quiet: bool) -> Result<Scenario, AppError> {
     let scenario = scenario::load(path, overrides)?;
     let params = &scenario.params;
     let est = memory::estimate(params);
@@ -151,11 +168,7 @@ fn prepare(
             memory::human_bytes(avail)
         )));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .map_err(|e| AppError::Resources(format!("cannot start worker threads: {e}")))?;
-    Ok(Prepared { scenario, pool })
+    Ok(scenario)
 }
 
 /// Time spent in a simulation, and the main-app counts before day 0.
@@ -460,4 +473,248 @@ pub fn human_count(x: f64) -> String {
     } else {
         format!("{x:.0}")
     }
+}
+
+/// Options of `exodus compare`.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    pub scenarios: Vec<PathBuf>,
+    /// Index into `scenarios` of the baseline (default 0).
+    pub baseline: usize,
+    pub replicates: u32,
+    pub band: (f64, f64),
+    /// Dates (YYYY-MM-DD) at which platforms' losses of main users are reported; default the
+    /// last common day.
+    pub dates: Vec<chrono::NaiveDate>,
+    /// Give each scenario its own random numbers (seed + index) instead of common ones, to show
+    /// what common random numbers buy.
+    pub independent: bool,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub agents: Option<u64>,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+    pub plots: bool,
+    pub command_line: Vec<String>,
+}
+
+/// Provenance of a comparison, written as `comparison.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ComparisonManifest {
+    pub exodus_version: String,
+    pub command_line: Vec<String>,
+    pub scenarios: Vec<String>,
+    pub scenario_files: Vec<String>,
+    pub baseline: String,
+    pub seed: u64,
+    pub common_random_numbers: bool,
+    pub replicates: u32,
+    pub band: [f64; 2],
+    pub start: String,
+    pub end: String,
+    pub agents: u32,
+    pub platforms: Vec<String>,
+    pub outputs: Vec<String>,
+}
+
+/// `exodus compare`: runs scenarios with common random numbers and compares them with the
+/// baseline, replicate by replicate; writes bands, paired differences, key outcomes and charts.
+pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
+    use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
+    let pool = worker_pool(opts.threads)?;
+    // Common random numbers: every scenario runs with the same master seed (--seed, or the
+    // baseline's own).
+    let base_path = &opts.scenarios[opts.baseline];
+    let base_seed = match opts.seed {
+        Some(s) => s,
+        None => scenario::load(base_path, Overrides::default())?.params.seed,
+    };
+    let prepared: Vec<Prepared> = opts
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let seed = if opts.independent {
+                base_seed.wrapping_add(i as u64)
+            } else {
+                base_seed
+            };
+            let overrides = Overrides {
+                seed: Some(seed),
+                agents: opts.agents,
+            };
+            Ok(Prepared {
+                scenario: load_checked(path, overrides, opts.quiet)?,
+                pool: pool.clone(),
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    let base = &prepared[opts.baseline].scenario.params;
+    let names: Vec<String> = base.platforms.iter().map(|p| p.name.clone()).collect();
+    for p in &prepared {
+        let q = &p.scenario.params;
+        let theirs: Vec<&str> = q.platforms.iter().map(|x| x.name.as_str()).collect();
+        if theirs != names.iter().map(String::as_str).collect::<Vec<_>>() || q.start != base.start {
+            return Err(AppError::Scenario(ScenarioError::invalid(
+                scenario::Location::WholeFile {
+                    path: p.scenario.path.clone(),
+                },
+                "platforms / meta.start",
+                format!("{} from {}", theirs.join(", "), q.start),
+                "scenarios compared must have the same platforms, in the same order, and the same start",
+                format!("{} from {}", names.join(", "), base.start),
+            )));
+        }
+    }
+    let days = prepared
+        .iter()
+        .map(|p| p.scenario.params.days)
+        .min()
+        .unwrap_or(1) as usize;
+    let dates: Vec<(usize, String)> = if opts.dates.is_empty() {
+        vec![(days - 1, base.date(days as u32 - 1).to_string())]
+    } else {
+        opts.dates
+            .iter()
+            .map(|d| {
+                let day = (*d - base.start).num_days();
+                if day < 0 || day as usize >= days {
+                    Err(AppError::Scenario(ScenarioError::invalid(
+                        scenario::Location::CommandLine,
+                        "--dates",
+                        d,
+                        "is outside the dates all scenarios share",
+                        format!("{} ..= {}", base.start, base.date(days as u32 - 1)),
+                    )))
+                } else {
+                    Ok((day as usize, d.to_string()))
+                }
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let labels: Vec<String> = prepared
+        .iter()
+        .map(|p| p.scenario.params.name.clone())
+        .collect();
+    let out = opts.out.clone().unwrap_or_else(|| {
+        let stems: Vec<String> = opts
+            .scenarios
+            .iter()
+            .map(|p| {
+                p.file_stem()
+                    .map_or_else(|| "s".into(), |s| s.to_string_lossy().into_owned())
+            })
+            .collect();
+        Path::new("results").join(format!("compare-{}", stems.join("-vs-")))
+    });
+    output::create_dir(&out)?;
+
+    let k = names.len();
+    let (lo, hi) = opts.band;
+    let mut bands: Vec<Bands> = prepared
+        .iter()
+        .map(|_| Bands::new(days, k, lo, hi))
+        .collect();
+    let mut diffs: Vec<Bands> = prepared
+        .iter()
+        .map(|_| Bands::new(days, k, lo, hi))
+        .collect();
+    let mut outcome_stats: Vec<OutcomeStats> =
+        prepared.iter().map(|_| OutcomeStats::new(lo, hi)).collect();
+    let mut outcome_diffs: Vec<OutcomeStats> =
+        prepared.iter().map(|_| OutcomeStats::new(lo, hi)).collect();
+    for r in 0..opts.replicates {
+        let runs: Vec<Vec<crate::metrics::DayRecord>> = prepared
+            .iter()
+            .map(|p| {
+                let mut records = Vec::with_capacity(days);
+                simulate_records(p, r, opts.quiet, |rec| {
+                    if (rec.day as usize) < days {
+                        records.push(rec.clone());
+                    }
+                });
+                records
+            })
+            .collect();
+        let results: Vec<_> = runs
+            .iter()
+            .map(|recs| outcomes(recs, &names, &dates))
+            .collect();
+        for (s, recs) in runs.iter().enumerate() {
+            recs.iter().for_each(|rec| bands[s].add(rec));
+            outcome_stats[s].add(&results[s]);
+            if s != opts.baseline {
+                for (a, b) in recs.iter().zip(&runs[opts.baseline]) {
+                    diffs[s].add(&difference(a, b));
+                }
+                outcome_diffs[s].add(&outcome_difference(&results[s], &results[opts.baseline]));
+            }
+        }
+    }
+
+    let base_params = base.clone();
+    let mut files = vec![
+        crate::output::csv::write_scenario_bands(
+            &out.join("bands.csv"),
+            &base_params,
+            &labels,
+            &bands,
+            None,
+        )?,
+        crate::output::csv::write_scenario_bands(
+            &out.join("differences.csv"),
+            &base_params,
+            &labels,
+            &diffs,
+            Some(opts.baseline),
+        )?,
+        crate::output::csv::write_outcomes(
+            &out.join("outcomes.csv"),
+            &labels,
+            &outcome_stats,
+            &outcome_diffs,
+            opts.baseline,
+        )?,
+    ];
+    let md = crate::experiment::report::outcomes_markdown(
+        &labels,
+        opts.baseline,
+        &outcome_stats,
+        &outcome_diffs,
+        &base_params,
+        opts,
+    );
+    files.push(output::atomic::write(
+        &out.join("outcomes.md"),
+        md.as_bytes(),
+    )?);
+    let manifest = ComparisonManifest {
+        exodus_version: crate::VERSION.to_string(),
+        command_line: opts.command_line.clone(),
+        scenarios: labels.clone(),
+        scenario_files: opts
+            .scenarios
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        baseline: labels[opts.baseline].clone(),
+        seed: base_seed,
+        common_random_numbers: !opts.independent,
+        replicates: opts.replicates,
+        band: [lo, hi],
+        start: base.start.to_string(),
+        end: base.date(days as u32 - 1).to_string(),
+        agents: base.agents,
+        platforms: names.clone(),
+        outputs: files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .chain(["comparison.json".to_string()])
+            .collect(),
+    };
+    json::write(&out.join("comparison.json"), &manifest)?;
+    if opts.plots {
+        plot::compare::plot_comparison(&out, &out, &PlotOptions::default())?;
+    }
+    Ok(out)
 }

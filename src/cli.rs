@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{CheckOptions, RunOptions};
+use crate::app::{CheckOptions, CompareOptions, RunOptions};
 use crate::plot::{ChartKind, Format, PlotOptions};
 
 /// exodus — simulate how users move between social-media platforms when one is banned.
@@ -29,6 +29,86 @@ pub enum Command {
     Plot(PlotArgs),
     /// Run a scenario and compare it with calibration targets; write a Markdown report.
     Check(CheckArgs),
+    /// Compare scenarios over replicates with common random numbers: bands, paired differences
+    /// from a baseline, key outcomes and charts.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Scenario files to compare (two or more, same platforms and start date).
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// The baseline scenario (one of the files) [default: the first].
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Replicates per scenario.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub replicates: u32,
+    /// Quantiles of the bands, as LOW,HIGH.
+    #[arg(long, default_value = "0.05,0.95", value_parser = parse_band)]
+    pub band: (f64, f64),
+    /// Dates at which platforms' losses of main users are reported, comma-separated
+    /// YYYY-MM-DD [default: the last day all scenarios share].
+    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
+    pub dates: Vec<chrono::NaiveDate>,
+    /// Independent random numbers for each scenario instead of common ones (to see what common
+    /// random numbers buy).
+    #[arg(long)]
+    pub independent: bool,
+    /// Results folder [default: results/compare-<names>].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Master seed for every scenario [default: the baseline's meta.seed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Agents to simulate in every scenario.
+    #[arg(long)]
+    pub agents: Option<u64>,
+    /// Worker threads [default: all cores]; results are identical for any value.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD"))
+}
+
+impl CompareArgs {
+    /// The options `app::compare` takes; the baseline must be one of the scenarios.
+    pub fn into_options(self, command_line: Vec<String>) -> Result<CompareOptions, String> {
+        let baseline = match &self.baseline {
+            None => 0,
+            Some(b) => self.scenarios.iter().position(|s| s == b).ok_or_else(|| {
+                format!(
+                    "--baseline {} is not one of the scenarios compared",
+                    b.display()
+                )
+            })?,
+        };
+        Ok(CompareOptions {
+            scenarios: self.scenarios,
+            baseline,
+            replicates: self.replicates,
+            band: self.band,
+            dates: self.dates,
+            independent: self.independent,
+            out: self.out,
+            seed: self.seed,
+            agents: self.agents,
+            threads: self.threads.map(usize::from),
+            quiet: self.quiet,
+            plots: !self.no_plots,
+            command_line,
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]

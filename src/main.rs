@@ -41,6 +41,20 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Command::Compare(args) => {
+            let quiet = args.quiet;
+            match args.into_options(std::env::args().collect()) {
+                Ok(opts) => app::compare(&opts).map(|out| {
+                    if !quiet {
+                        println!("comparison in {}", out.display());
+                    }
+                }),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {

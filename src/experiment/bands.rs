@@ -8,9 +8,10 @@ use serde::Serialize;
 use super::quantile::P2;
 use crate::metrics::{DayRecord, Metric};
 
-/// Running statistics of one (day, platform, metric) cell.
+/// Running statistics of a quantity over replicates: mean and variance (Welford 1962) and three
+/// streaming quantiles.
 #[derive(Debug, Clone)]
-struct Cell {
+pub struct Stats {
     n: u32,
     mean: f64,
     m2: f64,
@@ -19,9 +20,25 @@ struct Cell {
     high: P2,
 }
 
-impl Cell {
-    fn new(low: f64, high: f64) -> Cell {
-        Cell {
+/// What `Stats` says about its values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    /// Values aggregated.
+    pub replicates: u32,
+    pub mean: f64,
+    /// 95% confidence interval of the mean (normal approximation: mean -/+ 1.96 sd / sqrt(R)).
+    pub mean_low: f64,
+    pub mean_high: f64,
+    pub median: f64,
+    /// The band's lower and upper quantiles.
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Stats {
+    /// Statistics with a band between quantiles `low` and `high`.
+    pub fn new(low: f64, high: f64) -> Stats {
+        Stats {
             n: 0,
             mean: 0.0,
             m2: 0.0,
@@ -31,7 +48,8 @@ impl Cell {
         }
     }
 
-    fn add(&mut self, x: f64) {
+    /// Adds a value.
+    pub fn add(&mut self, x: f64) {
         self.n += 1;
         let d = x - self.mean;
         self.mean += d / f64::from(self.n);
@@ -39,6 +57,25 @@ impl Cell {
         self.low.add(x);
         self.median.add(x);
         self.high.add(x);
+    }
+
+    /// The summary of the values added.
+    pub fn summary(&self) -> Summary {
+        let sd = if self.n > 1 {
+            (self.m2 / f64::from(self.n - 1)).sqrt()
+        } else {
+            0.0
+        };
+        let half = 1.96 * sd / f64::from(self.n.max(1)).sqrt();
+        Summary {
+            replicates: self.n,
+            mean: self.mean,
+            mean_low: self.mean - half,
+            mean_high: self.mean + half,
+            median: self.median.value(),
+            low: self.low.value(),
+            high: self.high.value(),
+        }
     }
 }
 
@@ -67,7 +104,7 @@ pub struct Bands {
     k: usize,
     low: f64,
     high: f64,
-    cells: Vec<Option<Cell>>,
+    cells: Vec<Option<Stats>>,
 }
 
 const M: usize = Metric::ALL.len();
@@ -91,7 +128,7 @@ impl Bands {
                 if let Some(v) = r.get(p, m) {
                     let i = (r.day as usize * self.k + p) * M + m as usize;
                     self.cells[i]
-                        .get_or_insert_with(|| Cell::new(self.low, self.high))
+                        .get_or_insert_with(|| Stats::new(self.low, self.high))
                         .add(v);
                 }
             }
@@ -105,23 +142,18 @@ impl Bands {
             .enumerate()
             .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
             .map(|(i, c)| {
-                let sd = if c.n > 1 {
-                    (c.m2 / f64::from(c.n - 1)).sqrt()
-                } else {
-                    0.0
-                };
-                let half = 1.96 * sd / f64::from(c.n).sqrt();
+                let s = c.summary();
                 BandRow {
                     day: (i / M / self.k) as u32,
                     platform: (i / M) % self.k,
                     metric: Metric::ALL[i % M],
-                    replicates: c.n,
-                    mean: c.mean,
-                    mean_low: c.mean - half,
-                    mean_high: c.mean + half,
-                    median: c.median.value(),
-                    low: c.low.value(),
-                    high: c.high.value(),
+                    replicates: s.replicates,
+                    mean: s.mean,
+                    mean_low: s.mean_low,
+                    mean_high: s.mean_high,
+                    median: s.median,
+                    low: s.low,
+                    high: s.high,
                 }
             })
             .collect()

@@ -6,4 +6,6 @@
 //! one of them can be rerun alone.
 
 pub mod bands;
+pub mod compare;
 pub mod quantile;
+pub mod report;

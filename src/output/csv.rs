@@ -223,3 +223,114 @@ pub fn write_bands(
     }
     table.finish()
 }
+
+/// One row of a comparison's `bands.csv` or `differences.csv`.
+#[derive(Debug, Serialize)]
+struct ScenarioBandRow<'a> {
+    scenario: &'a str,
+    date: &'a str,
+    day: u32,
+    platform: &'a str,
+    metric: &'static str,
+    replicates: u32,
+    mean: f64,
+    mean_low: f64,
+    mean_high: f64,
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+/// Writes the bands of several scenarios, one `scenario` column; with `skip`, that scenario (the
+/// baseline of a differences file) is left out.
+pub fn write_scenario_bands(
+    path: &Path,
+    params: &Params,
+    labels: &[String],
+    bands: &[crate::experiment::bands::Bands],
+    skip: Option<usize>,
+) -> Result<PathBuf, OutputError> {
+    let mut table = Table::open(path, params)?;
+    for (s, b) in bands.iter().enumerate().filter(|(s, _)| Some(*s) != skip) {
+        for r in b.rows() {
+            let date = table.dates[r.day as usize].clone();
+            let platform = table.names[r.platform].clone();
+            table.row(ScenarioBandRow {
+                scenario: &labels[s],
+                date: &date,
+                day: r.day,
+                platform: &platform,
+                metric: r.metric.name(),
+                replicates: r.replicates,
+                mean: r.mean,
+                mean_low: r.mean_low,
+                mean_high: r.mean_high,
+                median: r.median,
+                low: r.low,
+                high: r.high,
+            })?;
+        }
+    }
+    table.finish()
+}
+
+/// One row of `outcomes.csv`.
+#[derive(Debug, Serialize)]
+struct OutcomeRow<'a> {
+    scenario: &'a str,
+    /// `value`, or `difference` (scenario minus baseline, paired by replicate).
+    kind: &'static str,
+    outcome: &'a str,
+    platform: &'a str,
+    replicates: u32,
+    mean: f64,
+    mean_low: f64,
+    mean_high: f64,
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+/// Writes `outcomes.csv`: key outcomes per scenario and their paired differences.
+pub fn write_outcomes(
+    path: &Path,
+    labels: &[String],
+    values: &[crate::experiment::compare::OutcomeStats],
+    differences: &[crate::experiment::compare::OutcomeStats],
+    baseline: usize,
+) -> Result<PathBuf, OutputError> {
+    let mut writer = ::csv::Writer::from_writer(AtomicFile::create(path)?);
+    let csv_error = |source| OutputError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    for (kind, sets) in [("value", values), ("difference", differences)] {
+        for (s, set) in sets.iter().enumerate() {
+            if kind == "difference" && s == baseline {
+                continue;
+            }
+            for ((outcome, platform), x) in set.summaries() {
+                writer
+                    .serialize(OutcomeRow {
+                        scenario: &labels[s],
+                        kind,
+                        outcome: &outcome,
+                        platform: &platform,
+                        replicates: x.replicates,
+                        mean: x.mean,
+                        mean_low: x.mean_low,
+                        mean_high: x.mean_high,
+                        median: x.median,
+                        low: x.low,
+                        high: x.high,
+                    })
+                    .map_err(csv_error)?;
+            }
+        }
+    }
+    let file = writer.into_inner().map_err(|e| OutputError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    file.commit()
+}

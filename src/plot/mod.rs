@@ -7,6 +7,7 @@
 //! writes the files atomically.
 
 pub mod charts;
+pub mod compare;
 pub mod figure;
 pub mod results;
 pub mod style;

@@ -1,0 +1,176 @@
+//! Comparing scenarios: paired differences against a baseline and the key outcomes of each
+//! replicate, aggregated over replicates.
+//!
+//! Common random numbers: replicate r of every scenario uses the same master seed and replicate
+//! index, so its population, network and daily streams start from the same numbers; where two
+//! scenarios do not differ, their agents draw alike. The difference of a scenario from the
+//! baseline is computed replicate by replicate (paired) and then summarised, so its band reflects
+//! the scenario's effect, not the noise of two independent runs.
+
+use std::collections::BTreeMap;
+
+use super::bands::{Stats, Summary};
+use crate::metrics::{DayRecord, Metric};
+
+/// A day's records of `a` minus `b` (metrics reported in both; flows subtracted).
+pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
+    DayRecord {
+        day: a.day,
+        values: a
+            .values
+            .iter()
+            .zip(&b.values)
+            .map(|(va, vb)| {
+                let mut v = [None; Metric::ALL.len()];
+                for m in 0..v.len() {
+                    if let (Some(x), Some(y)) = (va[m], vb[m]) {
+                        v[m] = Some(x - y);
+                    }
+                }
+                v
+            })
+            .collect(),
+        flows: a.flows.iter().zip(&b.flows).map(|(x, y)| x - y).collect(),
+    }
+}
+
+/// Key outcomes of one run, by (outcome name, platform): see `outcomes`.
+pub type Outcomes = BTreeMap<(String, String), f64>;
+
+/// Key outcomes of one run of `days` records over platforms `names`; `dates` are day indices
+/// (with their labels) at which losses are measured.
+///
+/// - `peak_daily_active_users` and `peak_day` (day index of the first peak);
+/// - `main_users_lost_by <date>`: main-app users at the start minus on that date (negative: gain);
+/// - `retained_30d_after_peak`, `retained_90d_after_peak`: daily active users 30 and 90 days after
+///   the peak, as a share of the peak (only if the run lasts that long);
+/// - `total_installs`;
+/// - `moves_back_per_move_away`: moves to the platform as main app per move away from it, a
+///   measure of return (1 means as many came back as left).
+pub fn outcomes(records: &[DayRecord], names: &[String], dates: &[(usize, String)]) -> Outcomes {
+    let mut out = Outcomes::new();
+    let get = |d: usize, k: usize, m: Metric| records.get(d).and_then(|r| r.get(k, m));
+    for (k, name) in names.iter().enumerate() {
+        let mut put = |what: &str, v: f64| {
+            out.insert((what.to_string(), name.clone()), v);
+        };
+        let (peak_day, peak) = (0..records.len())
+            .map(|d| (d, get(d, k, Metric::DailyActiveUsers).unwrap_or(0.0)))
+            .fold((0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        put("peak_daily_active_users", peak);
+        put("peak_day", peak_day as f64);
+        let start = get(0, k, Metric::MainAppUsers).unwrap_or(0.0)
+            + get(0, k, Metric::SwitchesOut).unwrap_or(0.0)
+            - get(0, k, Metric::SwitchesIn).unwrap_or(0.0);
+        for (d, label) in dates {
+            if let Some(now) = get(*d, k, Metric::MainAppUsers) {
+                put(&format!("main_users_lost_by_{label}"), start - now);
+            }
+        }
+        for after in [30, 90] {
+            if let Some(v) = get(peak_day + after, k, Metric::DailyActiveUsers)
+                && peak > 0.0
+            {
+                put(&format!("retained_{after}d_after_peak"), v / peak);
+            }
+        }
+        let sum = |m: Metric| {
+            (0..records.len())
+                .map(|d| get(d, k, m).unwrap_or(0.0))
+                .sum::<f64>()
+        };
+        put("total_installs", sum(Metric::Installs));
+        let away = sum(Metric::SwitchesOut);
+        if away > 0.0 {
+            put("moves_back_per_move_away", sum(Metric::SwitchesIn) / away);
+        }
+    }
+    out
+}
+
+/// Outcomes aggregated over replicates.
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeStats {
+    low: f64,
+    high: f64,
+    stats: BTreeMap<(String, String), Stats>,
+}
+
+impl OutcomeStats {
+    pub fn new(low: f64, high: f64) -> OutcomeStats {
+        OutcomeStats {
+            low,
+            high,
+            stats: BTreeMap::new(),
+        }
+    }
+
+    /// Adds one replicate's outcomes.
+    pub fn add(&mut self, o: &Outcomes) {
+        for (key, &v) in o {
+            self.stats
+                .entry(key.clone())
+                .or_insert_with(|| Stats::new(self.low, self.high))
+                .add(v);
+        }
+    }
+
+    /// (outcome, platform) -> summary, in key order.
+    pub fn summaries(&self) -> Vec<((String, String), Summary)> {
+        self.stats
+            .iter()
+            .map(|(k, s)| (k.clone(), s.summary()))
+            .collect()
+    }
+}
+
+/// Paired differences of outcomes: `a` minus `b` for the keys both have.
+pub fn outcome_difference(a: &Outcomes, b: &Outcomes) -> Outcomes {
+    a.iter()
+        .filter_map(|(k, x)| b.get(k).map(|y| (k.clone(), x - y)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(day: u32, dau: f64, main: f64, installs: f64) -> DayRecord {
+        let mut v = [None; Metric::ALL.len()];
+        v[Metric::DailyActiveUsers as usize] = Some(dau);
+        v[Metric::MainAppUsers as usize] = Some(main);
+        v[Metric::Installs as usize] = Some(installs);
+        v[Metric::SwitchesIn as usize] = Some(0.0);
+        v[Metric::SwitchesOut as usize] = Some(0.0);
+        DayRecord {
+            day,
+            values: vec![v],
+            flows: vec![0.0],
+        }
+    }
+
+    #[test]
+    fn outcomes_of_a_known_run() {
+        let records: Vec<DayRecord> = (0..100)
+            .map(|d| {
+                let dau = if d <= 10 {
+                    d as f64 * 10.0
+                } else {
+                    100.0 - (d - 10) as f64
+                };
+                rec(d, dau, 50.0 - d as f64 * 0.1, 1.0)
+            })
+            .collect();
+        let names = vec!["A".to_string()];
+        let o = outcomes(&records, &names, &[(99, "end".into())]);
+        let get = |k: &str| o[&(k.to_string(), "A".to_string())];
+        assert_eq!(get("peak_daily_active_users"), 100.0);
+        assert_eq!(get("peak_day"), 10.0);
+        assert!((get("retained_30d_after_peak") - 0.7).abs() < 1e-12);
+        assert!(!o.contains_key(&("retained_90d_after_peak".to_string(), "A".to_string())));
+        assert!((get("main_users_lost_by_end") - 9.9).abs() < 1e-9);
+        assert_eq!(get("total_installs"), 100.0);
+        let d = difference(&records[20], &records[10]);
+        assert_eq!(d.get(0, Metric::DailyActiveUsers), Some(-10.0));
+    }
+}
