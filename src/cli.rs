@@ -36,18 +36,19 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
-    /// Scenario files to compare (two or more, same platforms and start date).
-    #[arg(required = true, num_args = 2..)]
+    /// Scenario files to compare (two or more, same platforms and start date), or one
+    /// comparison file (comparisons/*.toml) that lists them.
+    #[arg(required = true, num_args = 1..)]
     pub scenarios: Vec<PathBuf>,
     /// The baseline scenario (one of the files) [default: the first].
     #[arg(long)]
     pub baseline: Option<PathBuf>,
-    /// Replicates per scenario.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub replicates: u32,
-    /// Quantiles of the bands, as LOW,HIGH.
-    #[arg(long, default_value = "0.05,0.95", value_parser = parse_band)]
-    pub band: (f64, f64),
+    /// Replicates per scenario [default: the comparison file's, or 10].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub replicates: Option<u32>,
+    /// Quantiles of the bands, as LOW,HIGH [default: the comparison file's, or 0.05,0.95].
+    #[arg(long, value_parser = parse_band)]
+    pub band: Option<(f64, f64)>,
     /// Dates at which platforms' losses of main users are reported, comma-separated
     /// YYYY-MM-DD [default: the last day all scenarios share].
     #[arg(long, value_delimiter = ',', value_parser = parse_date)]
@@ -76,29 +77,65 @@ pub struct CompareArgs {
     pub no_plots: bool,
 }
 
+/// Why `exodus compare`'s arguments cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareArgsError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    File(#[from] crate::scenario::ScenarioError),
+}
+
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD"))
 }
 
 impl CompareArgs {
-    /// The options `app::compare` takes; the baseline must be one of the scenarios.
-    pub fn into_options(self, command_line: Vec<String>) -> Result<CompareOptions, String> {
+    /// The options `app::compare` takes; a single argument is read as a comparison file, whose
+    /// settings the flags override. The baseline must be one of the scenarios.
+    pub fn into_options(
+        self,
+        command_line: Vec<String>,
+    ) -> Result<CompareOptions, CompareArgsError> {
+        let file = match &self.scenarios[..] {
+            [one] => Some(crate::experiment::comparison_file::load(one)?),
+            _ => None,
+        };
+        let scenarios = file
+            .as_ref()
+            .map_or_else(|| self.scenarios.clone(), |f| f.scenarios.clone());
+        if scenarios.len() < 2 {
+            return Err(CompareArgsError::Usage(
+                "compare needs two or more scenarios, or a comparison file".into(),
+            ));
+        }
         let baseline = match &self.baseline {
-            None => 0,
-            Some(b) => self.scenarios.iter().position(|s| s == b).ok_or_else(|| {
-                format!(
+            None => file.as_ref().map_or(0, |f| f.baseline),
+            Some(b) => scenarios.iter().position(|s| s == b).ok_or_else(|| {
+                CompareArgsError::Usage(format!(
                     "--baseline {} is not one of the scenarios compared",
                     b.display()
-                )
+                ))
             })?,
         };
+        let dates = if self.dates.is_empty() {
+            file.as_ref().map(|f| f.dates.clone()).unwrap_or_default()
+        } else {
+            self.dates
+        };
         Ok(CompareOptions {
-            scenarios: self.scenarios,
+            scenarios,
             baseline,
-            replicates: self.replicates,
-            band: self.band,
-            dates: self.dates,
+            replicates: self
+                .replicates
+                .or(file.as_ref().and_then(|f| f.replicates))
+                .unwrap_or(10),
+            band: self
+                .band
+                .or(file.as_ref().and_then(|f| f.band))
+                .unwrap_or((0.05, 0.95)),
+            dates,
             independent: self.independent,
             out: self.out,
             seed: self.seed,

@@ -130,3 +130,158 @@ fn band_option_is_checked() {
             .code(2);
     }
 }
+
+fn compare(out: &Path, args: &[&str]) {
+    Command::cargo_bin("exodus")
+        .unwrap()
+        .args(["compare", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(out)
+        .args(args)
+        .assert()
+        .success();
+}
+
+/// Mean width (high - low) of the rows of `file` for `scenario`, `platform`, `metric`.
+fn mean_width(file: &Path, scenario: &str, platform: &str, metric: &str) -> f64 {
+    let mut reader = csv::Reader::from_path(file).unwrap();
+    let widths: Vec<f64> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[0] == scenario && &r[3] == platform && &r[4] == metric)
+        .map(|r| r[11].parse::<f64>().unwrap() - r[10].parse::<f64>().unwrap())
+        .collect();
+    assert!(
+        !widths.is_empty(),
+        "{scenario} {platform} {metric} in {}",
+        file.display()
+    );
+    widths.iter().sum::<f64>() / widths.len() as f64
+}
+
+#[test]
+fn common_random_numbers_narrow_the_difference_band() {
+    let (crn, ind) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = common::scenario_path("historical-2025.toml");
+    let b = common::scenario_path("strong-protest.toml");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    compare(crn.path(), &[a, b, "--replicates", "8"]);
+    compare(ind.path(), &[a, b, "--replicates", "8", "--independent"]);
+    let hist = "Historical 2025: the US TikTok ban";
+    let strong = "What if: strong protest";
+    for platform in ["RedNote", "Instagram"] {
+        let paired = mean_width(
+            &crn.path().join("differences.csv"),
+            strong,
+            platform,
+            "daily_active_users",
+        );
+        let unpaired = mean_width(
+            &ind.path().join("differences.csv"),
+            strong,
+            platform,
+            "daily_active_users",
+        );
+        // The difference of the two bands themselves: as wide as both together.
+        let naive = mean_width(
+            &crn.path().join("bands.csv"),
+            hist,
+            platform,
+            "daily_active_users",
+        ) + mean_width(
+            &crn.path().join("bands.csv"),
+            strong,
+            platform,
+            "daily_active_users",
+        );
+        assert!(
+            paired < 0.8 * unpaired,
+            "{platform}: paired {paired} vs independent {unpaired}"
+        );
+        assert!(
+            paired < 0.8 * naive,
+            "{platform}: paired {paired} vs bands' difference {naive}"
+        );
+    }
+    let manifest = std::fs::read_to_string(crn.path().join("comparison.json")).unwrap();
+    assert!(manifest.contains("\"common_random_numbers\": true"));
+}
+
+#[test]
+fn comparisons_do_not_depend_on_thread_count() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let a = common::scenario_path("historical-2025.toml");
+    let b = common::scenario_path("no-ban.toml");
+    for (threads, dir) in ["1", "2"].iter().zip(&dirs) {
+        compare(
+            dir.path(),
+            &[
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+                "--replicates",
+                "3",
+                "--threads",
+                threads,
+            ],
+        );
+    }
+    for file in ["bands.csv", "differences.csv", "outcomes.csv"] {
+        let x = std::fs::read(dirs[0].path().join(file)).unwrap();
+        let y = std::fs::read(dirs[1].path().join(file)).unwrap();
+        assert!(x == y, "{file} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn the_shipped_comparison_runs_and_reports_key_outcomes() {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("comparisons/what-ifs.toml");
+    Command::cargo_bin("exodus")
+        .unwrap()
+        .args([
+            "compare",
+            "-q",
+            "--agents",
+            "10000",
+            "--replicates",
+            "2",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg(&file)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(out.path().join("outcomes.md")).unwrap();
+    for name in [
+        "What if: no ban",
+        "What if: the ban is enforced",
+        "What if: RedNote is restricted too",
+        "What if: weak protest",
+    ] {
+        assert!(md.contains(name), "{name}");
+    }
+    for outcome in [
+        "peak_daily_active_users",
+        "main_users_lost_by_2025-03-31",
+        "retained_30d_after_peak",
+        "total_installs",
+        "moves_back_per_move_away",
+    ] {
+        assert!(md.contains(outcome), "{outcome}");
+    }
+    assert!(
+        out.path().join("compare-rednote.svg").exists()
+            && out.path().join("difference-tiktok.png").exists()
+    );
+}
+
+#[test]
+fn scenarios_with_other_platforms_cannot_be_compared() {
+    Command::cargo_bin("exodus")
+        .unwrap()
+        .args(["compare", "-q", "--agents", "2000"])
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(common::scenario_path("bass-mixed.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("same platforms"));
+}

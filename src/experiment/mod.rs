@@ -7,5 +7,6 @@
 
 pub mod bands;
 pub mod compare;
+pub mod comparison_file;
 pub mod quantile;
 pub mod report;
