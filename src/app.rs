@@ -423,6 +423,12 @@ pub fn plot(
     Ok(plot::plot_results(results, out.unwrap_or(results), opts)?)
 }
 
+/// `exodus report`: writes report.html and report.md for the results in `results` into `out`
+/// (default: the same folder).
+pub fn report(results: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, AppError> {
+    Ok(crate::report::write(results, out.unwrap_or(results))?)
+}
+
 /// A human-readable table of a run's summary, for the terminal.
 pub fn summary_table(report: &RunReport) -> String {
     let s = &report.summary;

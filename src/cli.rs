@@ -32,6 +32,17 @@ pub enum Command {
     /// Compare scenarios over replicates with common random numbers: bands, paired differences
     /// from a baseline, key outcomes and charts.
     Compare(CompareArgs),
+    /// Write a self-contained HTML report and a Markdown report of a finished run.
+    Report {
+        /// Results folder written by `exodus run`.
+        results: PathBuf,
+        /// Folder for report.html and report.md [default: the results folder].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -19,6 +19,7 @@ pub mod network;
 pub mod output;
 pub mod plot;
 pub mod population;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod timeline;

@@ -55,6 +55,17 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Report {
+            results,
+            out,
+            quiet,
+        } => app::report(&results, out.as_deref()).map(|files| {
+            if !quiet {
+                for f in files {
+                    println!("{}", f.display());
+                }
+            }
+        }),
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {
