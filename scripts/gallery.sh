@@ -15,3 +15,9 @@ for scenario in scenarios/*.toml; do
   "$exodus" plot "$work/$name" --quiet --format png --scale 1 --out "plots/$name"
   echo "plots/$name"
 done
+# The shipped comparison: the historical scenario against its what-ifs (fewer agents and
+# replicates than its file asks for, to keep the gallery quick to regenerate).
+"$exodus" compare comparisons/what-ifs.toml --quiet --no-plots --agents 200000 --replicates 8 --out "$work/what-ifs"
+rm -rf plots/compare-what-ifs
+"$exodus" plot "$work/what-ifs" --quiet --format png --scale 1 --out plots/compare-what-ifs
+echo "plots/compare-what-ifs"

@@ -420,7 +420,12 @@ pub fn plot(
     out: Option<&Path>,
     opts: &PlotOptions,
 ) -> Result<Vec<PathBuf>, AppError> {
-    Ok(plot::plot_results(results, out.unwrap_or(results), opts)?)
+    let out = out.unwrap_or(results);
+    // A comparison folder gets the comparison's charts.
+    if results.join("comparison.json").exists() {
+        return Ok(plot::compare::plot_comparison(results, out, opts)?);
+    }
+    Ok(plot::plot_results(results, out, opts)?)
 }
 
 /// `exodus report`: writes report.html and report.md for the results in `results` into `out`
@@ -682,6 +687,15 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             opts.baseline,
         )?,
     ];
+    files.push(json::write(
+        &out.join("outcomes.json"),
+        &crate::experiment::compare::outcomes_json(
+            &labels,
+            opts.baseline,
+            &outcome_stats,
+            &outcome_diffs,
+        ),
+    )?);
     let md = crate::experiment::report::outcomes_markdown(
         &labels,
         opts.baseline,

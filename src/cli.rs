@@ -228,7 +228,8 @@ pub enum FormatArg {
 
 #[derive(Debug, clap::Args)]
 pub struct PlotArgs {
-    /// Results folder written by `exodus run` (holds daily.csv, flows.csv and run.json).
+    /// Results folder written by `exodus run` (holds daily.csv, flows.csv and run.json) or by
+    /// `exodus compare` (holds comparison.json).
     pub results: PathBuf,
     /// Folder for the charts [default: the results folder].
     #[arg(long, short)]

@@ -272,6 +272,17 @@ fn the_shipped_comparison_runs_and_reports_key_outcomes() {
         out.path().join("compare-rednote.svg").exists()
             && out.path().join("difference-tiktok.png").exists()
     );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("outcomes.json")).unwrap()).unwrap();
+    let entries = json.as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["scenario"] == "What if: no ban" && e["difference"]["median"].is_number())
+    );
+    assert!(entries.iter().all(
+        |e| e["scenario"] != "Historical 2025: the US TikTok ban" || e["difference"].is_null()
+    ));
 }
 
 #[test]

@@ -124,6 +124,45 @@ impl OutcomeStats {
     }
 }
 
+/// One outcome of one scenario in `outcomes.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutcomeEntry {
+    pub scenario: String,
+    pub outcome: String,
+    pub platform: String,
+    /// Over replicates.
+    pub value: Summary,
+    /// Scenario minus baseline, paired by replicate (absent for the baseline).
+    pub difference: Option<Summary>,
+}
+
+/// All outcomes with their differences, for `outcomes.json`.
+pub fn outcomes_json(
+    labels: &[String],
+    baseline: usize,
+    values: &[OutcomeStats],
+    differences: &[OutcomeStats],
+) -> Vec<OutcomeEntry> {
+    values
+        .iter()
+        .enumerate()
+        .flat_map(|(s, set)| {
+            let diffs: BTreeMap<_, _> = differences[s].summaries().into_iter().collect();
+            set.summaries()
+                .into_iter()
+                .map(move |((outcome, platform), value)| OutcomeEntry {
+                    scenario: labels[s].clone(),
+                    difference: (s != baseline)
+                        .then(|| diffs.get(&(outcome.clone(), platform.clone())).copied())
+                        .flatten(),
+                    outcome,
+                    platform,
+                    value,
+                })
+        })
+        .collect()
+}
+
 /// Paired differences of outcomes: `a` minus `b` for the keys both have.
 pub fn outcome_difference(a: &Outcomes, b: &Outcomes) -> Outcomes {
     a.iter()
