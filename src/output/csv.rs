@@ -181,9 +181,12 @@ impl ReplicatesCsv {
     }
 }
 
-/// One row of `bands.csv`.
+/// One row of `bands.csv` (a run's replicates) or of a comparison's `bands.csv` and
+/// `differences.csv` (with the scenario first).
 #[derive(Debug, Serialize)]
 struct BandCsvRow<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scenario: Option<&'a str>,
     date: &'a str,
     day: u32,
     platform: &'a str,
@@ -197,17 +200,17 @@ struct BandCsvRow<'a> {
     high: f64,
 }
 
-/// Writes `bands.csv` from aggregated replicates.
-pub fn write_bands(
-    path: &Path,
-    params: &Params,
+/// Writes band rows to `table`, labelled with `scenario` if given.
+fn band_rows(
+    table: &mut Table,
+    scenario: Option<&str>,
     rows: &[crate::experiment::bands::BandRow],
-) -> Result<PathBuf, OutputError> {
-    let mut table = Table::open(path, params)?;
+) -> Result<(), OutputError> {
     for r in rows {
         let date = table.dates[r.day as usize].clone();
         let platform = table.names[r.platform].clone();
         table.row(BandCsvRow {
+            scenario,
             date: &date,
             day: r.day,
             platform: &platform,
@@ -221,24 +224,18 @@ pub fn write_bands(
             high: r.high,
         })?;
     }
-    table.finish()
+    Ok(())
 }
 
-/// One row of a comparison's `bands.csv` or `differences.csv`.
-#[derive(Debug, Serialize)]
-struct ScenarioBandRow<'a> {
-    scenario: &'a str,
-    date: &'a str,
-    day: u32,
-    platform: &'a str,
-    metric: &'static str,
-    replicates: u32,
-    mean: f64,
-    mean_low: f64,
-    mean_high: f64,
-    median: f64,
-    low: f64,
-    high: f64,
+/// Writes `bands.csv` from aggregated replicates.
+pub fn write_bands(
+    path: &Path,
+    params: &Params,
+    rows: &[crate::experiment::bands::BandRow],
+) -> Result<PathBuf, OutputError> {
+    let mut table = Table::open(path, params)?;
+    band_rows(&mut table, None, rows)?;
+    table.finish()
 }
 
 /// Writes the bands of several scenarios, one `scenario` column; with `skip`, that scenario (the
@@ -252,24 +249,7 @@ pub fn write_scenario_bands(
 ) -> Result<PathBuf, OutputError> {
     let mut table = Table::open(path, params)?;
     for (s, b) in bands.iter().enumerate().filter(|(s, _)| Some(*s) != skip) {
-        for r in b.rows() {
-            let date = table.dates[r.day as usize].clone();
-            let platform = table.names[r.platform].clone();
-            table.row(ScenarioBandRow {
-                scenario: &labels[s],
-                date: &date,
-                day: r.day,
-                platform: &platform,
-                metric: r.metric.name(),
-                replicates: r.replicates,
-                mean: r.mean,
-                mean_low: r.mean_low,
-                mean_high: r.mean_high,
-                median: r.median,
-                low: r.low,
-                high: r.high,
-            })?;
-        }
+        band_rows(&mut table, Some(&labels[s]), &b.rows())?;
     }
     table.finish()
 }
