@@ -2,8 +2,8 @@
 //!
 //! Each day every agent reads yesterday's platforms (`prev`) and writes today's (`next`), so the
 //! update is synchronous and the order agents are visited in does not matter. Agents are split
-//! into fixed chunks of `rng::CHUNK`; chunk c of day t draws from stream (seed, replicate, Day,
-//! t, c) and tallies its own counts; counts are integers, so merging them in any grouping gives
+//! into fixed chunks of `rng::CHUNK` that tally their own counts; agent i on day t draws from its
+//! own stream (seed, replicate, t, i); counts are integers, so merging them in any grouping gives
 //! the same totals. Results are therefore identical at any thread count.
 //!
 //! Per agent and day:
@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use crate::model::{bass, logit, platforms_in};
 use crate::network::Network;
 use crate::population::{InitialState, Population, TraitId};
-use crate::rng::{CHUNK, Purpose, stream};
+use crate::rng::{CHUNK, agent_stream, day_key};
 use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
 use crate::timeline::{self, DayConditions};
 
@@ -274,13 +274,7 @@ impl DayContext<'_> {
     /// Updates the agents of chunk `c`: writes their platforms to `out`, updates their installed
     /// sets in place, and adds their counts to `tally`.
     fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], tally: &mut DayTally) {
-        let mut rng = stream(
-            self.seed,
-            self.replicate,
-            Purpose::Day,
-            u64::from(self.day),
-            c as u64,
-        );
+        let key = day_key(self.seed, self.replicate, u64::from(self.day));
         let first = c * CHUNK;
         let cond = self.cond;
         let pop = &self.world.population;
@@ -320,6 +314,8 @@ impl DayContext<'_> {
         };
         for (j, (slot, inst)) in out.iter_mut().zip(installed.iter_mut()).enumerate() {
             let i = first + j;
+            // Each agent's own stream for the day (common random numbers across scenarios).
+            let mut rng = agent_stream(key, i as u64);
             let seg = pop.segment_of(i);
             let cur = self.prev[i] as usize;
             let usable = cond.usable(*inst);

@@ -1,13 +1,23 @@
-//! Random streams: the one place where a generator is derived from (seed, replicate, purpose,
-//! step, chunk). Every random number in exodus comes from a stream made here, so results depend
-//! only on these coordinates, never on which thread ran a chunk or how rayon split the work.
+//! Random streams: the one place where a generator is derived from its coordinates. Every random
+//! number in exodus comes from a stream made here, so results depend only on these coordinates,
+//! never on which thread ran a chunk or how rayon split the work.
+//!
+//! - Building the world (population, network): one stream per (seed, replicate, purpose, step,
+//!   chunk of agents), PCG-64 MCG.
+//! - Each simulated day: one stream per (seed, replicate, day, agent), SplitMix64 (Steele, Lea
+//!   and Flood 2014) seeded with a hash of those coordinates. Counter-based streams per agent
+//!   keep common random numbers aligned: agent i on day t gets the same numbers in every
+//!   scenario of a comparison, however many numbers other agents used, so the difference between
+//!   scenarios reflects the scenarios, not a shift in who drew which number.
 //!
 //! The generator is PCG-64 MCG (`rand_pcg::Pcg64Mcg`, O'Neill 2014): a named, portable
 //! algorithm whose output will not change with a `rand` release. Its 128-bit state is made by
 //! SplitMix64 finalisers (Steele, Lea and Flood 2014) applied to the coordinates in turn, so
 //! neighbouring chunks and days get unrelated streams.
 
+use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
+use rand_xoshiro::SplitMix64;
 
 /// Agents per chunk: the unit of parallel work and of random streams. Changing it changes every
 /// result, so it is fixed here and recorded in run manifests.
@@ -21,8 +31,25 @@ pub enum Purpose {
     Population = 1,
     /// Building the contact network.
     Network = 2,
-    /// One simulated day.
+    /// One simulated day (agents' streams, via `day_key`).
     Day = 3,
+}
+
+/// Key of day `day` of replicate `replicate` of a run seeded with `seed`; agents' streams that
+/// day derive from it.
+#[inline]
+pub fn day_key(seed: u64, replicate: u32, day: u64) -> u64 {
+    let mut h = mix(seed);
+    for x in [u64::from(replicate), Purpose::Day as u64, day] {
+        h = mix(h ^ x);
+    }
+    h
+}
+
+/// The generator of agent `agent` on the day whose key is `key` (see `day_key`).
+#[inline(always)]
+pub fn agent_stream(key: u64, agent: u64) -> SplitMix64 {
+    SplitMix64::seed_from_u64(mix(key ^ agent))
 }
 
 /// The SplitMix64 output function: a bijective 64-bit mixer.
@@ -61,6 +88,15 @@ mod tests {
         assert_ne!(base, first(&mut stream(1, 0, Purpose::Network, 5, 7)));
         assert_ne!(base, first(&mut stream(1, 0, Purpose::Day, 6, 7)));
         assert_ne!(base, first(&mut stream(1, 0, Purpose::Day, 5, 8)));
+    }
+
+    #[test]
+    fn agent_streams_differ_by_agent_and_day() {
+        let a = agent_stream(day_key(1, 0, 5), 7).next_u64();
+        assert_eq!(a, agent_stream(day_key(1, 0, 5), 7).next_u64());
+        assert_ne!(a, agent_stream(day_key(1, 0, 5), 8).next_u64());
+        assert_ne!(a, agent_stream(day_key(1, 0, 6), 7).next_u64());
+        assert_ne!(a, agent_stream(day_key(1, 1, 5), 7).next_u64());
     }
 
     /// Pinned output: a change here changes every result exodus has ever published.

@@ -26,7 +26,7 @@ pub struct Summary {
     /// Values aggregated.
     pub replicates: u32,
     pub mean: f64,
-    /// 95% confidence interval of the mean (normal approximation: mean -/+ 1.96 sd / sqrt(R)).
+    /// 95% confidence interval of the mean: mean -/+ t(0.975, R - 1) sd / sqrt(R) (Student).
     pub mean_low: f64,
     pub mean_high: f64,
     pub median: f64,
@@ -66,15 +66,38 @@ impl Stats {
         } else {
             0.0
         };
-        let half = 1.96 * sd / f64::from(self.n.max(1)).sqrt();
+        let half = t975(self.n.saturating_sub(1)) * sd / f64::from(self.n.max(1)).sqrt();
+        // Three separate estimators: keep them ordered (they can cross only past EXACT_MIN
+        // values, on heavily tied data, and by little).
+        let median = self.median.value();
         Summary {
             replicates: self.n,
             mean: self.mean,
             mean_low: self.mean - half,
             mean_high: self.mean + half,
-            median: self.median.value(),
-            low: self.low.value(),
-            high: self.high.value(),
+            median,
+            low: self.low.value().min(median),
+            high: self.high.value().max(median),
+        }
+    }
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom: tabulated to 30, then the
+/// Cornish-Fisher expansion z + (z^3 + z) / (4 df) + (5z^5 + 16z^3 + 3z) / (96 df^2) (within
+/// 0.001 of the exact value beyond 30).
+pub fn t975(df: u32) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => 0.0,
+        1..=30 => TABLE[df as usize - 1],
+        _ => {
+            let (z, v) = (1.959_964f64, f64::from(df));
+            z + (z.powi(3) + z) / (4.0 * v)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
         }
     }
 }
@@ -89,7 +112,7 @@ pub struct BandRow {
     pub replicates: u32,
     /// Mean over replicates.
     pub mean: f64,
-    /// 95% confidence interval of the mean (normal approximation: mean -/+ 1.96 sd / sqrt(R)).
+    /// 95% confidence interval of the mean (Student's t: mean -/+ t(0.975, R-1) sd / sqrt(R)).
     pub mean_low: f64,
     pub mean_high: f64,
     pub median: f64,
@@ -185,7 +208,9 @@ mod tests {
         let r = &rows[0];
         assert_eq!((r.replicates, r.mean, r.median), (5, 3.0, 3.0));
         assert!((r.low - 1.2).abs() < 1e-12 && (r.high - 4.8).abs() < 1e-12);
-        // sd = sqrt(2.5); half-width 1.96 sqrt(2.5) / sqrt(5).
-        assert!((r.mean_high - r.mean - 1.96 * (0.5f64).sqrt()).abs() < 1e-12);
+        // sd = sqrt(2.5); half-width t(0.975, 4) sqrt(2.5) / sqrt(5).
+        assert!((r.mean_high - r.mean - 2.776 * (0.5f64).sqrt()).abs() < 1e-12);
+        // Exact values 1.98397 (100) and 2.03951 (31).
+        assert!((t975(100) - 1.98397).abs() < 0.001 && (t975(31) - 2.03951).abs() < 0.001);
     }
 }

@@ -1,16 +1,24 @@
 //! Streaming quantiles: the P² algorithm (Jain and Chlamtac 1985, "The P² algorithm for dynamic
 //! calculation of quantiles and histograms without storing observations", CACM 28(10)).
 //!
-//! Five markers per quantile, updated as each value arrives, so aggregating R replicates costs
-//! the same memory for any R. With five values or fewer the estimate is exact (the values are
-//! kept and interpolated); beyond that it is an approximation whose error shrinks as values
-//! accumulate (tested below against exact quantiles).
+//! P² cannot place a marker nearer than the third value from either end, so for a tail quantile
+//! p it needs about 2 / min(p, 1 - p) values before it can be accurate. Until then the values are
+//! kept and the quantile is exact; at that point the five markers start from the exact sample
+//! quantiles and P² takes over. Memory per estimator is therefore bounded (at most that many
+//! values, e.g. 41 for p = 0.05) whatever the number of replicates.
+
+/// Values kept exactly before P² starts, whatever the quantile.
+pub const EXACT_MIN: usize = 41;
 
 /// Online estimate of one p-quantile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct P2 {
     p: f64,
     count: usize,
+    /// Values kept (sorted) while fewer than `exact_up_to` have arrived.
+    kept: Vec<f64>,
+    /// How many values are kept exactly before P² takes over.
+    exact_up_to: usize,
     /// Marker heights (the first values, sorted, until five have arrived).
     q: [f64; 5],
     /// Marker positions (1-based).
@@ -24,9 +32,14 @@ pub struct P2 {
 impl P2 {
     /// An estimator of the `p`-quantile, 0 < p < 1.
     pub fn new(p: f64) -> P2 {
+        let tail = p.min(1.0 - p).max(1e-3);
         P2 {
             p,
             count: 0,
+            kept: Vec::new(),
+            // At least 41 values (enough for a 5-95% band) for every quantile, so the median and
+            // the band of one cell switch to P² together.
+            exact_up_to: ((2.0 / tail).ceil() as usize + 1).max(EXACT_MIN),
             q: [0.0; 5],
             n: [1.0, 2.0, 3.0, 4.0, 5.0],
             want: [1.0, 1.0 + 2.0 * p, 1.0 + 4.0 * p, 3.0 + 2.0 * p, 5.0],
@@ -41,10 +54,13 @@ impl P2 {
 
     /// Adds a value.
     pub fn add(&mut self, x: f64) {
-        if self.count < 5 {
-            self.q[self.count] = x;
+        if self.count < self.exact_up_to {
+            let at = self.kept.partition_point(|&v| v < x);
+            self.kept.insert(at, x);
             self.count += 1;
-            self.q[..self.count].sort_by(f64::total_cmp);
+            if self.count == self.exact_up_to {
+                self.start_markers();
+            }
             return;
         }
         self.count += 1;
@@ -88,12 +104,35 @@ impl P2 {
         }
     }
 
+    /// Starts the five markers from the exact quantiles of the kept values, then drops them.
+    fn start_markers(&mut self) {
+        let m = self.kept.len() as f64;
+        let p = self.p;
+        let want = [
+            1.0,
+            1.0 + (m - 1.0) * p / 2.0,
+            1.0 + (m - 1.0) * p,
+            1.0 + (m - 1.0) * (1.0 + p) / 2.0,
+            m,
+        ];
+        for i in 0..5 {
+            self.want[i] = want[i];
+            // Positions strictly increasing, so neighbouring markers never share a value's slot.
+            let lo = if i == 0 { 1.0 } else { self.n[i - 1] + 1.0 };
+            self.n[i] = want[i].round().clamp(lo, m - (4 - i) as f64);
+            self.q[i] = self.kept[self.n[i] as usize - 1];
+        }
+        self.kept = Vec::new();
+    }
+
     /// The current estimate (NaN before any value).
     pub fn value(&self) -> f64 {
-        match self.count {
-            0 => f64::NAN,
-            c if c <= 5 => exact(&self.q[..c], self.p),
-            _ => self.q[2],
+        if self.count == 0 {
+            f64::NAN
+        } else if self.count < self.exact_up_to {
+            exact(&self.kept, self.p)
+        } else {
+            self.q[2]
         }
     }
 }
@@ -124,6 +163,45 @@ mod tests {
         lo.add(10.0);
         assert_eq!(lo.value(), 10.0);
         assert!(P2::new(0.5).value().is_nan());
+    }
+
+    /// The band must be right for the replicate counts people use (10 to 40), where a plain P²
+    /// cannot reach the tails.
+    #[test]
+    fn tail_quantiles_are_exact_for_few_values_and_close_after() {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        for n in [6, 10, 20, 40, 41, 60, 200] {
+            let mut lo = P2::new(0.05);
+            let mut hi = P2::new(0.95);
+            let mut all = Vec::new();
+            for _ in 0..n {
+                let x: f64 = rng.random::<f64>() * 100.0;
+                lo.add(x);
+                hi.add(x);
+                all.push(x);
+            }
+            all.sort_by(f64::total_cmp);
+            let (tl, th) = (exact(&all, 0.05), exact(&all, 0.95));
+            if n < 41 {
+                assert_eq!(
+                    (lo.value(), hi.value()),
+                    (tl, th),
+                    "exact below 41 values, n = {n}"
+                );
+            } else {
+                let width = th - tl;
+                assert!(
+                    (lo.value() - tl).abs() < 0.15 * width,
+                    "n = {n}: low {} vs {tl}",
+                    lo.value()
+                );
+                assert!(
+                    (hi.value() - th).abs() < 0.15 * width,
+                    "n = {n}: high {} vs {th}",
+                    hi.value()
+                );
+            }
+        }
     }
 
     #[test]
