@@ -115,11 +115,11 @@ impl P2 {
             1.0 + (m - 1.0) * (1.0 + p) / 2.0,
             m,
         ];
-        for i in 0..5 {
-            self.want[i] = want[i];
+        self.want = want;
+        for (i, w) in want.iter().enumerate() {
             // Positions strictly increasing, so neighbouring markers never share a value's slot.
             let lo = if i == 0 { 1.0 } else { self.n[i - 1] + 1.0 };
-            self.n[i] = want[i].round().clamp(lo, m - (4 - i) as f64);
+            self.n[i] = w.round().clamp(lo, m - (4 - i) as f64);
             self.q[i] = self.kept[self.n[i] as usize - 1];
         }
         self.kept = Vec::new();
