@@ -273,7 +273,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         if let Some(e) = failure {
             return Err(e.into());
         }
-        timing.get_or_insert(t);
+        // Timings add up over replicates; the initial counts are replicate 0's.
+        match timing.as_mut() {
+            None => timing = Some(t),
+            Some(total) => {
+                total.build_seconds += t.build_seconds;
+                total.simulate_seconds += t.simulate_seconds;
+            }
+        }
     }
     let Some(timing) = timing else {
         return Err(AppError::Resources("no replicate ran".into()));
@@ -313,7 +320,9 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         wall_time_seconds: started.elapsed().as_secs_f64(),
         build_seconds: timing.build_seconds,
         simulate_seconds: timing.simulate_seconds,
-        agent_updates_per_second: f64::from(params.agents) * f64::from(params.days)
+        agent_updates_per_second: f64::from(params.agents)
+            * f64::from(params.days)
+            * f64::from(opts.replicates)
             / timing.simulate_seconds.max(1e-9),
         outputs,
         scenario: prepared.scenario.file.clone(),
@@ -517,7 +526,10 @@ pub struct ComparisonManifest {
     pub scenarios: Vec<String>,
     pub scenario_files: Vec<String>,
     pub baseline: String,
+    /// Master seed of the comparison.
     pub seed: u64,
+    /// Seed each scenario ran with (all equal with common random numbers).
+    pub seeds: Vec<u64>,
     pub common_random_numbers: bool,
     pub replicates: u32,
     pub band: [f64; 2],
@@ -603,9 +615,21 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             })
             .collect::<Result<_, _>>()?
     };
+    // Scenario names label the results; two scenarios with one name are told apart by file.
     let labels: Vec<String> = prepared
         .iter()
-        .map(|p| p.scenario.params.name.clone())
+        .map(|p| {
+            let name = &p.scenario.params.name;
+            let twins = prepared
+                .iter()
+                .filter(|q| &q.scenario.params.name == name)
+                .count();
+            if twins > 1 {
+                format!("{name} ({})", p.scenario.path.display())
+            } else {
+                name.clone()
+            }
+        })
         .collect();
     let out = opts.out.clone().unwrap_or_else(|| {
         let stems: Vec<String> = opts
@@ -719,6 +743,7 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             .collect(),
         baseline: labels[opts.baseline].clone(),
         seed: base_seed,
+        seeds: prepared.iter().map(|p| p.scenario.params.seed).collect(),
         common_random_numbers: !opts.independent,
         replicates: opts.replicates,
         band: [lo, hi],

@@ -97,6 +97,13 @@ pub enum CompareArgsError {
     File(#[from] crate::scenario::ScenarioError),
 }
 
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD"))
@@ -110,7 +117,19 @@ impl CompareArgs {
         command_line: Vec<String>,
     ) -> Result<CompareOptions, CompareArgsError> {
         let file = match &self.scenarios[..] {
-            [one] => Some(crate::experiment::comparison_file::load(one)?),
+            [one] => {
+                let is_comparison = std::fs::read_to_string(one)
+                    .ok()
+                    .and_then(|t| t.parse::<toml::Table>().ok())
+                    .is_some_and(|t| t.contains_key("comparison"));
+                if !is_comparison && one.exists() {
+                    return Err(CompareArgsError::Usage(format!(
+                        "{} is a single scenario: compare needs two or more scenarios, or a comparison file with a [comparison] table",
+                        one.display()
+                    )));
+                }
+                Some(crate::experiment::comparison_file::load(one)?)
+            }
             _ => None,
         };
         let scenarios = file
@@ -123,12 +142,17 @@ impl CompareArgs {
         }
         let baseline = match &self.baseline {
             None => file.as_ref().map_or(0, |f| f.baseline),
-            Some(b) => scenarios.iter().position(|s| s == b).ok_or_else(|| {
-                CompareArgsError::Usage(format!(
-                    "--baseline {} is not one of the scenarios compared",
-                    b.display()
-                ))
-            })?,
+            // Paths are compared as files, so scenarios/x.toml and comparisons/../scenarios/x.toml
+            // are the same scenario.
+            Some(b) => scenarios
+                .iter()
+                .position(|s| same_file(s, b))
+                .ok_or_else(|| {
+                    CompareArgsError::Usage(format!(
+                        "--baseline {} is not one of the scenarios compared",
+                        b.display()
+                    ))
+                })?,
         };
         let dates = if self.dates.is_empty() {
             file.as_ref().map(|f| f.dates.clone()).unwrap_or_default()

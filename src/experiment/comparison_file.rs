@@ -90,7 +90,7 @@ pub fn load(path: &Path) -> Result<ComparisonFile, ScenarioError> {
             "[low, high] with 0 < low < high < 1",
         ));
     }
-    if c.replicates == Some(0) {
+    if c.replicates.is_some_and(|r| !(1..=100_000).contains(&r)) {
         return Err(ScenarioError::invalid(
             whole(),
             "comparison.replicates",

@@ -32,11 +32,11 @@ pub struct Manifest {
     pub started_at: String,
     /// Seconds from start until this manifest was written (all other files were done).
     pub wall_time_seconds: f64,
-    /// Seconds spent building the network and drawing the population.
+    /// Seconds spent building networks and drawing populations (all replicates).
     pub build_seconds: f64,
-    /// Seconds spent in the daily loop.
+    /// Seconds spent in the daily loop (all replicates).
     pub simulate_seconds: f64,
-    /// Agents x days / simulate_seconds.
+    /// Agents x days x replicates / simulate_seconds.
     pub agent_updates_per_second: f64,
     /// Files written beside this one.
     pub outputs: Vec<String>,

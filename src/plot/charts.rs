@@ -102,17 +102,20 @@ fn metric_series(r: &RunResults, metric: &str) -> Vec<Series> {
 pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
     let start = r.dates[0];
     let days = r.dates.len();
-    let time = |subtitle: &str, y_label: &str, series: Vec<Series>, y_format, stacked| TimeChart {
-        title: r.scenario.clone(),
-        subtitle: subtitle.to_string(),
-        y_label: y_label.to_string(),
-        start,
-        days,
-        series,
-        events: r.events.clone(),
-        y_format,
-        stacked,
-        footnote: r.footnote(),
+    let time = |subtitle: &str, y_label: &str, series: Vec<Series>, y_format, stacked| {
+        let banded = series.iter().any(|s| s.band.is_some());
+        TimeChart {
+            title: r.scenario.clone(),
+            subtitle: subtitle.to_string(),
+            y_label: y_label.to_string(),
+            start,
+            days,
+            series,
+            events: r.events.clone(),
+            y_format,
+            stacked,
+            footnote: r.footnote(banded),
+        }
     };
     match kind {
         ChartKind::Adoption => Figure::Time(time(
@@ -178,7 +181,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
             names: r.platforms.clone(),
             colors: platform_colors(&r.platforms, &r.colors),
             totals: r.flow_totals.clone(),
-            footnote: r.footnote(),
+            footnote: r.footnote(false),
         }),
         ChartKind::Rank => {
             let ranks = r
@@ -203,7 +206,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
             days,
             panels: metric_series(r, "daily_active_users"),
             events: r.events.clone(),
-            footnote: r.footnote(),
+            footnote: r.footnote(r.band("daily_active_users").is_some()),
         }),
     }
 }

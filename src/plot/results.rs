@@ -219,10 +219,12 @@ impl RunResults {
         self.bands.get(metric)
     }
 
-    /// The footnote every chart carries.
-    pub fn footnote(&self) -> String {
-        let replicates = if self.replicates > 1 {
+    /// The footnote every chart carries; `banded` says whether the chart draws the bands.
+    pub fn footnote(&self, banded: bool) -> String {
+        let replicates = if self.replicates > 1 && banded {
             format!(" · median and band of {} replicates", self.replicates)
+        } else if self.replicates > 1 {
+            format!(" · replicate 0 of {}", self.replicates)
         } else {
             String::new()
         };
