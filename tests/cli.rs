@@ -404,3 +404,22 @@ fn check_rejects_a_period_that_ends_before_it_starts() {
             "targets[R].baseline_to = 2025-01-01: is before the start of its period",
         ));
 }
+
+#[test]
+fn a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "--agents", "4000000000", "--no-plots", "--out"])
+        .arg(dir.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("memory estimate")
+                .and(predicate::str::contains("use fewer agents")),
+        );
+    assert!(
+        !dir.path().join("daily.csv").exists(),
+        "refused before any output"
+    );
+}
