@@ -136,6 +136,14 @@ pub fn simulate(
     for &p in &prev {
         global[p as usize] += 1;
     }
+    // Apps are never uninstalled, so installed counts only grow by the day's installs: counted
+    // once here, then carried forward instead of recounted agent by agent each day.
+    let mut installed_now = vec![0u64; k];
+    for &mask in &installed {
+        for p in platforms_in(mask) {
+            installed_now[p] += 1;
+        }
+    }
     for (day, cond) in conditions.iter().enumerate() {
         let day = day as u32;
         let ctx = DayContext {
@@ -150,7 +158,7 @@ pub fn simulate(
             day,
             k,
         };
-        let tally = next
+        let mut tally = next
             .par_chunks_mut(CHUNK)
             .zip(installed.par_chunks_mut(CHUNK))
             .enumerate()
@@ -162,6 +170,10 @@ pub fn simulate(
                 },
             )
             .reduce(|| DayTally::new(day, k), DayTally::merge);
+        for (now, new) in installed_now.iter_mut().zip(&tally.installs) {
+            *now += new;
+        }
+        tally.installed.copy_from_slice(&installed_now);
         global.copy_from_slice(&tally.active);
         on_day(&tally);
         std::mem::swap(&mut prev, &mut next);
@@ -333,9 +345,6 @@ impl DayContext<'_> {
                 }
                 *slot = cur as u8;
                 tally.active[cur] += 1;
-                for p in platforms_in(*inst) {
-                    tally.installed[p] += 1;
-                }
                 continue;
             }
             let chosen = if usable & (1 << cur) == 0 {
@@ -391,9 +400,6 @@ impl DayContext<'_> {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
                 }
-            }
-            for p in platforms_in(*inst) {
-                tally.installed[p] += 1;
             }
         }
     }
