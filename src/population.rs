@@ -92,14 +92,6 @@ impl Trait {
         matches!(self, Trait::Const(v) if *v == 0.0)
     }
 
-    /// Bytes held per agent.
-    pub fn bytes_per_agent(&self) -> usize {
-        match self {
-            Trait::Const(_) | Trait::BySegment(_) => 0,
-            Trait::PerAgent(_) => std::mem::size_of::<f32>(),
-        }
-    }
-
     /// How `id` is stored for the segments of `params`: once, per segment, or per agent.
     pub fn storage(params: &Params, id: TraitId) -> TraitStorage {
         let values: Option<Vec<f64>> = params

@@ -47,11 +47,6 @@ impl P2 {
         }
     }
 
-    /// Number of values seen.
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
     /// Adds a value.
     pub fn add(&mut self, x: f64) {
         if self.count < self.exact_up_to {

@@ -88,14 +88,6 @@ impl Network {
             }
         }
     }
-
-    /// Bytes held by the network.
-    pub fn bytes(&self) -> usize {
-        match self {
-            Network::Mixed { .. } => 0,
-            Network::Regular { targets, .. } => targets.len() * std::mem::size_of::<u32>(),
-        }
-    }
 }
 
 /// Fills a regular network in parallel: `fill(chunk_index, first_agent, rows)` writes the

@@ -105,17 +105,6 @@ impl ScenarioError {
     }
 }
 
-impl ScenarioError {
-    /// The location of the problem, if it has one.
-    pub fn location(&self) -> Option<&Location> {
-        match self {
-            ScenarioError::Read { .. } => None,
-            ScenarioError::Syntax { location, .. } => Some(location),
-            ScenarioError::Invalid(invalid) => Some(&invalid.location),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
