@@ -45,17 +45,25 @@ impl AppError {
     }
 }
 
+/// Options every simulating command shares (run, check, compare).
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Master seed, replacing the scenario's.
+    pub seed: Option<u64>,
+    /// Agents to simulate, replacing the scenario's.
+    pub agents: Option<u64>,
+    /// Worker threads; default all cores.
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
 /// Options of `exodus run`.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub scenario: PathBuf,
     /// Results folder; default `results/<scenario file stem>`.
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub agents: Option<u64>,
-    /// Worker threads; default all cores.
-    pub threads: Option<usize>,
-    pub quiet: bool,
+    pub sim: SimOptions,
     /// Draw the default charts beside the data.
     pub plots: bool,
     /// Replicates to run (1: a single run).
@@ -218,10 +226,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let overrides = Overrides {
-        seed: opts.seed,
-        agents: opts.agents,
+        seed: opts.sim.seed,
+        agents: opts.sim.agents,
     };
-    let prepared = prepare(&opts.scenario, overrides, opts.threads, opts.quiet)?;
+    let prepared = prepare(&opts.scenario, overrides, opts.sim.threads, opts.sim.quiet)?;
     let params = &prepared.scenario.params;
 
     // Open every output before the long work, so a bad path fails now.
@@ -254,7 +262,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let mut failure = None;
     let mut timing = None;
     for r in 0..opts.replicates {
-        let t = simulate_records(&prepared, r, opts.quiet, |record| {
+        let t = simulate_records(&prepared, r, opts.sim.quiet, |record| {
             if r == replicate {
                 summary.add(record);
                 if failure.is_none() {
@@ -346,10 +354,7 @@ pub struct CheckOptions {
     pub targets: PathBuf,
     /// Report file; default docs/calibration.md.
     pub report: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub agents: Option<u64>,
-    pub threads: Option<usize>,
-    pub quiet: bool,
+    pub sim: SimOptions,
     /// The command line as typed, quoted in the report.
     pub command_line: Vec<String>,
 }
@@ -358,14 +363,14 @@ pub struct CheckOptions {
 /// Markdown report and returns the results.
 pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetResult>), AppError> {
     let overrides = Overrides {
-        seed: opts.seed,
-        agents: opts.agents,
+        seed: opts.sim.seed,
+        agents: opts.sim.agents,
     };
-    let prepared = prepare(&opts.scenario, overrides, opts.threads, opts.quiet)?;
+    let prepared = prepare(&opts.scenario, overrides, opts.sim.threads, opts.sim.quiet)?;
     let params = &prepared.scenario.params;
     let targets = calibration::load(&opts.targets, params)?;
     let mut records = Vec::with_capacity(params.days as usize);
-    simulate_records(&prepared, 0, opts.quiet, |r| records.push(r.clone()));
+    simulate_records(&prepared, 0, opts.sim.quiet, |r| records.push(r.clone()));
     let results: Vec<_> = targets
         .targets
         .iter()
@@ -510,10 +515,7 @@ pub struct CompareOptions {
     /// what common random numbers buy.
     pub independent: bool,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub agents: Option<u64>,
-    pub threads: Option<usize>,
-    pub quiet: bool,
+    pub sim: SimOptions,
     pub plots: bool,
     pub command_line: Vec<String>,
 }
@@ -544,11 +546,11 @@ pub struct ComparisonManifest {
 /// baseline, replicate by replicate; writes bands, paired differences, key outcomes and charts.
 pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
     use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
-    let pool = worker_pool(opts.threads)?;
+    let pool = worker_pool(opts.sim.threads)?;
     // Common random numbers: every scenario runs with the same master seed (--seed, or the
     // baseline's own).
     let base_path = &opts.scenarios[opts.baseline];
-    let base_seed = match opts.seed {
+    let base_seed = match opts.sim.seed {
         Some(s) => s,
         None => scenario::load(base_path, Overrides::default())?.params.seed,
     };
@@ -564,10 +566,10 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             };
             let overrides = Overrides {
                 seed: Some(seed),
-                agents: opts.agents,
+                agents: opts.sim.agents,
             };
             Ok(Prepared {
-                scenario: load_checked(path, overrides, opts.quiet)?,
+                scenario: load_checked(path, overrides, opts.sim.quiet)?,
                 pool: pool.clone(),
             })
         })
@@ -663,7 +665,7 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             .iter()
             .map(|p| {
                 let mut records = Vec::with_capacity(days);
-                simulate_records(p, r, opts.quiet, |rec| {
+                simulate_records(p, r, opts.sim.quiet, |rec| {
                     if (rec.day as usize) < days {
                         records.push(rec.clone());
                     }

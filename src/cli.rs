@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{CheckOptions, CompareOptions, RunOptions};
+use crate::app::{CheckOptions, CompareOptions, RunOptions, SimOptions};
 use crate::plot::{ChartKind, Format, PlotOptions};
 
 /// exodus — simulate how users move between social-media platforms when one is banned.
@@ -29,8 +29,9 @@ pub enum Command {
     Plot(PlotArgs),
     /// Run a scenario and compare it with calibration targets; write a Markdown report.
     Check(CheckArgs),
-    /// Compare scenarios over replicates with common random numbers: bands, paired differences
-    /// from a baseline, key outcomes and charts.
+    /// Compare scenarios over replicates with common random numbers (every scenario runs with
+    /// --seed, default the baseline's meta.seed): bands, paired differences from a baseline, key
+    /// outcomes and charts.
     Compare(CompareArgs),
     /// Write a self-contained HTML report and a Markdown report of a finished run.
     Report {
@@ -71,18 +72,8 @@ pub struct CompareArgs {
     /// Results folder [default: results/compare-<names>].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Master seed for every scenario [default: the baseline's meta.seed].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Agents to simulate in every scenario.
-    #[arg(long)]
-    pub agents: Option<u64>,
-    /// Worker threads [default: all cores]; results are identical for any value.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Do not draw charts.
     #[arg(long)]
     pub no_plots: bool,
@@ -173,10 +164,7 @@ impl CompareArgs {
             dates,
             independent: self.independent,
             out: self.out,
-            seed: self.seed,
-            agents: self.agents,
-            threads: self.threads.map(usize::from),
-            quiet: self.quiet,
+            sim: self.sim.options(),
             plots: !self.no_plots,
             command_line,
         })
@@ -192,18 +180,8 @@ pub struct CheckArgs {
     /// Report file [default: docs/calibration.md].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Master seed, replacing the scenario's meta.seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Agents to simulate, replacing population.agents.
-    #[arg(long)]
-    pub agents: Option<u64>,
-    /// Worker threads [default: all cores]; results are identical for any value.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }
 
 impl CheckArgs {
@@ -213,11 +191,36 @@ impl CheckArgs {
             scenario: self.scenario,
             targets: self.targets,
             report: self.out,
+            sim: self.sim.options(),
+            command_line,
+        }
+    }
+}
+
+/// Options every simulating command shares (run, check, compare).
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Master seed, replacing the scenario's meta.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Agents to simulate, replacing population.agents (people represented stay the same).
+    #[arg(long)]
+    pub agents: Option<u64>,
+    /// Worker threads [default: all cores]; results are identical for any value.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Print nothing but errors (no progress bar, no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl SimArgs {
+    fn options(&self) -> SimOptions {
+        SimOptions {
             seed: self.seed,
             agents: self.agents,
             threads: self.threads.map(usize::from),
             quiet: self.quiet,
-            command_line,
         }
     }
 }
@@ -331,18 +334,8 @@ pub struct RunArgs {
     /// Results folder [default: results/<scenario file name without .toml>].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Master seed, replacing the scenario's meta.seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Agents to simulate, replacing population.agents (people represented stay the same).
-    #[arg(long)]
-    pub agents: Option<u64>,
-    /// Worker threads [default: all cores]; results are identical for any value.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
-    /// Print nothing but errors (no progress bar, no summary table).
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Do not draw charts (redraw them later with `exodus plot`).
     #[arg(long)]
     pub no_plots: bool,
@@ -380,10 +373,7 @@ impl RunArgs {
         RunOptions {
             scenario: self.scenario,
             out: self.out,
-            seed: self.seed,
-            agents: self.agents,
-            threads: self.threads.map(usize::from),
-            quiet: self.quiet,
+            sim: self.sim.options(),
             plots: !self.no_plots,
             replicates: self.replicates,
             band: self.band,

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => {
-            let quiet = args.quiet;
+            let quiet = args.sim.quiet;
             let opts = args.into_options(std::env::args().collect());
             app::run(&opts).map(|report| {
                 if !quiet {
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         }
         Command::Validate { scenario } => app::validate(&scenario).map(|text| print!("{text}")),
         Command::Check(args) => {
-            let quiet = args.quiet;
+            let quiet = args.sim.quiet;
             let opts = args.into_options(std::env::args().collect());
             app::check(&opts).map(|(report, results)| {
                 if !quiet {
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Compare(args) => {
-            let quiet = args.quiet;
+            let quiet = args.sim.quiet;
             match args.into_options(std::env::args().collect()) {
                 Ok(opts) => app::compare(&opts).map(|out| {
                     if !quiet {
