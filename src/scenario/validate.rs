@@ -323,29 +323,13 @@ fn validate_outputs(
             ));
         }
     };
-    let mut background_installs = vec![0.0; names.len()];
-    for (key, &v) in o.background_installs.get_ref() {
-        let field = format!("outputs.background_installs.{key}");
-        let span = o.background_installs.span();
-        let k = names.iter().position(|n| n == key).ok_or_else(|| {
-            c.invalid(
-                span.clone(),
-                &field,
-                v,
-                &format!("\"{key}\" is not a platform of this scenario"),
-                names.join(", "),
-            )
-        })?;
-        background_installs[k] = check_float(v, &BACKGROUND).map_err(|problem| {
-            c.invalid(
-                span.clone(),
-                &field,
-                v,
-                problem,
-                show_float_range(&BACKGROUND),
-            )
-        })?;
-    }
+    let background_installs = by_platform(
+        c,
+        &o.background_installs,
+        "outputs.background_installs",
+        names,
+        BACKGROUND,
+    )?;
     Ok(DerivedOutputs {
         rank,
         background_installs,
@@ -489,38 +473,45 @@ fn validate_segments(
     Ok(out)
 }
 
-/// A table `{ PlatformName = utility, ... }` as a vector indexed by platform (0 if absent).
+/// A table `{ PlatformName = number, ... }` as a vector indexed by platform (0 if absent), each
+/// number checked against `range`.
+fn by_platform(
+    c: &Checker,
+    map: &Spanned<BTreeMap<String, f64>>,
+    field: &str,
+    names: &[String],
+    range: RangeInclusive<f64>,
+) -> Result<Vec<f64>, ScenarioError> {
+    let mut out = vec![0.0; names.len()];
+    for (key, &v) in map.get_ref() {
+        let key_field = format!("{field}.{key}");
+        let k = names.iter().position(|n| n == key).ok_or_else(|| {
+            c.invalid(
+                map.span(),
+                &key_field,
+                v,
+                &format!("\"{key}\" is not a platform of this scenario"),
+                format!("keys among {}", names.join(", ")),
+            )
+        })?;
+        out[k] = check_float(v, &range).map_err(|problem| {
+            c.invalid(map.span(), &key_field, v, problem, show_float_range(&range))
+        })?;
+    }
+    Ok(out)
+}
+
+/// A table `{ PlatformName = utility, ... }` (taste).
 fn utility_map(
     c: &Checker,
     map: &Spanned<BTreeMap<String, f64>>,
     field: &str,
     names: &[String],
 ) -> Result<Vec<f64>, ScenarioError> {
-    let mut out = vec![0.0; names.len()];
-    for (key, &v) in map.get_ref() {
-        let k = names.iter().position(|n| n == key).ok_or_else(|| {
-            c.invalid(
-                map.span(),
-                &format!("{field}.{key}"),
-                v,
-                &format!("\"{key}\" is not a platform of this scenario"),
-                format!("keys among {}", names.join(", ")),
-            )
-        })?;
-        out[k] = check_float(v, &APPEAL).map_err(|problem| {
-            c.invalid(
-                map.span(),
-                &format!("{field}.{key}"),
-                v,
-                problem,
-                show_float_range(&APPEAL),
-            )
-        })?;
-    }
-    Ok(out)
+    by_platform(c, map, field, names, APPEAL)
 }
 
-/// A table `{ PlatformName = probability, ... }` as a vector indexed by platform.
+/// A table `{ PlatformName = probability, ... }`, optionally summing to 1.
 fn platform_map(
     c: &Checker,
     map: &Spanned<BTreeMap<String, f64>>,
@@ -528,21 +519,7 @@ fn platform_map(
     names: &[String],
     must_sum_to_one: bool,
 ) -> Result<Vec<f64>, ScenarioError> {
-    let mut out = vec![0.0; names.len()];
-    for (key, &p) in map.get_ref() {
-        let k = names.iter().position(|n| n == key).ok_or_else(|| {
-            c.invalid(
-                map.span(),
-                &format!("{field}.{key}"),
-                p,
-                &format!("\"{key}\" is not a platform of this scenario"),
-                format!("keys among {}", names.join(", ")),
-            )
-        })?;
-        out[k] = check_float(p, &(0.0..=1.0)).map_err(|problem| {
-            c.invalid(map.span(), &format!("{field}.{key}"), p, problem, "0 ..= 1")
-        })?;
-    }
+    let out = by_platform(c, map, field, names, UNIT)?;
     let total: f64 = out.iter().sum();
     if must_sum_to_one && (total - 1.0).abs() > SUM_TOLERANCE {
         return Err(c.invalid(
