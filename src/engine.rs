@@ -157,18 +157,23 @@ pub fn simulate(
             replicate,
             day,
             k,
+            hazard_mask: (0..k)
+                .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
+                .fold(0u32, |m, j| m | (1 << j)),
+            install_cost: params.install_cost as f32,
         };
         let mut tally = next
             .par_chunks_mut(CHUNK)
             .zip(installed.par_chunks_mut(CHUNK))
             .enumerate()
             .fold(
-                || DayTally::new(day, k),
+                || ChunkWork::new(day, k),
                 |mut acc, (c, (out, inst))| {
                     ctx.step_chunk(c, out, inst, &mut acc);
                     acc
                 },
             )
+            .map(|work| work.tally)
             .reduce(|| DayTally::new(day, k), DayTally::merge);
         for (now, new) in installed_now.iter_mut().zip(&tally.installs) {
             *now += new;
@@ -255,6 +260,9 @@ struct DayContext<'a> {
     replicate: u32,
     day: u32,
     k: usize,
+    /// Platforms toward which the Bass hazard can be positive today.
+    hazard_mask: u32,
+    install_cost: f32,
 }
 
 impl DayContext<'_> {
@@ -285,117 +293,108 @@ impl DayContext<'_> {
 
     /// Updates the agents of chunk `c`: writes their platforms to `out`, updates their installed
     /// sets in place, and adds their counts to `tally`.
-    fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], tally: &mut DayTally) {
+    ///
+    /// Two passes. The first visits every agent in order, draws its random numbers and settles
+    /// those whose choice does not depend on their contacts (most agents, most days: they keep
+    /// their platform). Agents that must look at their contacts are queued with their draws.
+    /// The second pass makes their choices while prefetching the contact lists and the contacts'
+    /// platforms of agents further down the queue, so the random reads from memory overlap
+    /// instead of waiting on each other. Each agent's draws come from its own stream in the same
+    /// order either way, so the result does not depend on the split into passes.
+    fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], acc: &mut ChunkWork) {
         let key = day_key(self.seed, self.replicate, u64::from(self.day));
         let first = c * CHUNK;
         let cond = self.cond;
         let pop = &self.world.population;
-        let k = self.k;
-        // Platforms toward which the Bass hazard can be positive today.
-        let hazard_mask = (0..k)
-            .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
-            .fold(0u32, |m, j| m | (1 << j));
-        let mut shares = [0f32; MAX_PLATFORMS];
-        // The logit choice of agent i (of segment seg, main app cur) among `usable`.
-        let install_cost = self.params.install_cost as f32;
-        let logit_choice = |i: usize,
-                            seg: usize,
-                            cur: usize,
-                            usable: u32,
-                            installed_mask: u32,
-                            shares: &mut [f32; MAX_PLATFORMS],
-                            u: f32| {
-            let mut base = self.utility.segment_base[seg];
-            for (id, f) in &self.utility.per_agent {
-                let w = pop.get(*id).get(i, seg);
-                for j in 0..k {
-                    base[j] += w * f[j];
-                }
-            }
-            base[cur] += cond.stickiness[cur];
-            for j in platforms_in(usable & !installed_mask) {
-                base[j] -= install_cost;
-            }
-            let b = if self.utility.social {
-                self.shares(i, cur, shares);
-                pop.get(TraitId::PeerWeight).get(i, seg) * cond.peer_scale
-            } else {
-                0.0
-            };
-            logit::choose(&base, usable, shares, b, u)
-        };
+        let attention = pop.get(TraitId::Attention);
+        let prev = &self.prev[first..first + out.len()];
+        let ChunkWork { tally, queue } = acc;
+        queue.clear();
+        let any_outage = cond.outage.iter().any(|&s| s > 0.0);
         for (j, (slot, inst)) in out.iter_mut().zip(installed.iter_mut()).enumerate() {
             let i = first + j;
             // Each agent's own stream for the day (common random numbers across scenarios).
             let mut rng = agent_stream(key, i as u64);
-            let seg = pop.segment_of(i);
-            let cur = self.prev[i] as usize;
+            let cur = prev[j] as usize;
             let usable = cond.usable(*inst);
+            let j = j as u32;
             // A partial outage: an agent that hits it uses another app it has, chosen by the
             // logit rule, for the rest of the day, and keeps its main app.
-            if usable & (1 << cur) != 0
+            if any_outage
+                && usable & (1 << cur) != 0
                 && cond.outage[cur] > 0.0
                 && rng.random::<f32>() < cond.outage[cur]
             {
                 let others = usable & *inst & !(1 << cur);
                 if others != 0 {
-                    let k2 =
-                        logit_choice(i, seg, cur, others, *inst, &mut shares, rng.random::<f32>());
-                    tally.stand_in[k2] += 1;
+                    queue.push(Pending::new(Choice::StandIn, j, others, rng.random(), 0.0));
                 }
                 *slot = cur as u8;
                 tally.active[cur] += 1;
                 continue;
             }
-            let chosen = if usable & (1 << cur) == 0 {
+            if usable & (1 << cur) == 0 {
                 // Forced: its platform is unusable today.
                 if usable == 0 {
-                    cur
+                    *slot = cur as u8;
+                    tally.active[cur] += 1;
                 } else {
-                    logit_choice(i, seg, cur, usable, *inst, &mut shares, rng.random::<f32>())
+                    queue.push(Pending::new(Choice::Logit, j, usable, rng.random(), 0.0));
                 }
-            } else {
-                let attention =
-                    (pop.get(TraitId::Attention).get(i, seg) * cond.attention_scale).min(1.0);
-                match self.params.rule {
-                    RuleKind::Logit => {
-                        if rng.random::<f32>() < attention {
-                            logit_choice(
-                                i,
-                                seg,
-                                cur,
-                                usable,
-                                *inst,
-                                &mut shares,
-                                rng.random::<f32>(),
-                            )
-                        } else {
-                            cur
-                        }
-                    }
-                    RuleKind::Bass => {
-                        let targets = usable & hazard_mask & !(1 << cur);
-                        if targets == 0 {
-                            cur
-                        } else {
-                            self.shares(i, cur, &mut shares);
-                            bass::choose(
-                                &cond.innovation,
-                                &cond.imitation,
-                                targets,
-                                &shares,
-                                attention,
-                                rng.random::<f32>(),
-                            )
-                            .unwrap_or(cur)
-                        }
-                    }
+                continue;
+            }
+            let seg = pop.segment_of(i);
+            let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
+            let queued = match self.params.rule {
+                RuleKind::Logit => (rng.random::<f32>() < attention)
+                    .then(|| Pending::new(Choice::Logit, j, usable, rng.random(), 0.0)),
+                RuleKind::Bass => {
+                    let targets = usable & self.hazard_mask & !(1 << cur);
+                    (targets != 0)
+                        .then(|| Pending::new(Choice::Bass, j, targets, rng.random(), attention))
                 }
             };
-            *slot = chosen as u8;
+            match queued {
+                Some(p) => queue.push(p),
+                None => {
+                    *slot = cur as u8;
+                    tally.active[cur] += 1;
+                }
+            }
+        }
+        let mut shares = [0f32; MAX_PLATFORMS];
+        for q in 0..queue.len() {
+            self.prefetch(first, queue, q);
+            let p = queue[q];
+            let j = p.agent as usize;
+            let i = first + j;
+            let cur = prev[j] as usize;
+            let inst = &mut installed[j];
+            let seg = pop.segment_of(i);
+            let chosen = match p.choice {
+                Choice::Logit => self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u),
+                Choice::StandIn => {
+                    let k2 = self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u);
+                    tally.stand_in[k2] += 1;
+                    continue;
+                }
+                Choice::Bass => {
+                    self.shares(i, cur, &mut shares);
+                    bass::choose(
+                        &cond.innovation,
+                        &cond.imitation,
+                        p.options,
+                        &shares,
+                        p.attention,
+                        p.u,
+                    )
+                    .unwrap_or(cur)
+                }
+            };
+            out[j] = chosen as u8;
             tally.active[chosen] += 1;
             if chosen != cur {
-                tally.flows[cur * k + chosen] += 1;
+                tally.flows[cur * self.k + chosen] += 1;
                 if *inst & (1 << chosen) == 0 {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
@@ -403,4 +402,134 @@ impl DayContext<'_> {
             }
         }
     }
+
+    /// Asks the memory system early for what the queued agents `PREFETCH_ROWS` and
+    /// `PREFETCH_PLATFORMS` places after `q` will read: first their contact lists, then (once a
+    /// list has arrived) their contacts' platforms.
+    #[inline(always)]
+    fn prefetch(&self, first: usize, queue: &[Pending], q: usize) {
+        let Network::Regular { .. } = &self.world.network else {
+            return;
+        };
+        if let Some(p) = queue.get(q + PREFETCH_ROWS) {
+            let row = self.world.network.contacts(first + p.agent as usize);
+            prefetch(row.as_ptr());
+        }
+        if let Some(p) = queue.get(q + PREFETCH_PLATFORMS) {
+            for &t in self.world.network.contacts(first + p.agent as usize) {
+                prefetch(&raw const self.prev[t as usize]);
+            }
+        }
+    }
+
+    /// The logit choice of agent i (of segment `seg`, main app `cur`) among `options`, given
+    /// its installed set and uniform draw `u`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn logit_choice(
+        &self,
+        i: usize,
+        seg: usize,
+        cur: usize,
+        options: u32,
+        installed: u32,
+        shares: &mut [f32; MAX_PLATFORMS],
+        u: f32,
+    ) -> usize {
+        let pop = &self.world.population;
+        let k = self.k;
+        let mut base = self.utility.segment_base[seg];
+        for (id, f) in &self.utility.per_agent {
+            let w = pop.get(*id).get(i, seg);
+            for j in 0..k {
+                base[j] += w * f[j];
+            }
+        }
+        base[cur] += self.cond.stickiness[cur];
+        for j in platforms_in(options & !installed) {
+            base[j] -= self.install_cost;
+        }
+        let b = if self.utility.social {
+            self.shares(i, cur, shares);
+            pop.get(TraitId::PeerWeight).get(i, seg) * self.cond.peer_scale
+        } else {
+            0.0
+        };
+        logit::choose(&base, options, shares, b, u)
+    }
+}
+
+/// How far ahead in the queue contact lists are prefetched.
+const PREFETCH_ROWS: usize = 16;
+/// How far ahead in the queue contacts' platforms are prefetched (their lists were prefetched
+/// `PREFETCH_ROWS - PREFETCH_PLATFORMS` agents earlier).
+const PREFETCH_PLATFORMS: usize = 8;
+
+/// What kind of choice a queued agent makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    /// Reconsiders (or is forced to) by the logit rule.
+    Logit,
+    /// Hit a partial outage of its main app: picks a stand-in app for the day.
+    StandIn,
+    /// Moves with the Bass hazards.
+    Bass,
+}
+
+/// An agent queued for the second pass, with the draws it made in the first.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// Index within the chunk.
+    agent: u32,
+    /// Platforms it chooses among (bit mask).
+    options: u32,
+    /// Its uniform draw for the choice.
+    u: f32,
+    /// Its attention (Bass only).
+    attention: f32,
+    choice: Choice,
+}
+
+impl Pending {
+    #[inline(always)]
+    fn new(choice: Choice, agent: u32, options: u32, u: f32, attention: f32) -> Pending {
+        Pending {
+            agent,
+            options,
+            u,
+            attention,
+            choice,
+        }
+    }
+}
+
+/// A worker's accumulator: the counts of the chunks it ran, and its queue, reused from chunk
+/// to chunk so the daily loop does not allocate per chunk.
+struct ChunkWork {
+    tally: DayTally,
+    queue: Vec<Pending>,
+}
+
+impl ChunkWork {
+    fn new(day: u32, k: usize) -> ChunkWork {
+        ChunkWork {
+            tally: DayTally::new(day, k),
+            queue: Vec::with_capacity(CHUNK),
+        }
+    }
+}
+
+/// Hints the processor to bring the cache line holding `p` into cache. A hint only: it never
+/// faults and changes no result.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` only needs SSE, which every x86_64 processor has; a prefetch does
+    // not access memory architecturally, so any address is sound.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
