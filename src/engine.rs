@@ -279,13 +279,25 @@ impl DayContext<'_> {
             }
             Network::Regular { .. } => {
                 let contacts = self.world.network.contacts(i);
-                let mut counts = [0u32; MAX_PLATFORMS];
-                for &j in contacts {
-                    counts[self.prev[j as usize] as usize] += 1;
-                }
                 let inv = 1.0 / contacts.len() as f32;
-                for (s, &c) in out.iter_mut().zip(&counts).take(self.k) {
-                    *s = c as f32 * inv;
+                if self.k <= 8 {
+                    // Counted in 16-bit lanes of one register (degree <= 1000 < 2^16): no
+                    // chain of increments through memory when most contacts share a platform.
+                    let mut packed = 0u128;
+                    for &j in contacts {
+                        packed += 1u128 << (16 * u32::from(self.prev[j as usize]));
+                    }
+                    for (k, s) in out.iter_mut().enumerate().take(self.k) {
+                        *s = f32::from((packed >> (16 * k)) as u16) * inv;
+                    }
+                } else {
+                    let mut counts = [0u32; MAX_PLATFORMS];
+                    for &j in contacts {
+                        counts[self.prev[j as usize] as usize] += 1;
+                    }
+                    for (s, &c) in out.iter_mut().zip(&counts).take(self.k) {
+                        *s = c as f32 * inv;
+                    }
                 }
             }
         }
@@ -330,14 +342,12 @@ impl DayContext<'_> {
                     queue.push(Pending::new(Choice::StandIn, j, others, rng.random(), 0.0));
                 }
                 *slot = cur as u8;
-                tally.active[cur] += 1;
                 continue;
             }
             if usable & (1 << cur) == 0 {
                 // Forced: its platform is unusable today.
                 if usable == 0 {
                     *slot = cur as u8;
-                    tally.active[cur] += 1;
                 } else {
                     queue.push(Pending::new(Choice::Logit, j, usable, rng.random(), 0.0));
                 }
@@ -354,12 +364,11 @@ impl DayContext<'_> {
                         .then(|| Pending::new(Choice::Bass, j, targets, rng.random(), attention))
                 }
             };
-            match queued {
-                Some(p) => queue.push(p),
-                None => {
-                    *slot = cur as u8;
-                    tally.active[cur] += 1;
-                }
+            // Written now even if queued (overwritten then): `out` holds every agent's platform
+            // at the end, which the chunk's counts are taken from.
+            *slot = cur as u8;
+            if let Some(p) = queued {
+                queue.push(p);
             }
         }
         let mut shares = [0f32; MAX_PLATFORMS];
@@ -392,7 +401,6 @@ impl DayContext<'_> {
                 }
             };
             out[j] = chosen as u8;
-            tally.active[chosen] += 1;
             if chosen != cur {
                 tally.flows[cur * self.k + chosen] += 1;
                 if *inst & (1 << chosen) == 0 {
@@ -401,6 +409,7 @@ impl DayContext<'_> {
                 }
             }
         }
+        count_platforms(out, &mut tally.active);
     }
 
     /// Asks the memory system early for what the queued agents `PREFETCH_ROWS` and
@@ -414,6 +423,7 @@ impl DayContext<'_> {
         if let Some(p) = queue.get(q + PREFETCH_ROWS) {
             let row = self.world.network.contacts(first + p.agent as usize);
             prefetch(row.as_ptr());
+            prefetch(&raw const row[row.len() - 1]);
         }
         if let Some(p) = queue.get(q + PREFETCH_PLATFORMS) {
             for &t in self.world.network.contacts(first + p.agent as usize) {
@@ -456,6 +466,20 @@ impl DayContext<'_> {
             0.0
         };
         logit::choose(&base, options, shares, b, u)
+    }
+}
+
+/// Adds the number of agents on each platform in `platforms` to `counts`.
+fn count_platforms(platforms: &[u8], counts: &mut [u64]) {
+    if counts.len() <= 8 {
+        // One pass per platform: compare-and-count loops the compiler vectorises.
+        for (k, c) in counts.iter_mut().enumerate() {
+            *c += platforms.iter().filter(|&&p| usize::from(p) == k).count() as u64;
+        }
+    } else {
+        for &p in platforms {
+            counts[usize::from(p)] += 1;
+        }
     }
 }
 
