@@ -34,6 +34,12 @@ pub enum Command {
     /// outcomes and charts.
     Compare(CompareArgs),
     /// Write a self-contained HTML report and a Markdown report of a finished run.
+    /// Measure speed and memory: run scenarios (and the hand-written R1 loop) at chosen sizes
+    /// and thread counts, each case in a fresh process; print and write the table and charts.
+    Bench(BenchArgs),
+    /// Run one benchmark case and print its row as JSON (used by `exodus bench`).
+    #[command(hide = true)]
+    BenchCase(BenchCaseArgs),
     Report {
         /// Results folder written by `exodus run`.
         results: PathBuf,
@@ -44,6 +50,118 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Scenario files to measure [default: scenarios/reference-r1.toml and
+    /// scenarios/historical-2025.toml].
+    pub scenarios: Vec<PathBuf>,
+    /// Population sizes, comma-separated (1e6 style allowed).
+    #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "10000,100000,1000000")]
+    pub agents: Vec<u64>,
+    /// Thread counts, comma-separated [default: 1 and all cores].
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Vec<u16>,
+    /// Times the days are run per case (the table gives the median and the best).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeats: u32,
+    /// Contacts per agent for every scenario, replacing network.degree (compare workloads at
+    /// equal degree).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub degree: Option<u32>,
+    /// Also run the hand-written R1 loop, for comparison.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Folder for bench.csv, bench.json, machine.txt and the charts.
+    #[arg(long, short, default_value = "results/bench")]
+    pub out: PathBuf,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl BenchArgs {
+    pub fn into_options(self, command_line: Vec<String>) -> crate::bench::BenchOptions {
+        let scenarios = if self.scenarios.is_empty() {
+            vec![
+                PathBuf::from("scenarios/reference-r1.toml"),
+                PathBuf::from("scenarios/historical-2025.toml"),
+            ]
+        } else {
+            self.scenarios
+        };
+        let threads = if self.threads.is_empty() {
+            let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if all > 1 { vec![1, all] } else { vec![1] }
+        } else {
+            self.threads.into_iter().map(usize::from).collect()
+        };
+        crate::bench::BenchOptions {
+            scenarios,
+            agents: self.agents,
+            threads,
+            repeats: self.repeats,
+            degree: self.degree,
+            baseline: self.baseline,
+            out: self.out,
+            plots: !self.no_plots,
+            quiet: self.quiet,
+            command_line,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchCaseArgs {
+    /// Scenario file (omit with --baseline).
+    #[arg(required_unless_present = "baseline")]
+    pub scenario: Option<PathBuf>,
+    /// Run the hand-written R1 loop instead of a scenario.
+    #[arg(long, conflicts_with = "scenario")]
+    pub baseline: bool,
+    #[arg(long, value_parser = parse_count)]
+    pub agents: u64,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: u16,
+    #[arg(long, default_value_t = 1)]
+    pub repeats: u32,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub degree: Option<u32>,
+}
+
+impl BenchCaseArgs {
+    pub fn case(self) -> crate::bench::Case {
+        crate::bench::Case {
+            workload: match self.scenario {
+                Some(p) if !self.baseline => crate::bench::Workload::Scenario(p),
+                _ => crate::bench::Workload::Baseline,
+            },
+            agents: self.agents,
+            threads: usize::from(self.threads),
+            repeats: self.repeats,
+            degree: self.degree,
+        }
+    }
+}
+
+/// A count of agents: digits with optional `_` separators, or a power of ten like 1e6.
+fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let bad = || format!("`{s}` is not a count of agents (write 1000000, 1_000_000 or 1e6)");
+    if let Some((m, e)) = t.split_once(['e', 'E']) {
+        let m: u64 = m.parse().map_err(|_| bad())?;
+        let e: u32 = e.parse().map_err(|_| bad())?;
+        return 10u64
+            .checked_pow(e)
+            .and_then(|p| p.checked_mul(m))
+            .filter(|&n| n >= 2)
+            .ok_or_else(bad);
+    }
+    t.parse::<u64>().ok().filter(|&n| n >= 2).ok_or_else(bad)
 }
 
 #[derive(Debug, clap::Args)]

@@ -17,7 +17,7 @@
 //! probability s and then uses another app it has installed, chosen by the logit rule, for the
 //! day, keeping its main app.
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 use crate::model::{bass, logit, platforms_in};
@@ -97,8 +97,17 @@ impl World {
     /// Builds the world of replicate `replicate` and the agents' initial state. The population
     /// comes first: in power-law networks, segments set how popular (watched) agents are.
     pub fn build(params: &Params, replicate: u32) -> (World, InitialState) {
+        let (world, initial, _) = World::build_timed(params, replicate);
+        (world, initial)
+    }
+
+    /// `build`, also returning how long the population and the network took.
+    pub fn build_timed(params: &Params, replicate: u32) -> (World, InitialState, BuildTimes) {
+        let t0 = std::time::Instant::now();
         let (population, initial) = crate::population::draw(params, replicate);
+        let population_seconds = t0.elapsed().as_secs_f64();
         let popularity: Vec<f64> = params.segments.iter().map(|s| s.popularity).collect();
+        let t1 = std::time::Instant::now();
         let network = Network::build(
             &params.network,
             params.agents as usize,
@@ -106,14 +115,28 @@ impl World {
             replicate,
             |i| popularity[population.segment_of(i)],
         );
+        let times = BuildTimes {
+            population_seconds,
+            network_seconds: t1.elapsed().as_secs_f64(),
+        };
         (
             World {
                 network,
                 population,
             },
             initial,
+            times,
         )
     }
+}
+
+/// Seconds spent building a world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuildTimes {
+    /// Drawing segments, traits and initial state.
+    pub population_seconds: f64,
+    /// Building the contact network.
+    pub network_seconds: f64,
 }
 
 /// Runs replicate `replicate` of `params` from `initial`, calling `on_day` after each day.
@@ -161,6 +184,7 @@ pub fn simulate(
                 .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
                 .fold(0u32, |m, j| m | (1 << j)),
             install_cost: params.install_cost as f32,
+            plain: plain_thresholds(params, &world.population, cond),
         };
         let mut tally = next
             .par_chunks_mut(CHUNK)
@@ -262,6 +286,8 @@ struct DayContext<'a> {
     k: usize,
     /// Platforms toward which the Bass hazard can be positive today.
     hazard_mask: u32,
+    /// On a plain day, each segment's reconsidering threshold (see `plain_thresholds`).
+    plain: Option<Vec<u32>>,
     install_cost: f32,
 }
 
@@ -278,27 +304,7 @@ impl DayContext<'_> {
                 }
             }
             Network::Regular { .. } => {
-                let contacts = self.world.network.contacts(i);
-                let inv = 1.0 / contacts.len() as f32;
-                if self.k <= 8 {
-                    // Counted in 16-bit lanes of one register (degree <= 1000 < 2^16): no
-                    // chain of increments through memory when most contacts share a platform.
-                    let mut packed = 0u128;
-                    for &j in contacts {
-                        packed += 1u128 << (16 * u32::from(self.prev[j as usize]));
-                    }
-                    for (k, s) in out.iter_mut().enumerate().take(self.k) {
-                        *s = f32::from((packed >> (16 * k)) as u16) * inv;
-                    }
-                } else {
-                    let mut counts = [0u32; MAX_PLATFORMS];
-                    for &j in contacts {
-                        counts[self.prev[j as usize] as usize] += 1;
-                    }
-                    for (s, &c) in out.iter_mut().zip(&counts).take(self.k) {
-                        *s = c as f32 * inv;
-                    }
-                }
+                contact_shares(self.world.network.contacts(i), self.prev, self.k, out);
             }
         }
     }
@@ -316,14 +322,76 @@ impl DayContext<'_> {
     fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], acc: &mut ChunkWork) {
         let key = day_key(self.seed, self.replicate, u64::from(self.day));
         let first = c * CHUNK;
-        let cond = self.cond;
-        let pop = &self.world.population;
-        let attention = pop.get(TraitId::Attention);
         let prev = &self.prev[first..first + out.len()];
         let ChunkWork { tally, queue } = acc;
         queue.clear();
-        let any_outage = cond.outage.iter().any(|&s| s > 0.0);
-        for (j, (slot, inst)) in out.iter_mut().zip(installed.iter_mut()).enumerate() {
+        let any_outage = self.cond.outage.iter().any(|&s| s > 0.0);
+        if let Some(thresholds) = self.plain.as_deref() {
+            self.plain_first_pass(key, first, prev, out, thresholds, queue);
+        } else {
+            self.first_pass(key, first, prev, out, installed, any_outage, queue);
+        }
+        self.second_pass(first, prev, out, installed, tally, queue);
+        count_platforms(out, &mut tally.active);
+    }
+
+    /// The first pass on a plain day (see `plain_thresholds`): every agent can use exactly the
+    /// platforms in service, so its installed set is not read; it reconsiders if its draw falls
+    /// below its segment's threshold. Same draws and outcomes as `first_pass`.
+    #[inline(never)]
+    fn plain_first_pass(
+        &self,
+        key: u64,
+        first: usize,
+        prev: &[u8],
+        out: &mut [u8],
+        thresholds: &[u32],
+        queue: &mut Vec<Pending>,
+    ) {
+        let up = self.cond.up;
+        let segment = &self.world.population.segment;
+        for (j, (slot, &cur)) in out.iter_mut().zip(prev).enumerate() {
+            let i = first + j;
+            let mut rng = agent_stream(key, i as u64);
+            *slot = cur;
+            let j = j as u32;
+            if up & (1 << cur) == 0 {
+                // Forced: its platform is out of service today.
+                if up != 0 {
+                    queue.push(Pending::new(Choice::Logit, j, up, rng.random()));
+                }
+                continue;
+            }
+            let seg = if segment.is_empty() {
+                0
+            } else {
+                usize::from(segment[i])
+            };
+            // `rng.random::<f32>() < attention`, in integers: the f32 draw is m / 2^24.
+            if rng.next_u32() >> 8 < thresholds[seg] {
+                queue.push(Pending::new(Choice::Logit, j, up, rng.random()));
+            }
+        }
+    }
+
+    /// The first pass on any day: settles the agents whose choice does not depend on their
+    /// contacts and queues the others with their draws.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn first_pass(
+        &self,
+        key: u64,
+        first: usize,
+        prev: &[u8],
+        out: &mut [u8],
+        installed: &[u32],
+        any_outage: bool,
+        queue: &mut Vec<Pending>,
+    ) {
+        let cond = self.cond;
+        let pop = &self.world.population;
+        let attention = pop.get(TraitId::Attention);
+        for (j, (slot, inst)) in out.iter_mut().zip(installed.iter()).enumerate() {
             let i = first + j;
             // Each agent's own stream for the day (common random numbers across scenarios).
             let mut rng = agent_stream(key, i as u64);
@@ -339,7 +407,7 @@ impl DayContext<'_> {
             {
                 let others = usable & *inst & !(1 << cur);
                 if others != 0 {
-                    queue.push(Pending::new(Choice::StandIn, j, others, rng.random(), 0.0));
+                    queue.push(Pending::new(Choice::StandIn, j, others, rng.random()));
                 }
                 *slot = cur as u8;
                 continue;
@@ -349,7 +417,7 @@ impl DayContext<'_> {
                 if usable == 0 {
                     *slot = cur as u8;
                 } else {
-                    queue.push(Pending::new(Choice::Logit, j, usable, rng.random(), 0.0));
+                    queue.push(Pending::new(Choice::Logit, j, usable, rng.random()));
                 }
                 continue;
             }
@@ -357,11 +425,10 @@ impl DayContext<'_> {
             let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
             let queued = match self.params.rule {
                 RuleKind::Logit => (rng.random::<f32>() < attention)
-                    .then(|| Pending::new(Choice::Logit, j, usable, rng.random(), 0.0)),
+                    .then(|| Pending::new(Choice::Logit, j, usable, rng.random())),
                 RuleKind::Bass => {
                     let targets = usable & self.hazard_mask & !(1 << cur);
-                    (targets != 0)
-                        .then(|| Pending::new(Choice::Bass, j, targets, rng.random(), attention))
+                    (targets != 0).then(|| Pending::new(Choice::Bass, j, targets, rng.random()))
                 }
             };
             // Written now even if queued (overwritten then): `out` holds every agent's platform
@@ -371,30 +438,96 @@ impl DayContext<'_> {
                 queue.push(p);
             }
         }
+    }
+
+    /// The second pass: the queued agents choose, reading their contacts (prefetched ahead).
+    fn second_pass(
+        &self,
+        first: usize,
+        prev: &[u8],
+        out: &mut [u8],
+        installed: &mut [u32],
+        tally: &mut DayTally,
+        queue: &[Pending],
+    ) {
+        match &self.world.network {
+            Network::Regular { degree, targets } => self.second_pass_in::<true>(
+                first, prev, out, installed, tally, queue, *degree, targets,
+            ),
+            Network::Mixed { .. } => {
+                self.second_pass_in::<false>(first, prev, out, installed, tally, queue, 0, &[]);
+            }
+        }
+    }
+
+    /// `second_pass` on a regular network (`REGULAR`, contacts of agent i at
+    /// `targets[i * degree..][..degree]`) or a mixed population.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn second_pass_in<const REGULAR: bool>(
+        &self,
+        first: usize,
+        prev: &[u8],
+        out: &mut [u8],
+        installed: &mut [u32],
+        tally: &mut DayTally,
+        queue: &[Pending],
+        degree: usize,
+        targets: &[u32],
+    ) {
+        let cond = self.cond;
+        let pop = &self.world.population;
+        let attention = pop.get(TraitId::Attention);
+        let all_prev = self.prev;
+        let contacts = |i: usize| &targets[i * degree..(i + 1) * degree];
         let mut shares = [0f32; MAX_PLATFORMS];
         for q in 0..queue.len() {
-            self.prefetch(first, queue, q);
+            if REGULAR {
+                // Ask early for what agents further down the queue will read: first their
+                // contact lists, then (once a list has arrived) their contacts' platforms.
+                if let Some(p) = queue.get(q + PREFETCH_ROWS) {
+                    let row = contacts(first + p.agent as usize);
+                    prefetch(row.as_ptr());
+                    prefetch(&raw const row[degree - 1]);
+                }
+                if let Some(p) = queue.get(q + PREFETCH_PLATFORMS) {
+                    for &t in contacts(first + p.agent as usize) {
+                        prefetch(&raw const all_prev[t as usize]);
+                    }
+                }
+            }
             let p = queue[q];
             let j = p.agent as usize;
             let i = first + j;
             let cur = prev[j] as usize;
             let inst = &mut installed[j];
             let seg = pop.segment_of(i);
+            let fill = |shares: &mut [f32; MAX_PLATFORMS]| {
+                if REGULAR {
+                    contact_shares(contacts(i), all_prev, self.k, shares);
+                } else {
+                    self.shares(i, cur, shares);
+                }
+            };
             let chosen = match p.choice {
-                Choice::Logit => self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u),
+                Choice::Logit => {
+                    self.logit_choice(i, seg, cur, p.options, *inst, fill, &mut shares, p.u)
+                }
                 Choice::StandIn => {
-                    let k2 = self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u);
+                    let k2 =
+                        self.logit_choice(i, seg, cur, p.options, *inst, fill, &mut shares, p.u);
                     tally.stand_in[k2] += 1;
                     continue;
                 }
                 Choice::Bass => {
-                    self.shares(i, cur, &mut shares);
+                    let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
+                    fill(&mut shares);
                     bass::choose(
                         &cond.innovation,
                         &cond.imitation,
                         p.options,
                         &shares,
-                        p.attention,
+                        attention,
                         p.u,
                     )
                     .unwrap_or(cur)
@@ -407,27 +540,6 @@ impl DayContext<'_> {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
                 }
-            }
-        }
-        count_platforms(out, &mut tally.active);
-    }
-
-    /// Asks the memory system early for what the queued agents `PREFETCH_ROWS` and
-    /// `PREFETCH_PLATFORMS` places after `q` will read: first their contact lists, then (once a
-    /// list has arrived) their contacts' platforms.
-    #[inline(always)]
-    fn prefetch(&self, first: usize, queue: &[Pending], q: usize) {
-        let Network::Regular { .. } = &self.world.network else {
-            return;
-        };
-        if let Some(p) = queue.get(q + PREFETCH_ROWS) {
-            let row = self.world.network.contacts(first + p.agent as usize);
-            prefetch(row.as_ptr());
-            prefetch(&raw const row[row.len() - 1]);
-        }
-        if let Some(p) = queue.get(q + PREFETCH_PLATFORMS) {
-            for &t in self.world.network.contacts(first + p.agent as usize) {
-                prefetch(&raw const self.prev[t as usize]);
             }
         }
     }
@@ -443,6 +555,7 @@ impl DayContext<'_> {
         cur: usize,
         options: u32,
         installed: u32,
+        fill_shares: impl FnOnce(&mut [f32; MAX_PLATFORMS]),
         shares: &mut [f32; MAX_PLATFORMS],
         u: f32,
     ) -> usize {
@@ -460,12 +573,59 @@ impl DayContext<'_> {
             base[j] -= self.install_cost;
         }
         let b = if self.utility.social {
-            self.shares(i, cur, shares);
+            fill_shares(shares);
             pop.get(TraitId::PeerWeight).get(i, seg) * self.cond.peer_scale
         } else {
             0.0
         };
         logit::choose(&base, options, shares, b, u)
+    }
+}
+
+/// On a plain day — logit rule, no partial outage, every platform in service also in the app
+/// stores (so what an agent can use does not depend on what it has installed) and attention the
+/// same within each segment — each segment's threshold t such that an agent reconsiders when
+/// its 24-bit draw m (its uniform draw is m / 2^24) is below t: m / 2^24 < a exactly when
+/// m < ceil(a 2^24). `None` on other days.
+fn plain_thresholds(params: &Params, pop: &Population, cond: &DayConditions) -> Option<Vec<u32>> {
+    let attention = pop.get(TraitId::Attention);
+    let plain = params.rule == RuleKind::Logit
+        && cond.outage.iter().all(|&s| s <= 0.0)
+        && cond.up & !cond.in_store == 0
+        && attention.segment_value(0).is_some();
+    plain.then(|| {
+        (0..params.segments.len())
+            .map(|seg| {
+                let a = attention.segment_value(seg).unwrap_or(0.0);
+                let a = (a * cond.attention_scale).min(1.0);
+                (f64::from(a) * f64::from(1u32 << 24)).ceil().max(0.0) as u32
+            })
+            .collect()
+    })
+}
+
+/// Writes to `out` the shares of `contacts` on each of the `k` platforms in `prev`.
+#[inline(always)]
+fn contact_shares(contacts: &[u32], prev: &[u8], k: usize, out: &mut [f32; MAX_PLATFORMS]) {
+    let inv = 1.0 / contacts.len() as f32;
+    if k <= 8 {
+        // Counted in 16-bit lanes of one register (degree <= 1000 < 2^16): no chain of
+        // increments through memory when most contacts share a platform.
+        let mut packed = 0u128;
+        for &j in contacts {
+            packed += 1u128 << (16 * u32::from(prev[j as usize]));
+        }
+        for (p, s) in out.iter_mut().enumerate().take(k) {
+            *s = f32::from((packed >> (16 * p)) as u16) * inv;
+        }
+    } else {
+        let mut counts = [0u32; MAX_PLATFORMS];
+        for &j in contacts {
+            counts[prev[j as usize] as usize] += 1;
+        }
+        for (s, &c) in out.iter_mut().zip(&counts).take(k) {
+            *s = c as f32 * inv;
+        }
     }
 }
 
@@ -509,19 +669,16 @@ struct Pending {
     options: u32,
     /// Its uniform draw for the choice.
     u: f32,
-    /// Its attention (Bass only).
-    attention: f32,
     choice: Choice,
 }
 
 impl Pending {
     #[inline(always)]
-    fn new(choice: Choice, agent: u32, options: u32, u: f32, attention: f32) -> Pending {
+    fn new(choice: Choice, agent: u32, options: u32, u: f32) -> Pending {
         Pending {
             agent,
             options,
             u,
-            attention,
             choice,
         }
     }
@@ -546,7 +703,7 @@ impl ChunkWork {
 /// Hints the processor to bring the cache line holding `p` into cache. A hint only: it never
 /// faults and changes no result.
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` only needs SSE, which every x86_64 processor has; a prefetch does
     // not access memory architecturally, so any address is sound.

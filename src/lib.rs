@@ -8,6 +8,7 @@
 //! manifest). `app` wires them into commands; `cli` is the command line.
 
 pub mod app;
+pub mod bench;
 pub mod calibration;
 pub mod cli;
 pub mod engine;

@@ -55,6 +55,48 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Bench(args) => {
+            let opts = args.into_options(std::env::args().collect());
+            let exe = match std::env::current_exe() {
+                Ok(exe) => exe,
+                Err(e) => {
+                    eprintln!("error: cannot find the exodus executable to run cases: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            match exodus::bench::run(&opts, &exe) {
+                Ok((files, failed)) => {
+                    if !opts.quiet {
+                        println!("table and charts in {}", opts.out.display());
+                        for f in files {
+                            println!("{}", f.display());
+                        }
+                    }
+                    if !failed.is_empty() {
+                        eprintln!("error: {} case(s) could not run:", failed.len());
+                        for f in &failed {
+                            eprintln!("  {f}");
+                        }
+                        return ExitCode::from(1);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::BenchCase(args) => match exodus::bench::run_case(&args.case()) {
+            Ok(row) => match serde_json::to_string(&row) {
+                Ok(text) => {
+                    println!("{text}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+            Err(e) => Err(e),
+        },
         Command::Report {
             results,
             out,

@@ -280,3 +280,141 @@ fn scenario_colours_reach_the_charts() {
         );
     }
 }
+
+#[test]
+fn benchmark_table_gets_its_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "workload,scenario,agents,days,degree,threads,repeats,population_seconds,\
+                  network_seconds,simulate_seconds,simulate_seconds_min,updates_per_second,\
+                  updates_per_second_max,peak_rss_bytes,bytes_per_agent,estimate_bytes,\
+                  estimate_bytes_per_agent";
+    // (workload, agents, threads, agent-updates per second, peak RSS, estimate)
+    let rows = [
+        (
+            "Reference model R1",
+            10_000u64,
+            1u32,
+            3.0e7,
+            40_000_000u64,
+            2_000_000u64,
+        ),
+        (
+            "Reference model R1",
+            10_000,
+            2,
+            5.0e7,
+            41_000_000,
+            2_000_000,
+        ),
+        (
+            "Reference model R1",
+            1_000_000,
+            1,
+            6.0e7,
+            180_000_000,
+            150_000_000,
+        ),
+        (
+            "Reference model R1",
+            1_000_000,
+            2,
+            1.1e8,
+            185_000_000,
+            150_000_000,
+        ),
+        ("R1 hand-written loop", 1_000_000, 1, 9.0e7, 120_000_000, 0),
+        ("R1 hand-written loop", 1_000_000, 2, 1.7e8, 125_000_000, 0),
+    ];
+    let mut csv = format!("{header}\n");
+    for (w, agents, threads, ups, rss, est) in rows {
+        let secs = agents as f64 * 120.0 / ups;
+        csv += &format!(
+            "{w},,{agents},120,10,{threads},3,0.1,0.2,{secs},{secs},{ups},{ups},{rss},{},{est},{}\n",
+            rss as f64 / agents as f64,
+            est as f64 / agents as f64
+        );
+    }
+    std::fs::write(dir.path().join("bench.csv"), csv).unwrap();
+    std::fs::write(dir.path().join("machine.txt"), "Test machine, 2 cores\n").unwrap();
+    let out = dir.path().join("charts");
+    let opts = exodus::plot::PlotOptions {
+        width: 900,
+        height: 500,
+        formats: vec![exodus::plot::Format::Svg],
+        ..Default::default()
+    };
+    let written = exodus::plot::bench::plot_bench(dir.path(), &out, &opts).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "bench-throughput.svg",
+            "bench-scaling.svg",
+            "bench-memory.svg",
+            "bench-time.svg"
+        ]
+    );
+    for (chart, expected) in [
+        (
+            "bench-throughput",
+            &[
+                "exodus performance: throughput",
+                "median of 3 repeats",
+                "Agents (log scale)",
+                "Agent-updates per second",
+                "10 k",
+                "1 M",
+                "Reference model R1, 2 threads",
+                "R1 hand-written loop, 1 thread",
+            ][..],
+        ),
+        (
+            "bench-scaling",
+            &[
+                "exodus performance: scaling with threads",
+                "Speedup over 1 thread",
+                "Threads",
+                "Ideal (linear) speedup",
+                "Reference model R1, 1 M agents",
+                "2×",
+            ],
+        ),
+        (
+            "bench-memory",
+            &[
+                "exodus performance: memory per agent",
+                "Bytes per agent",
+                "Reference model R1 estimate",
+                "R1 hand-written loop, peak RSS",
+            ],
+        ),
+        (
+            "bench-time",
+            &[
+                "exodus performance: time against work",
+                "cost grows linearly",
+                "Agent-days (log scale)",
+                "Simulation time (seconds, log scale)",
+            ],
+        ),
+    ] {
+        let text = svg_text(&out.join(format!("{chart}.svg")), 900, 500);
+        for e in expected.iter().chain(&["Test machine, 2 cores"]) {
+            assert!(text.contains(e), "{chart}.svg lacks {e:?}");
+        }
+        assert!(
+            text.contains(&format!("exodus {}", exodus::VERSION)),
+            "{chart}.svg: footnote"
+        );
+        assert!(
+            !out.join(format!("{chart}.png")).exists(),
+            "only the SVG format was asked for"
+        );
+    }
+    // The hand-written loop has no estimate, so it gets no estimate line.
+    let memory = svg_text(&out.join("bench-memory.svg"), 900, 500);
+    assert!(!memory.contains("R1 hand-written loop estimate"));
+}

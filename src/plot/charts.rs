@@ -1,7 +1,7 @@
 //! The charts of one run, built from its saved results: which data goes into which figure, with
 //! which title and axis labels.
 
-use super::figure::{FlowMatrix, Series, SmallMultiples, TimeChart, YFormat};
+use super::figure::{FlowMatrix, Series, SmallMultiples, TimeChart, XyChart, YFormat};
 use super::results::RunResults;
 use super::style::{Dash, Marker, platform_colors};
 
@@ -63,6 +63,8 @@ pub enum Figure {
     Time(TimeChart),
     Matrix(FlowMatrix),
     Multiples(SmallMultiples),
+    /// Lines over a numeric axis (benchmark charts, `bench`).
+    Xy(XyChart),
 }
 
 /// One series per platform from per-platform values.

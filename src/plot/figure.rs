@@ -10,6 +10,8 @@
 //!   area of shares.
 //! - `FlowMatrix`: a heat map of who moved from which platform to which.
 //! - `SmallMultiples`: one small panel per platform.
+//! - `XyChart`: lines with markers over a numeric x axis, either axis linear or logarithmic
+//!   (benchmark tables: throughput, speedup, memory and time against population size).
 
 use chrono::NaiveDate;
 use plotters::coord::Shift;
@@ -86,22 +88,121 @@ pub struct SmallMultiples {
     pub footnote: String,
 }
 
+/// One line of an `XyChart`: points joined in order of x, each drawn with a marker (so a
+/// series of one point still shows).
+#[derive(Debug, Clone)]
+pub struct XySeries {
+    pub label: String,
+    pub color: RGBColor,
+    pub dash: Dash,
+    /// None draws the line alone: for reference lines (ideal speedup), not for data.
+    pub marker: Option<Marker>,
+    /// (x, y) in any order; points that cannot be drawn (not finite, or <= 0 on a log axis)
+    /// are left out.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// How the numbers on an axis of an `XyChart` are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XyFormat {
+    /// Counts: 950, 12 k, 3.4 M (`style::human`).
+    #[default]
+    Human,
+    /// At most three significant digits, then the suffix: "0.05 s", "1.5×".
+    Plain(&'static str),
+}
+
+impl XyFormat {
+    /// `v` written in this format.
+    pub fn format(self, v: f64) -> String {
+        match self {
+            XyFormat::Human => human(v),
+            XyFormat::Plain(suffix) => format!("{}{suffix}", significant(v)),
+        }
+    }
+}
+
+/// `v` with at most three significant digits (whole numbers from 100 up), no trailing zeros:
+/// 0.001, 0.0125, 1.5, 42.5, 1234.
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let digits = (2 - magnitude).clamp(0, 15) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Lines with markers over a numeric x axis; either axis linear (from 0, round ticks) or
+/// logarithmic (ticks at powers of ten).
+#[derive(Debug, Clone, Default)]
+pub struct XyChart {
+    pub title: String,
+    pub subtitle: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// A log10 x axis (values <= 0 are not drawn).
+    pub x_log: bool,
+    /// A log10 y axis (values <= 0 are not drawn).
+    pub y_log: bool,
+    pub x_format: XyFormat,
+    pub y_format: XyFormat,
+    /// The x ticks to label (those inside the axis); None picks powers of ten on a log axis,
+    /// round numbers on a linear one.
+    pub x_ticks: Option<Vec<f64>>,
+    pub series: Vec<XySeries>,
+    pub footnote: String,
+}
+
 type Area<DB> = DrawingArea<DB, Shift>;
 
-/// A linear axis whose ticks (and grid lines) are exactly the values given: month starts on a
-/// date axis, round numbers on a value axis.
+/// A linear or logarithmic axis whose ticks (and grid lines) are exactly the values given:
+/// month starts on a date axis, round numbers on a value axis, powers of ten on a log axis.
 #[derive(Debug, Clone)]
 struct Axis {
     lo: f64,
     hi: f64,
     ticks: Vec<f64>,
+    /// Positions are log10 of the values (`lo`, `hi` and every value drawn must be > 0).
+    log: bool,
 }
 
 impl Axis {
     /// An axis from `lo` (bottom or left) to `hi`; `hi` < `lo` reverses it (ranks: 1 on top).
     fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Axis {
         let hi = if hi != lo { hi } else { lo + 1.0 };
-        Axis { lo, hi, ticks }
+        Axis {
+            lo,
+            hi,
+            ticks,
+            log: false,
+        }
+    }
+
+    /// A log10 axis from `lo` to `hi`, both > 0.
+    fn log(lo: f64, hi: f64, ticks: Vec<f64>) -> Axis {
+        let hi = if hi != lo { hi } else { lo * 10.0 };
+        Axis {
+            lo,
+            hi,
+            ticks,
+            log: true,
+        }
+    }
+
+    /// Where `v` sits along the axis before scaling: `v`, or log10(v) on a log axis (values
+    /// <= 0 go to the far low end).
+    fn position(&self, v: f64) -> f64 {
+        if self.log {
+            v.max(f64::MIN_POSITIVE).log10()
+        } else {
+            v
+        }
     }
 }
 
@@ -110,7 +211,8 @@ impl Ranged for Axis {
     type ValueType = f64;
 
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let t = (v - self.lo) / (self.hi - self.lo);
+        let (lo, hi) = (self.position(self.lo), self.position(self.hi));
+        let t = (self.position(*v) - lo) / (hi - lo);
         limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
     }
 
@@ -215,7 +317,8 @@ struct LegendItem<'a> {
     label: &'a str,
     color: RGBColor,
     dash: Dash,
-    marker: Marker,
+    /// None for a line without markers.
+    marker: Option<Marker>,
     filled: bool,
 }
 
@@ -242,12 +345,23 @@ fn event_groups(events: &[EventMark], start: NaiveDate, days: usize) -> Vec<(usi
     groups
 }
 
-/// Draws a legend and the event key in `area` (pixel coordinates).
+/// The event key's text of each group of events: "Jan 19 · TikTok goes dark".
+fn event_keys(events: &[(usize, Vec<String>)], start: NaiveDate) -> Vec<String> {
+    events
+        .iter()
+        .map(|(day, labels)| {
+            let date = start + chrono::Days::new(*day as u64);
+            format!("{} · {}", date.format("%b %-d"), labels.join("; "))
+        })
+        .collect()
+}
+
+/// Draws a legend in `area` (pixel coordinates), then the key of numbered events (`events`,
+/// from `event_keys`; none on charts without events).
 fn legend<DB: DrawingBackend>(
     area: &Area<DB>,
     items: &[LegendItem],
-    events: &[(usize, Vec<String>)],
-    start: NaiveDate,
+    events: &[String],
     s: f64,
 ) -> Result<(), PlotError> {
     let (w, h) = area.dim_in_pixel();
@@ -271,13 +385,10 @@ fn legend<DB: DrawingBackend>(
                 area.draw(&PathElement::new(vec![(a, cy), (b, cy)], style))
                     .map_err(draw_err)?;
             }
-            area.draw(&marker_element::<DB>(
-                item.marker,
-                (cx, cy),
-                4.0 * s,
-                item.color,
-            ))
-            .map_err(draw_err)?;
+            if let Some(marker) = item.marker {
+                area.draw(&marker_element::<DB>(marker, (cx, cy), 4.0 * s, item.color))
+                    .map_err(draw_err)?;
+            }
         }
         let label_x = x0 + sample + (8.0 * s) as i32;
         let width = f64::from(w) - f64::from(label_x) - 4.0 * s;
@@ -313,14 +424,12 @@ fn legend<DB: DrawingBackend>(
     let small_h = (15.0 * s) as i32;
     let text_x = x0 + (24.0 * s) as i32;
     let width = f64::from(w) - f64::from(text_x) - 4.0 * s;
-    for (n, (day, labels)) in events.iter().enumerate() {
+    for (n, text) in events.iter().enumerate() {
         if y > h as i32 - small_h {
             break;
         }
         badge(area, n + 1, (x0 + (8.0 * s) as i32, y), s)?;
-        let date = start + chrono::Days::new(*day as u64);
-        let text = format!("{} · {}", date.format("%b %-d"), labels.join("; "));
-        for line in wrap(area, &text, &key_style, width) {
+        for line in wrap(area, text, &key_style, width) {
             area.draw(&Text::new(
                 line,
                 (text_x, y),
@@ -409,34 +518,47 @@ fn format_y(v: f64, f: YFormat) -> String {
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
-/// Draws the grid, axes, date ticks and value ticks of a time chart.
+/// How the ticks of a mesh are written and what the axes are called.
+struct MeshLabels<'a> {
+    x: &'a dyn Fn(&f64) -> String,
+    y: &'a dyn Fn(&f64) -> String,
+    /// Axis titles (x, y), or None for none (small panels).
+    desc: Option<(&'a str, &'a str)>,
+    /// Vertical grid lines at the x ticks too (numeric x axes; date axes have none).
+    x_grid: bool,
+    /// Tick label size in pixels at scale 1.
+    px: f64,
+}
+
+/// Draws the grid, axes and ticks of a chart.
 fn draw_mesh<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,
-    start: NaiveDate,
-    month_ticks: bool,
-    y_format: YFormat,
-    y_desc: Option<&str>,
-    label_px: f64,
+    labels: &MeshLabels,
     s: f64,
 ) -> Result<(), PlotError> {
-    let x_format = |x: &f64| date_label(start + chrono::Days::new(x.round() as u64), month_ticks);
-    let y_format = |y: &f64| format_y(*y, y_format);
     let mut mesh = chart.configure_mesh();
-    mesh.disable_x_mesh()
-        .x_labels(usize::MAX)
+    if !labels.x_grid {
+        mesh.disable_x_mesh();
+    }
+    mesh.x_labels(usize::MAX)
         .y_labels(usize::MAX)
         .bold_line_style(GRID.stroke_width(s.round() as u32))
         .light_line_style(TRANSPARENT)
         .axis_style(MUTED.stroke_width(s.round() as u32))
-        .x_label_formatter(&x_format)
-        .y_label_formatter(&y_format)
-        .label_style(text_style(label_px * s, INK));
-    if let Some(desc) = y_desc {
-        mesh.x_desc("Date")
-            .y_desc(desc)
+        .x_label_formatter(labels.x)
+        .y_label_formatter(labels.y)
+        .label_style(text_style(labels.px * s, INK));
+    if let Some((x_desc, y_desc)) = labels.desc {
+        mesh.x_desc(x_desc)
+            .y_desc(y_desc)
             .axis_desc_style(text_style(12.5 * s, MUTED));
     }
     mesh.draw().map_err(draw_err)
+}
+
+/// Tick labels of a date axis starting at `start`.
+fn date_formatter(start: NaiveDate, month_ticks: bool) -> impl Fn(&f64) -> String {
+    move |x: &f64| date_label(start + chrono::Days::new(x.round() as u64), month_ticks)
 }
 
 /// Shades the band between `lower` and `upper` in a light tint of `color`.
@@ -544,13 +666,16 @@ impl TimeChart {
                 Axis::new(lo, hi, y_ticks.clone()),
             )
             .map_err(draw_err)?;
+        let y_format = self.y_format;
         draw_mesh(
             &mut chart,
-            self.start,
-            month_ticks,
-            self.y_format,
-            Some(&self.y_label),
-            12.0,
+            &MeshLabels {
+                x: &date_formatter(self.start, month_ticks),
+                y: &|y: &f64| format_y(*y, y_format),
+                desc: Some(("Date", &self.y_label)),
+                x_grid: false,
+                px: 12.0,
+            },
             s,
         )?;
 
@@ -684,7 +809,7 @@ impl TimeChart {
                 label: &x.label,
                 color: x.color,
                 dash: x.dash,
-                marker: x.marker,
+                marker: Some(x.marker),
                 filled: self.stacked,
             })
             .collect();
@@ -693,7 +818,7 @@ impl TimeChart {
         } else {
             items
         };
-        legend(&legend_area, &items, &groups, self.start, s)?;
+        legend(&legend_area, &items, &event_keys(&groups, self.start), s)?;
         Ok(())
     }
 }
@@ -858,11 +983,13 @@ impl SmallMultiples {
                 .map_err(draw_err)?;
             draw_mesh(
                 &mut chart,
-                start,
-                month_ticks,
-                YFormat::People,
-                None,
-                10.5,
+                &MeshLabels {
+                    x: &date_formatter(start, month_ticks),
+                    y: &|y: &f64| format_y(*y, YFormat::People),
+                    desc: None,
+                    x_grid: false,
+                    px: 10.5,
+                },
                 s,
             )?;
             for (day, _) in &groups {
@@ -891,6 +1018,198 @@ impl SmallMultiples {
                 .map_err(draw_err)?;
         }
         Ok(())
+    }
+}
+
+/// The axis over values `min..=max` (`None` when there is nothing to draw): on a log axis, the
+/// span padded by 5% of its decades (half a decade each side for a single value) with ticks
+/// from `log_ticks`; on a linear axis, round ticks from `min` to `max` padded by 5% of the
+/// span, where `from_zero` stretches the span to include 0 and pads only away from it (value
+/// axes start at zero; an x axis of thread counts need not).
+fn xy_axis(range: Option<(f64, f64)>, log: bool, from_zero: bool, ticks: Option<&[f64]>) -> Axis {
+    let axis = if log {
+        let (min, max) = range.unwrap_or((1.0, 10.0));
+        let (a, b) = (min.log10(), max.log10());
+        let pad = if b - a < 1e-9 { 0.5 } else { 0.05 * (b - a) };
+        let (lo, hi) = (10f64.powf(a - pad), 10f64.powf(b + pad));
+        Axis::log(lo, hi, log_ticks(lo, hi))
+    } else {
+        let (min, max) = range.unwrap_or((0.0, 1.0));
+        let (mut lo, mut hi) = if from_zero {
+            (min.min(0.0), max.max(0.0))
+        } else {
+            (min, max)
+        };
+        if hi - lo < 1e-12 {
+            // A single value: a unit span around it (above it when the axis starts at 0).
+            (lo, hi) = if from_zero && lo == 0.0 {
+                (0.0, 1.0)
+            } else {
+                (lo - 0.5, hi + 0.5)
+            };
+        }
+        let pad = 0.05 * (hi - lo);
+        if !from_zero || hi > 0.0 {
+            hi += pad;
+        }
+        if !from_zero || lo < 0.0 {
+            lo -= pad;
+        }
+        Axis::new(lo, hi, nice_ticks(lo, hi, 5))
+    };
+    match ticks {
+        Some(t) => {
+            let (lo, hi) = (axis.lo.min(axis.hi), axis.lo.max(axis.hi));
+            let inside = t
+                .iter()
+                .copied()
+                .filter(|v| (lo..=hi).contains(v))
+                .collect();
+            Axis {
+                ticks: inside,
+                ..axis
+            }
+        }
+        None => axis,
+    }
+}
+
+/// Ticks of a log axis from `lo` to `hi` (both > 0): the powers of ten inside, every second
+/// or third one when there are more than seven; 1-2-5 steps when fewer than three powers fall
+/// inside; round linear steps when even those give fewer than two.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (a, b) = (lo.log10(), hi.log10());
+    let inside = |v: &f64| {
+        let l = v.log10();
+        l >= a - 1e-9 && l <= b + 1e-9
+    };
+    let exponents = (a.floor() as i32)..=(b.ceil() as i32);
+    let powers: Vec<i32> = exponents
+        .clone()
+        .filter(|&e| inside(&10f64.powi(e)))
+        .collect();
+    if powers.len() >= 3 {
+        let every = powers.len().div_ceil(7) as i32;
+        return powers
+            .into_iter()
+            .filter(|e| e.rem_euclid(every) == 0)
+            .map(|e| 10f64.powi(e))
+            .collect();
+    }
+    let steps: Vec<f64> = exponents
+        .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
+        .filter(inside)
+        .collect();
+    if steps.len() >= 2 {
+        return steps;
+    }
+    nice_ticks(lo, hi, 4)
+        .into_iter()
+        .filter(|v| *v > 0.0)
+        .collect()
+}
+
+impl XyChart {
+    /// The points of each series that can be drawn, sorted by x.
+    fn drawable(&self) -> Vec<Vec<(f64, f64)>> {
+        self.series
+            .iter()
+            .map(|x| {
+                let mut pts: Vec<(f64, f64)> = x
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|&(px, py)| {
+                        px.is_finite()
+                            && py.is_finite()
+                            && (!self.x_log || px > 0.0)
+                            && (!self.y_log || py > 0.0)
+                    })
+                    .collect();
+                pts.sort_by(|p, q| p.0.total_cmp(&q.0));
+                pts
+            })
+            .collect()
+    }
+
+    /// Draws the chart on `root` at density `s`.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, s: f64) -> Result<(), PlotError> {
+        let body = frame(root, &self.title, &self.subtitle, &self.footnote, s)?;
+        let labels: Vec<&str> = self.series.iter().map(|x| x.label.as_str()).collect();
+        let (plot_area, legend_area) = split_legend(&body, &labels, s);
+        let points = self.drawable();
+        let range = |pick: fn(&(f64, f64)) -> f64| {
+            points
+                .iter()
+                .flatten()
+                .map(pick)
+                .fold(None, |r, v| match r {
+                    None => Some((v, v)),
+                    Some((lo, hi)) => Some((f64::min(lo, v), f64::max(hi, v))),
+                })
+        };
+        let x_axis = xy_axis(range(|p| p.0), self.x_log, false, self.x_ticks.as_deref());
+        let y_axis = xy_axis(range(|p| p.1), self.y_log, true, None);
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin_top((10.0 * s) as i32)
+            .margin_right((24.0 * s) as i32)
+            .x_label_area_size((40.0 * s) as i32)
+            .y_label_area_size((70.0 * s) as i32)
+            .build_cartesian_2d(x_axis, y_axis)
+            .map_err(draw_err)?;
+        let (x_format, y_format) = (self.x_format, self.y_format);
+        draw_mesh(
+            &mut chart,
+            &MeshLabels {
+                x: &|x: &f64| x_format.format(*x),
+                y: &|y: &f64| y_format.format(*y),
+                desc: Some((&self.x_label, &self.y_label)),
+                x_grid: true,
+                px: 12.0,
+            },
+            s,
+        )?;
+        let width = (2.0 * s).round() as u32;
+        for (x, pts) in self.series.iter().zip(&points) {
+            let style = x.color.stroke_width(width);
+            match x.dash.pattern() {
+                None => {
+                    chart
+                        .draw_series(LineSeries::new(pts.clone(), style))
+                        .map_err(draw_err)?;
+                }
+                Some((on, off)) => {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            pts.clone(),
+                            (on * s) as i32,
+                            (off * s) as i32,
+                            style,
+                        ))
+                        .map_err(draw_err)?;
+                }
+            }
+            let Some(marker) = x.marker else { continue };
+            let area = chart.plotting_area();
+            for p in pts {
+                let at = area.map_coordinate(p);
+                // map_coordinate gives backend pixels, so draw on the root area.
+                root.draw(&marker_element::<DB>(marker, at, 4.0 * s, x.color))
+                    .map_err(draw_err)?;
+            }
+        }
+        let items: Vec<LegendItem> = self
+            .series
+            .iter()
+            .map(|x| LegendItem {
+                label: &x.label,
+                color: x.color,
+                dash: x.dash,
+                marker: x.marker,
+                filled: false,
+            })
+            .collect();
+        legend(&legend_area, &items, &[], s)
     }
 }
 
@@ -935,5 +1254,73 @@ mod tests {
         assert_eq!(a.map(&10.0, (0, 100)), 100);
         assert_eq!(a.map(&2.5, (100, 0)), 75);
         assert_eq!(a.key_points(3usize), vec![0.0, 5.0]);
+    }
+
+    #[test]
+    fn log_axis_maps_decades_evenly() {
+        let a = Axis::log(1e3, 1e7, vec![1e4]);
+        assert_eq!(a.map(&1e3, (0, 400)), 0);
+        assert_eq!(a.map(&1e5, (0, 400)), 200);
+        assert_eq!(a.map(&1e7, (0, 400)), 400);
+        assert_eq!(a.map(&1e4, (400, 0)), 300);
+    }
+
+    #[test]
+    fn log_ticks_are_powers_of_ten_or_1_2_5_steps() {
+        assert_eq!(log_ticks(5e3, 2e7), vec![1e4, 1e5, 1e6, 1e7]);
+        // Many decades: every second power.
+        assert_eq!(log_ticks(0.5, 2e9), vec![1.0, 1e2, 1e4, 1e6, 1e8]);
+        // Less than two decades: 1-2-5 steps.
+        assert_eq!(log_ticks(3e4, 4e5), vec![5e4, 1e5, 2e5]);
+        // Within one 1-2-5 step: linear steps.
+        let t = log_ticks(1.1e5, 1.5e5);
+        assert!(
+            t.len() >= 2 && t.iter().all(|v| (1.1e5..=1.5e5).contains(v)),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn xy_axes_pad_and_label() {
+        // A single value on a log axis: half a decade each side.
+        let a = xy_axis(Some((1e4, 1e4)), true, true, None);
+        assert!((a.lo - 10f64.powf(3.5)).abs() < 1e-6 && (a.hi - 10f64.powf(4.5)).abs() < 1e-6);
+        assert_eq!(a.ticks, vec![5e3, 1e4, 2e4]);
+        // A linear value axis starts at 0 and keeps only the given ticks inside.
+        let b = xy_axis(
+            Some((1.0, 4.0)),
+            false,
+            true,
+            Some(&[0.0, 1.0, 2.0, 4.0, 8.0]),
+        );
+        assert_eq!((b.lo, b.hi), (0.0, 4.2));
+        assert_eq!(b.ticks, vec![0.0, 1.0, 2.0, 4.0]);
+        // Otherwise it spans the data, padded both ways.
+        let c = xy_axis(Some((1.0, 3.0)), false, false, Some(&[1.0, 2.0, 3.0]));
+        assert_eq!((c.lo, c.hi), (0.9, 3.1));
+        assert_eq!(c.ticks, vec![1.0, 2.0, 3.0]);
+        let d = xy_axis(Some((2.0, 2.0)), false, false, None);
+        assert_eq!((d.lo, d.hi), (1.45, 2.55));
+        assert_eq!(XyFormat::Human.format(1e5), "100 k");
+        assert_eq!(XyFormat::Plain("×").format(1.75), "1.75×");
+        assert_eq!(XyFormat::Plain(" s").format(0.001), "0.001 s");
+        assert_eq!(XyFormat::Plain(" s").format(0.0125), "0.0125 s");
+        assert_eq!(XyFormat::Plain("").format(1234.4), "1234");
+    }
+
+    #[test]
+    fn xy_points_are_sorted_and_undrawable_ones_dropped() {
+        let chart = XyChart {
+            x_log: true,
+            series: vec![XySeries {
+                label: "a".into(),
+                color: RGBColor(0, 0, 0),
+                dash: Dash::Solid,
+                marker: Some(Marker::Circle),
+                points: vec![(1e6, 3.0), (0.0, 1.0), (1e4, f64::NAN), (1e3, 2.0)],
+            }],
+            ..XyChart::default()
+        };
+        assert_eq!(chart.drawable(), vec![vec![(1e3, 2.0), (1e6, 3.0)]]);
     }
 }

@@ -2,10 +2,12 @@
 //! live model, so old runs can be redrawn and restyled.
 //!
 //! `style` holds the look (bundled font, colours, dashes, number formats), `figure` the chart
-//! types, `charts` which data goes into which chart. This module renders a figure to SVG or PNG
-//! (PNG at a pixel density `scale`, 2 by default, for print and high-density screens) and
-//! writes the files atomically.
+//! types, `charts` which data goes into which chart of a run, `compare` and `bench` the charts
+//! of a comparison and of a benchmark table. This module renders a figure to SVG or PNG (PNG at
+//! a pixel density `scale`, 2 by default, for print and high-density screens) and writes the
+//! files atomically.
 
+pub mod bench;
 pub mod charts;
 pub mod compare;
 pub mod figure;
@@ -106,6 +108,7 @@ impl Figure {
             Figure::Time(c) => c.draw(root, s),
             Figure::Matrix(c) => c.draw(root, s),
             Figure::Multiples(c) => c.draw(root, s),
+            Figure::Xy(c) => c.draw(root, s),
         }
     }
 
@@ -164,6 +167,26 @@ impl Figure {
     }
 }
 
+/// Writes `figure` as `out_dir/name.svg` and/or `.png` (as `opts.formats` asks, at its size
+/// and scale), atomically; returns the files written.
+fn write_figure(
+    figure: &Figure,
+    out_dir: &Path,
+    name: &str,
+    opts: &PlotOptions,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let mut written = Vec::new();
+    for &format in &opts.formats {
+        let path = out_dir.join(format!("{name}.{}", format.extension()));
+        let bytes = match format {
+            Format::Svg => figure.to_svg(opts.width, opts.height)?.into_bytes(),
+            Format::Png => figure.to_png(opts.width, opts.height, opts.scale, &path)?,
+        };
+        written.push(atomic::write(&path, &bytes)?);
+    }
+    Ok(written)
+}
+
 /// Draws the charts of the results in `results_dir` into `out_dir`; returns the files written.
 pub fn plot_results(
     results_dir: &Path,
@@ -175,14 +198,7 @@ pub fn plot_results(
     let mut written = Vec::new();
     for &kind in opts.charts.iter().filter(|k| k.available(&results)) {
         let figure = charts::build(kind, &results);
-        for &format in &opts.formats {
-            let path = out_dir.join(format!("{}.{}", kind.name(), format.extension()));
-            let bytes = match format {
-                Format::Svg => figure.to_svg(opts.width, opts.height)?.into_bytes(),
-                Format::Png => figure.to_png(opts.width, opts.height, opts.scale, &path)?,
-            };
-            written.push(atomic::write(&path, &bytes)?);
-        }
+        written.extend(write_figure(&figure, out_dir, kind.name(), opts)?);
     }
     Ok(written)
 }
