@@ -76,6 +76,10 @@ pub struct BenchArgs {
     /// Folder for bench.csv, bench.json, machine.txt and the charts.
     #[arg(long, short, default_value = "results/bench")]
     pub out: PathBuf,
+    /// Keep the rows of an earlier bench in --out and add these after them (e.g. the largest
+    /// sizes measured with fewer repeats).
+    #[arg(long)]
+    pub append: bool,
     /// Do not draw charts.
     #[arg(long)]
     pub no_plots: bool,
@@ -108,6 +112,7 @@ impl BenchArgs {
             degree: self.degree,
             baseline: self.baseline,
             out: self.out,
+            append: self.append,
             plots: !self.no_plots,
             quiet: self.quiet,
             command_line,

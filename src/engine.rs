@@ -225,6 +225,8 @@ struct Utility {
     per_agent: Vec<(TraitId, [f32; MAX_PLATFORMS])>,
     /// Whether peer influence is on.
     social: bool,
+    /// Each segment's peer weight times the day's peer scale, unless it varies per agent.
+    peer_weight: Option<Vec<f32>>,
 }
 
 impl Utility {
@@ -264,10 +266,15 @@ impl Utility {
             .into_iter()
             .filter(|(id, _)| pop.get(*id).segment_value(0).is_none())
             .collect();
+        let peer = pop.get(TraitId::PeerWeight);
+        let peer_weight = (0..params.segments.len())
+            .map(|seg| peer.segment_value(seg).map(|w| w * cond.peer_scale))
+            .collect();
         Utility {
             segment_base,
             per_agent,
             social: params.mechanisms.social_influence,
+            peer_weight,
         }
     }
 }
@@ -502,26 +509,21 @@ impl DayContext<'_> {
             let cur = prev[j] as usize;
             let inst = &mut installed[j];
             let seg = pop.segment_of(i);
-            let fill = |shares: &mut [f32; MAX_PLATFORMS]| {
-                if REGULAR {
-                    contact_shares(contacts(i), all_prev, self.k, shares);
-                } else {
-                    self.shares(i, cur, shares);
-                }
-            };
+            // Its contacts, on a regular network (else the population-wide shares are used).
+            let row = if REGULAR { Some(contacts(i)) } else { None };
             let chosen = match p.choice {
                 Choice::Logit => {
-                    self.logit_choice(i, seg, cur, p.options, *inst, fill, &mut shares, p.u)
+                    self.logit_choice(i, seg, cur, p.options, *inst, row, &mut shares, p.u)
                 }
                 Choice::StandIn => {
                     let k2 =
-                        self.logit_choice(i, seg, cur, p.options, *inst, fill, &mut shares, p.u);
+                        self.logit_choice(i, seg, cur, p.options, *inst, row, &mut shares, p.u);
                     tally.stand_in[k2] += 1;
                     continue;
                 }
                 Choice::Bass => {
                     let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
-                    fill(&mut shares);
+                    self.fill_shares(i, cur, row, &mut shares);
                     bass::choose(
                         &cond.innovation,
                         &cond.imitation,
@@ -544,6 +546,22 @@ impl DayContext<'_> {
         }
     }
 
+    /// Writes agent i's contacts' shares: from `row` (its contacts on a regular network, the
+    /// list already found) or, without one, as `shares` does.
+    #[inline(always)]
+    fn fill_shares(
+        &self,
+        i: usize,
+        cur: usize,
+        row: Option<&[u32]>,
+        shares: &mut [f32; MAX_PLATFORMS],
+    ) {
+        match row {
+            Some(row) => contact_shares(row, self.prev, self.k, shares),
+            None => self.shares(i, cur, shares),
+        }
+    }
+
     /// The logit choice of agent i (of segment `seg`, main app `cur`) among `options`, given
     /// its installed set and uniform draw `u`.
     #[allow(clippy::too_many_arguments)]
@@ -555,7 +573,7 @@ impl DayContext<'_> {
         cur: usize,
         options: u32,
         installed: u32,
-        fill_shares: impl FnOnce(&mut [f32; MAX_PLATFORMS]),
+        row: Option<&[u32]>,
         shares: &mut [f32; MAX_PLATFORMS],
         u: f32,
     ) -> usize {
@@ -569,12 +587,18 @@ impl DayContext<'_> {
             }
         }
         base[cur] += self.cond.stickiness[cur];
-        for j in platforms_in(options & !installed) {
-            base[j] -= self.install_cost;
+        // (Subtracting a zero cost would change no utility.)
+        if self.install_cost != 0.0 {
+            for j in platforms_in(options & !installed) {
+                base[j] -= self.install_cost;
+            }
         }
         let b = if self.utility.social {
-            fill_shares(shares);
-            pop.get(TraitId::PeerWeight).get(i, seg) * self.cond.peer_scale
+            self.fill_shares(i, cur, row, shares);
+            match &self.utility.peer_weight {
+                Some(by_segment) => by_segment[seg],
+                None => pop.get(TraitId::PeerWeight).get(i, seg) * self.cond.peer_scale,
+            }
         } else {
             0.0
         };
@@ -630,11 +654,22 @@ fn contact_shares(contacts: &[u32], prev: &[u8], k: usize, out: &mut [f32; MAX_P
 }
 
 /// Adds the number of agents on each platform in `platforms` to `counts`.
-fn count_platforms(platforms: &[u8], counts: &mut [u64]) {
+pub(crate) fn count_platforms(platforms: &[u8], counts: &mut [u64]) {
     if counts.len() <= 8 {
         // One pass per platform: compare-and-count loops the compiler vectorises.
         for (k, c) in counts.iter_mut().enumerate() {
-            *c += platforms.iter().filter(|&&p| usize::from(p) == k).count() as u64;
+            // In blocks of 255, counted in u8 (cannot overflow): 16 or more agents per
+            // vector instruction.
+            let k = k as u8;
+            *c += platforms
+                .chunks(255)
+                .map(|block| {
+                    let n = block
+                        .iter()
+                        .fold(0u8, |n, &p| n.wrapping_add(u8::from(p == k)));
+                    u64::from(n)
+                })
+                .sum::<u64>();
         }
     } else {
         for &p in platforms {

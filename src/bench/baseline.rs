@@ -16,7 +16,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::SplitMix64;
 use rayon::prelude::*;
 
-use crate::engine::prefetch;
+use crate::engine::{count_platforms, prefetch};
 use crate::rng::{CHUNK, mix};
 
 /// R1's platforms.
@@ -142,9 +142,7 @@ fn days(contacts: &[u32], agents: usize, seed: u64) -> Vec<[u64; K]> {
                         out[j as usize] = chosen as u8;
                     }
                     let mut n = [0u64; K];
-                    for (k, c) in n.iter_mut().enumerate() {
-                        *c = out.iter().filter(|&&p| usize::from(p) == k).count() as u64;
-                    }
+                    count_platforms(out, &mut n);
                     n
                 },
             )

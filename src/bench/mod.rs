@@ -93,6 +93,8 @@ pub struct BenchOptions {
     pub degree: Option<u32>,
     pub baseline: bool,
     pub out: PathBuf,
+    /// Keep the rows of an earlier bench in `out`, adding these after them.
+    pub append: bool,
     pub plots: bool,
     pub quiet: bool,
     /// The command line as typed, for bench.json.
@@ -409,7 +411,17 @@ pub fn run(opts: &BenchOptions, exe: &Path) -> Result<(Vec<PathBuf>, Vec<String>
         println!("exodus {} on {}", crate::VERSION, machine.describe());
         println!("{}", table_header());
     }
-    let mut rows = Vec::new();
+    // With --append, the rows of an earlier bench in the same folder are kept first.
+    let mut rows = if opts.append {
+        earlier_rows(&opts.out)?
+    } else {
+        Vec::new()
+    };
+    if !opts.quiet {
+        for r in &rows {
+            println!("{} (earlier)", table_line(r));
+        }
+    }
     let mut failed = Vec::new();
     for case in cases(opts) {
         match run_child(exe, &case) {
@@ -453,6 +465,25 @@ pub fn run(opts: &BenchOptions, exe: &Path) -> Result<(Vec<PathBuf>, Vec<String>
         )?);
     }
     Ok((files, failed))
+}
+
+/// The rows of bench.json in `dir`, if there is one.
+fn earlier_rows(dir: &Path) -> Result<Vec<Row>, AppError> {
+    let path = dir.join("bench.json");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|source| output::OutputError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let earlier: BenchManifest = serde_json::from_str(&text).map_err(|e| {
+        AppError::Resources(format!(
+            "{}: not a bench.json written by exodus bench ({e}); remove it or drop --append",
+            path.display()
+        ))
+    })?;
+    Ok(earlier.rows)
 }
 
 /// Writes bench.csv.
@@ -561,6 +592,7 @@ mod tests {
             degree: Some(10),
             baseline: true,
             out: "x".into(),
+            append: false,
             plots: false,
             quiet: true,
             command_line: vec![],

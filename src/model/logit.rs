@@ -14,7 +14,24 @@ use crate::scenario::params::MAX_PLATFORMS;
 /// validated appeal and weight is safe from overflow.
 #[inline(always)]
 pub fn choose(appeal: &[f32], usable: u32, shares: &[f32], peer_weight: f32, u: f32) -> usize {
-    let mut utility = [0f32; MAX_PLATFORMS];
+    // Scratch space sized to the platforms in play: most scenarios have at most 8.
+    if usable < 1 << 8 {
+        choose_in::<8>(appeal, usable, shares, peer_weight, u)
+    } else {
+        choose_in::<MAX_PLATFORMS>(appeal, usable, shares, peer_weight, u)
+    }
+}
+
+/// `choose` with room for platforms 0 .. N (`usable` has no bit at N or above).
+#[inline(always)]
+fn choose_in<const N: usize>(
+    appeal: &[f32],
+    usable: u32,
+    shares: &[f32],
+    peer_weight: f32,
+    u: f32,
+) -> usize {
+    let mut utility = [0f32; N];
     let mut max = f32::NEG_INFINITY;
     for k in platforms_in(usable) {
         let v = appeal[k] + peer_weight * shares[k];
