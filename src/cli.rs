@@ -33,13 +33,13 @@ pub enum Command {
     /// --seed, default the baseline's meta.seed): bands, paired differences from a baseline, key
     /// outcomes and charts.
     Compare(CompareArgs),
-    /// Write a self-contained HTML report and a Markdown report of a finished run.
     /// Measure speed and memory: run scenarios (and the hand-written R1 loop) at chosen sizes
     /// and thread counts, each case in a fresh process; print and write the table and charts.
     Bench(BenchArgs),
     /// Run one benchmark case and print its row as JSON (used by `exodus bench`).
     #[command(hide = true)]
     BenchCase(BenchCaseArgs),
+    /// Write a self-contained HTML report and a Markdown report of a finished run.
     Report {
         /// Results folder written by `exodus run`.
         results: PathBuf,

@@ -3,8 +3,8 @@
 //!
 //! Each case (workload x agents x threads) runs in a fresh child process (`exodus bench-case`,
 //! hidden from help), so its peak memory (VmHWM) is its own and one case's leftovers cannot
-//! slow the next. A case builds the world once, timing the population and the network
-//! separately, then runs the days `repeats` times; the table reports the median and best.
+//! slow the next. Each repeat of a case builds the world (timing the population and the
+//! network separately) and runs the days; the table reports the medians and the best.
 //! Agent-updates per second = agents x days / simulate seconds (network build excluded), as R1
 //! defines it. `--baseline` adds the hand-written R1 loop (`baseline`) as a workload, so the
 //! engine's speed is compared with it on the same machine at the same time.
@@ -61,9 +61,9 @@ pub struct Row {
     pub degree: u32,
     pub threads: u32,
     pub repeats: u32,
-    /// Seconds drawing the population.
+    /// Seconds drawing the population (median over repeats).
     pub population_seconds: f64,
-    /// Seconds building the network.
+    /// Seconds building the network (median over repeats).
     pub network_seconds: f64,
     /// Median seconds for all days.
     pub simulate_seconds: f64,
@@ -242,19 +242,24 @@ pub fn run_case(case: &Case) -> Result<Row, AppError> {
                     memory::human_bytes(avail)
                 )));
             }
+            // Each repeat builds its world afresh (the previous one dropped) and runs it, as
+            // `exodus run` does: no copy of the initial state is kept between repeats, so the
+            // peak memory is a single run's.
             let (times, seconds) = pool.install(|| {
-                let (world, initial, times) = World::build_timed(params, 0);
-                let mut seconds = Vec::new();
+                let (mut population, mut network, mut seconds) =
+                    (Vec::new(), Vec::new(), Vec::new());
                 for _ in 0..case.repeats.max(1) {
-                    let start = initial.clone();
+                    let (world, initial, times) = World::build_timed(params, 0);
+                    population.push(times.population_seconds);
+                    network.push(times.network_seconds);
                     let t = Instant::now();
-                    let fin = engine::simulate(params, &world, start, 0, |tally| {
+                    let fin = engine::simulate(params, &world, initial, 0, |tally| {
                         std::hint::black_box(tally);
                     });
                     seconds.push(t.elapsed().as_secs_f64());
                     std::hint::black_box(fin);
                 }
-                (times, seconds)
+                ((median(&population), median(&network)), seconds)
             });
             row_from(
                 params.name.clone(),
@@ -262,7 +267,7 @@ pub fn run_case(case: &Case) -> Result<Row, AppError> {
                 case,
                 params.days,
                 params.network.degree(),
-                (times.population_seconds, times.network_seconds),
+                times,
                 &seconds,
                 Some(est.peak_bytes),
             )
