@@ -439,6 +439,10 @@ pub fn plot(
     if results.join("comparison.json").exists() {
         return Ok(plot::compare::plot_comparison(results, out, opts)?);
     }
+    // A benchmark folder gets the benchmark's charts.
+    if results.join(plot::bench::TABLE).exists() {
+        return Ok(plot::bench::plot_bench(results, out, opts)?);
+    }
     Ok(plot::plot_results(results, out, opts)?)
 }
 

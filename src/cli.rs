@@ -25,7 +25,8 @@ pub enum Command {
         /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
         scenario: PathBuf,
     },
-    /// Draw the charts of a finished run from its saved results (no model is run).
+    /// Draw the charts of a finished run, comparison or benchmark from its saved results (no
+    /// model is run).
     Plot(PlotArgs),
     /// Run a scenario and compare it with calibration targets; write a Markdown report.
     Check(CheckArgs),

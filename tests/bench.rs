@@ -149,3 +149,45 @@ fn hand_written_loop_agrees_with_the_engine_on_r1() {
     assert_eq!(days[7].active[0], 0);
     assert_eq!(base.counts[7][0], 0);
 }
+
+/// `exodus plot` redraws a benchmark folder's charts from its bench.csv alone.
+#[test]
+fn plot_redraws_a_bench_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let r1 = common::scenario_path("reference-r1.toml");
+    exodus()
+        .args([
+            "bench",
+            r1.to_str().unwrap(),
+            "--agents",
+            "2e4",
+            "--threads",
+            "1,2",
+        ])
+        .args([
+            "--repeats",
+            "1",
+            "--no-plots",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    assert!(!out.join("bench-throughput.svg").exists());
+    exodus()
+        .args(["plot", out.to_str().unwrap(), "--format", "svg"])
+        .assert()
+        .success();
+    for chart in [
+        "bench-throughput",
+        "bench-scaling",
+        "bench-memory",
+        "bench-time",
+    ] {
+        let svg = std::fs::read_to_string(out.join(format!("{chart}.svg"))).unwrap();
+        roxmltree::Document::parse(&svg).unwrap();
+        assert!(svg.contains("Reference model R1"), "{chart}");
+    }
+}
