@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use crate::model::{bass, logit, platforms_in};
 use crate::network::Network;
 use crate::population::{InitialState, Population, TraitId};
-use crate::rng::{CHUNK, agent_stream, day_key};
+use crate::rng::{self, CHUNK, agent_stream, day_key};
 use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
 use crate::timeline::{self, DayConditions};
 
@@ -330,11 +330,15 @@ impl DayContext<'_> {
         let key = day_key(self.seed, self.replicate, u64::from(self.day));
         let first = c * CHUNK;
         let prev = &self.prev[first..first + out.len()];
-        let ChunkWork { tally, queue } = acc;
+        let ChunkWork {
+            tally,
+            queue,
+            draws,
+        } = acc;
         queue.clear();
         let any_outage = self.cond.outage.iter().any(|&s| s > 0.0);
         if let Some(thresholds) = self.plain.as_deref() {
-            self.plain_first_pass(key, first, prev, out, thresholds, queue);
+            self.plain_first_pass(key, first, prev, out, thresholds, queue, draws);
         } else {
             self.first_pass(key, first, prev, out, installed, any_outage, queue);
         }
@@ -345,6 +349,7 @@ impl DayContext<'_> {
     /// The first pass on a plain day (see `plain_thresholds`): every agent can use exactly the
     /// platforms in service, so its installed set is not read; it reconsiders if its draw falls
     /// below its segment's threshold. Same draws and outcomes as `first_pass`.
+    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn plain_first_pass(
         &self,
@@ -354,18 +359,23 @@ impl DayContext<'_> {
         out: &mut [u8],
         thresholds: &[u32],
         queue: &mut Vec<Pending>,
+        draws: &mut [u32],
     ) {
         let up = self.cond.up;
         let segment = &self.world.population.segment;
-        for (j, (slot, &cur)) in out.iter_mut().zip(prev).enumerate() {
-            let i = first + j;
-            let mut rng = agent_stream(key, i as u64);
+        // Every agent's first draw, hashed for the whole chunk at once (vectorised where the
+        // processor allows); later draws, for the few that need them, from their streams.
+        let first_draw = &mut draws[..out.len()];
+        rng::first_draws(key, first as u64, first_draw);
+        let unit = |m: u32| (m >> 8) as f32 * (1.0 / (1u32 << 24) as f32);
+        for (j, ((slot, &cur), &m)) in out.iter_mut().zip(prev).zip(first_draw.iter()).enumerate() {
             *slot = cur;
+            let i = first + j;
             let j = j as u32;
             if up & (1 << cur) == 0 {
-                // Forced: its platform is out of service today.
+                // Forced: its platform is out of service today; its first draw chooses.
                 if up != 0 {
-                    queue.push(Pending::new(Choice::Logit, j, up, rng.random()));
+                    queue.push(Pending::new(Choice::Logit, j, up, unit(m)));
                 }
                 continue;
             }
@@ -374,8 +384,10 @@ impl DayContext<'_> {
             } else {
                 usize::from(segment[i])
             };
-            // `rng.random::<f32>() < attention`, in integers: the f32 draw is m / 2^24.
-            if rng.next_u32() >> 8 < thresholds[seg] {
+            // `first draw < attention`, in integers: the f32 draw is (m >> 8) / 2^24.
+            if m >> 8 < thresholds[seg] {
+                let mut rng = agent_stream(key, i as u64);
+                rng.next_u32();
                 queue.push(Pending::new(Choice::Logit, j, up, rng.random()));
             }
         }
@@ -724,6 +736,8 @@ impl Pending {
 struct ChunkWork {
     tally: DayTally,
     queue: Vec<Pending>,
+    /// The chunk's first draws (plain days).
+    draws: Vec<u32>,
 }
 
 impl ChunkWork {
@@ -731,6 +745,7 @@ impl ChunkWork {
         ChunkWork {
             tally: DayTally::new(day, k),
             queue: Vec::with_capacity(CHUNK),
+            draws: vec![0; CHUNK],
         }
     }
 }
