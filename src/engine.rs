@@ -460,6 +460,7 @@ impl DayContext<'_> {
     }
 
     /// The second pass: the queued agents choose, reading their contacts (prefetched ahead).
+    #[inline(never)]
     fn second_pass(
         &self,
         first: usize,
@@ -469,49 +470,24 @@ impl DayContext<'_> {
         tally: &mut DayTally,
         queue: &[Pending],
     ) {
-        match &self.world.network {
-            Network::Regular { degree, targets } => self.second_pass_in::<true>(
-                first, prev, out, installed, tally, queue, *degree, targets,
-            ),
-            Network::Mixed { .. } => {
-                self.second_pass_in::<false>(first, prev, out, installed, tally, queue, 0, &[]);
-            }
-        }
-    }
-
-    /// `second_pass` on a regular network (`REGULAR`, contacts of agent i at
-    /// `targets[i * degree..][..degree]`) or a mixed population.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
-    fn second_pass_in<const REGULAR: bool>(
-        &self,
-        first: usize,
-        prev: &[u8],
-        out: &mut [u8],
-        installed: &mut [u32],
-        tally: &mut DayTally,
-        queue: &[Pending],
-        degree: usize,
-        targets: &[u32],
-    ) {
         let cond = self.cond;
         let pop = &self.world.population;
         let attention = pop.get(TraitId::Attention);
-        let all_prev = self.prev;
-        let contacts = |i: usize| &targets[i * degree..(i + 1) * degree];
+        let network = &self.world.network;
+        let regular = matches!(network, Network::Regular { .. });
         let mut shares = [0f32; MAX_PLATFORMS];
         for q in 0..queue.len() {
-            if REGULAR {
+            if regular {
                 // Ask early for what agents further down the queue will read: first their
                 // contact lists, then (once a list has arrived) their contacts' platforms.
                 if let Some(p) = queue.get(q + PREFETCH_ROWS) {
-                    let row = contacts(first + p.agent as usize);
+                    let row = network.contacts(first + p.agent as usize);
                     prefetch(row.as_ptr());
-                    prefetch(&raw const row[degree - 1]);
+                    prefetch(&raw const row[row.len() - 1]);
                 }
                 if let Some(p) = queue.get(q + PREFETCH_PLATFORMS) {
-                    for &t in contacts(first + p.agent as usize) {
-                        prefetch(&raw const all_prev[t as usize]);
+                    for &t in network.contacts(first + p.agent as usize) {
+                        prefetch(&raw const self.prev[t as usize]);
                     }
                 }
             }
@@ -521,21 +497,16 @@ impl DayContext<'_> {
             let cur = prev[j] as usize;
             let inst = &mut installed[j];
             let seg = pop.segment_of(i);
-            // Its contacts, on a regular network (else the population-wide shares are used).
-            let row = if REGULAR { Some(contacts(i)) } else { None };
             let chosen = match p.choice {
-                Choice::Logit => {
-                    self.logit_choice(i, seg, cur, p.options, *inst, row, &mut shares, p.u)
-                }
+                Choice::Logit => self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u),
                 Choice::StandIn => {
-                    let k2 =
-                        self.logit_choice(i, seg, cur, p.options, *inst, row, &mut shares, p.u);
+                    let k2 = self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u);
                     tally.stand_in[k2] += 1;
                     continue;
                 }
                 Choice::Bass => {
                     let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
-                    self.fill_shares(i, cur, row, &mut shares);
+                    self.shares(i, cur, &mut shares);
                     bass::choose(
                         &cond.innovation,
                         &cond.imitation,
@@ -558,22 +529,6 @@ impl DayContext<'_> {
         }
     }
 
-    /// Writes agent i's contacts' shares: from `row` (its contacts on a regular network, the
-    /// list already found) or, without one, as `shares` does.
-    #[inline(always)]
-    fn fill_shares(
-        &self,
-        i: usize,
-        cur: usize,
-        row: Option<&[u32]>,
-        shares: &mut [f32; MAX_PLATFORMS],
-    ) {
-        match row {
-            Some(row) => contact_shares(row, self.prev, self.k, shares),
-            None => self.shares(i, cur, shares),
-        }
-    }
-
     /// The logit choice of agent i (of segment `seg`, main app `cur`) among `options`, given
     /// its installed set and uniform draw `u`.
     #[allow(clippy::too_many_arguments)]
@@ -585,7 +540,6 @@ impl DayContext<'_> {
         cur: usize,
         options: u32,
         installed: u32,
-        row: Option<&[u32]>,
         shares: &mut [f32; MAX_PLATFORMS],
         u: f32,
     ) -> usize {
@@ -606,7 +560,7 @@ impl DayContext<'_> {
             }
         }
         let b = if self.utility.social {
-            self.fill_shares(i, cur, row, shares);
+            self.shares(i, cur, shares);
             match &self.utility.peer_weight {
                 Some(by_segment) => by_segment[seg],
                 None => pop.get(TraitId::PeerWeight).get(i, seg) * self.cond.peer_scale,
