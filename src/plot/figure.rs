@@ -475,6 +475,28 @@ fn dash_segments(x0: i32, x1: i32, dash: Dash, s: f64) -> Vec<(i32, i32)> {
     }
 }
 
+/// Draws a line through `pts`, solid or with `dash`'s pattern (scaled by the density `s`).
+fn draw_line<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    pts: &[(f64, f64)],
+    style: ShapeStyle,
+    dash: Dash,
+    s: f64,
+) -> Result<(), PlotError> {
+    let pts = pts.iter().copied();
+    match dash.pattern() {
+        None => chart.draw_series(LineSeries::new(pts, style)),
+        Some((on, off)) => chart.draw_series(DashedLineSeries::new(
+            pts,
+            (on * s) as i32,
+            (off * s) as i32,
+            style,
+        )),
+    }
+    .map(|_| ())
+    .map_err(draw_err)
+}
+
 /// A marker shape centred at `at`, as a dynamic element (shapes differ in type).
 fn marker_element<'a, DB: DrawingBackend + 'a>(
     marker: Marker,
@@ -732,23 +754,7 @@ impl TimeChart {
                     .enumerate()
                     .map(|(d, &v)| xy(d, v))
                     .collect();
-                match x.dash.pattern() {
-                    None => {
-                        chart
-                            .draw_series(LineSeries::new(pts.clone(), style))
-                            .map_err(draw_err)?;
-                    }
-                    Some((on, off)) => {
-                        chart
-                            .draw_series(DashedLineSeries::new(
-                                pts.clone(),
-                                (on * s) as i32,
-                                (off * s) as i32,
-                                style,
-                            ))
-                            .map_err(draw_err)?;
-                    }
-                }
+                draw_line(&mut chart, &pts, style, x.dash, s)?;
                 // Markers, staggered between series so they do not sit on one another.
                 let offset = (i * every / self.series.len().max(1)) % every;
                 let area = chart.plotting_area();
@@ -1172,23 +1178,7 @@ impl XyChart {
         let width = (2.0 * s).round() as u32;
         for (x, pts) in self.series.iter().zip(&points) {
             let style = x.color.stroke_width(width);
-            match x.dash.pattern() {
-                None => {
-                    chart
-                        .draw_series(LineSeries::new(pts.clone(), style))
-                        .map_err(draw_err)?;
-                }
-                Some((on, off)) => {
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            pts.clone(),
-                            (on * s) as i32,
-                            (off * s) as i32,
-                            style,
-                        ))
-                        .map_err(draw_err)?;
-                }
-            }
+            draw_line(&mut chart, pts, style, x.dash, s)?;
             let Some(marker) = x.marker else { continue };
             let area = chart.plotting_area();
             for p in pts {
