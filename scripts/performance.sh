@@ -15,3 +15,6 @@ rm -f "$out"/bench.csv "$out"/bench.json
 # The full model against R1 at the same population and degree (10).
 "$exodus" bench scenarios/reference-r1.toml scenarios/historical-2025.toml --degree 10 \
     --agents 1e6,1e7 --threads "$(nproc)" --repeats 3 --out "$out/equal-degree"
+# The Markdown tables of docs/performance.md.
+python3 scripts/bench-table.py "$out/bench.csv"
+python3 scripts/bench-table.py "$out/equal-degree/bench.csv"

@@ -165,17 +165,12 @@ fn load_checked(path: &Path, overrides: Overrides, quiet: bool) -> Result<Scenar
             est.bytes_per_agent
         );
     }
-    if let Some(avail) = memory::available_bytes()
-        && est.peak_bytes > avail
-    {
-        return Err(AppError::Resources(format!(
-            "{}: {} agents need about {} but only {} is available; use fewer agents (--agents)",
-            path.display(),
-            params.agents,
-            memory::human_bytes(est.peak_bytes),
-            memory::human_bytes(avail)
-        )));
-    }
+    memory::check_fits(&est, u64::from(params.agents)).map_err(|why| {
+        AppError::Resources(format!(
+            "{}: {why}; use fewer agents (--agents)",
+            path.display()
+        ))
+    })?;
     Ok(scenario)
 }
 

@@ -55,6 +55,25 @@ pub fn estimate(params: &Params) -> Estimate {
     }
 }
 
+/// Checks that a run with estimate `est` fits in the memory available now; if not, the
+/// sentence that refuses it ("<agents> agents need about X but only Y is available").
+pub fn check_fits(est: &Estimate, agents: u64) -> Result<(), String> {
+    match available_bytes() {
+        Some(avail) if est.peak_bytes > avail => Err(format!(
+            "{agents} agents need about {} but only {} is available",
+            human_bytes(est.peak_bytes),
+            human_bytes(avail)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Total memory of this machine (MemTotal), if known.
+pub fn total_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    kib_field(&info, "MemTotal:")
+}
+
 /// This process's peak resident memory so far (VmHWM), if the system reports it (Linux).
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -89,6 +108,24 @@ pub fn human_bytes(b: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_beyond_the_available_memory_are_refused() {
+        if available_bytes().is_none() {
+            return; // not reported on this system: nothing is refused
+        }
+        let huge = Estimate {
+            peak_bytes: u64::MAX,
+            bytes_per_agent: 46.0,
+        };
+        let why = check_fits(&huge, 7).unwrap_err();
+        assert!(why.starts_with("7 agents need about"), "{why}");
+        let tiny = Estimate {
+            peak_bytes: 1,
+            bytes_per_agent: 46.0,
+        };
+        assert_eq!(check_fits(&tiny, 7), Ok(()));
+    }
 
     #[test]
     fn kib_fields_are_read_in_bytes() {

@@ -132,11 +132,7 @@ impl Machine {
             .find(|l| l.starts_with("model name"))
             .and_then(|l| l.split(':').nth(1))
             .map_or_else(|| std::env::consts::ARCH.to_string(), |s| s.trim().into());
-        let memory_bytes = read("/proc/meminfo")
-            .lines()
-            .find(|l| l.starts_with("MemTotal:"))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .map_or(0, |kib| kib * 1024);
+        let memory_bytes = memory::total_bytes().unwrap_or(0);
         let release = read("/proc/sys/kernel/osrelease");
         Machine {
             cpu,
@@ -232,16 +228,7 @@ pub fn run_case(case: &Case) -> Result<Row, AppError> {
             }
             let params = &scenario.params;
             let est = memory::estimate(params);
-            if let Some(avail) = memory::available_bytes()
-                && est.peak_bytes > avail
-            {
-                return Err(AppError::Resources(format!(
-                    "{} agents need about {} but only {} is available",
-                    case.agents,
-                    memory::human_bytes(est.peak_bytes),
-                    memory::human_bytes(avail)
-                )));
-            }
+            memory::check_fits(&est, case.agents).map_err(AppError::Resources)?;
             // Each repeat builds its world afresh (the previous one dropped) and runs it, as
             // `exodus run` does: no copy of the initial state is kept between repeats, so the
             // peak memory is a single run's.
