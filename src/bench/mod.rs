@@ -156,16 +156,11 @@ impl Machine {
     }
 }
 
-/// The median of `v` (not empty).
+/// The median of `v` (the project's type-7 quantile at 0.5).
 fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    crate::experiment::quantile::exact(&sorted, 0.5)
 }
 
 /// `network` with its degree replaced by `degree`, if it has one.
