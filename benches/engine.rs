@@ -21,9 +21,9 @@ fn load(name: &str, agents: u64) -> Params {
         .join(name);
     scenario::load(
         &path,
-        Overrides {
-            seed: None,
+        &Overrides {
             agents: Some(agents),
+            ..Overrides::default()
         },
     )
     .expect("shipped scenario")

@@ -14,7 +14,7 @@ use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
 use crate::rng::CHUNK;
-use crate::scenario::{self, Overrides, Scenario, ScenarioError};
+use crate::scenario::{self, Assignment, Overrides, Scenario, ScenarioError};
 
 /// Everything that can make a command fail.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +55,19 @@ pub struct SimOptions {
     /// Worker threads; default all cores.
     pub threads: Option<usize>,
     pub quiet: bool,
+    /// `--set PATH=VALUE` assignments, applied to every scenario the command loads.
+    pub sets: Vec<Assignment>,
+}
+
+impl SimOptions {
+    /// The scenario overrides these options ask for (`seed` replaces `--seed` when given).
+    pub fn overrides(&self, seed: Option<u64>) -> Overrides {
+        Overrides {
+            seed: seed.or(self.seed),
+            agents: self.agents,
+            sets: self.sets.clone(),
+        }
+    }
 }
 
 /// Options of `exodus run`.
@@ -90,10 +103,64 @@ pub fn default_out(scenario: &Path) -> PathBuf {
     Path::new("results").join(stem)
 }
 
-/// `exodus validate`: checks a scenario and describes it.
-pub fn validate(path: &Path) -> Result<String, AppError> {
-    let s = scenario::load(path, Overrides::default())?;
-    Ok(describe(&s))
+/// What `exodus validate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValidateOutput {
+    /// A short description of the scenario.
+    #[default]
+    Summary,
+    /// The resolved scenario as TOML (extends followed, --set applied, defaults written).
+    Resolved,
+    /// Every parameter path with its value.
+    Paths,
+}
+
+/// `exodus validate`: checks a scenario (after `extends` and `sets`) and describes it, prints it
+/// resolved, or lists its parameter paths.
+pub fn validate(
+    path: &Path,
+    sets: &[Assignment],
+    output: ValidateOutput,
+) -> Result<String, AppError> {
+    let overrides = Overrides {
+        sets: sets.to_vec(),
+        ..Overrides::default()
+    };
+    let chain = scenario::Chain::load(path)?;
+    let s = scenario::from_chain(&chain, &overrides)?;
+    let files: Vec<String> = chain.paths().map(|p| p.display().to_string()).collect();
+    match output {
+        ValidateOutput::Summary => {
+            let mut text = describe(&s);
+            if files.len() > 1 {
+                text.push_str(&format!("  extends: {}\n", files.join(" -> ")));
+            }
+            if !sets.is_empty() {
+                let shown: Vec<String> = sets.iter().map(Assignment::text).collect();
+                text.push_str(&format!("  set: {}\n", shown.join(", ")));
+            }
+            Ok(text)
+        }
+        ValidateOutput::Resolved => {
+            let body = scenario::resolved_text(&s.file).map_err(|e| {
+                AppError::Resources(format!("cannot write the resolved scenario as TOML: {e}"))
+            })?;
+            let mut head = format!(
+                "# The resolved scenario: {} (exodus {})\n",
+                files.join(" extending "),
+                crate::VERSION
+            );
+            for a in sets {
+                head.push_str(&format!("# --set {}\n", a.text()));
+            }
+            head.push_str("# Every value as it runs, defaults included; this text runs as it stands.\n\n");
+            Ok(head + &body)
+        }
+        ValidateOutput::Paths => Ok(scenario::resolve::path_values(&s.file)
+            .into_iter()
+            .map(|(p, v)| format!("{p} = {v}\n"))
+            .collect()),
+    }
 }
 
 /// A short description of a validated scenario.
@@ -132,7 +199,7 @@ struct Prepared {
 /// starts the worker pool.
 fn prepare(
     path: &Path,
-    overrides: Overrides,
+    overrides: &Overrides,
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<Prepared, AppError> {
@@ -152,7 +219,7 @@ fn worker_pool(threads: Option<usize>) -> Result<std::sync::Arc<rayon::ThreadPoo
 }
 
 /// Loads `path` with overrides, prints the memory estimate and refuses runs that cannot fit.
-fn load_checked(path: &Path, overrides: Overrides, quiet: bool) -> Result<Scenario, AppError> {
+fn load_checked(path: &Path, overrides: &Overrides, quiet: bool) -> Result<Scenario, AppError> {
     let scenario = scenario::load(path, overrides)?;
     let params = &scenario.params;
     let est = memory::estimate(params);
@@ -220,11 +287,8 @@ fn simulate_records(
 pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let overrides = Overrides {
-        seed: opts.sim.seed,
-        agents: opts.sim.agents,
-    };
-    let prepared = prepare(&opts.scenario, overrides, opts.sim.threads, opts.sim.quiet)?;
+    let overrides = opts.sim.overrides(None);
+    let prepared = prepare(&opts.scenario, &overrides, opts.sim.threads, opts.sim.quiet)?;
     let params = &prepared.scenario.params;
 
     // Open every output before the long work, so a bad path fails now.
@@ -357,11 +421,8 @@ pub struct CheckOptions {
 /// `exodus check`: runs a scenario and compares it with calibration targets; writes the
 /// Markdown report and returns the results.
 pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetResult>), AppError> {
-    let overrides = Overrides {
-        seed: opts.sim.seed,
-        agents: opts.sim.agents,
-    };
-    let prepared = prepare(&opts.scenario, overrides, opts.sim.threads, opts.sim.quiet)?;
+    let overrides = opts.sim.overrides(None);
+    let prepared = prepare(&opts.scenario, &overrides, opts.sim.threads, opts.sim.quiet)?;
     let params = &prepared.scenario.params;
     let targets = calibration::load(&opts.targets, params)?;
     let mut records = Vec::with_capacity(params.days as usize);
@@ -551,7 +612,7 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
     let base_path = &opts.scenarios[opts.baseline];
     let base_seed = match opts.sim.seed {
         Some(s) => s,
-        None => scenario::load(base_path, Overrides::default())?.params.seed,
+        None => scenario::load(base_path, &opts.sim.overrides(None))?.params.seed,
     };
     let prepared: Vec<Prepared> = opts
         .scenarios
@@ -563,12 +624,9 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             } else {
                 base_seed
             };
-            let overrides = Overrides {
-                seed: Some(seed),
-                agents: opts.sim.agents,
-            };
+            let overrides = opts.sim.overrides(Some(seed));
             Ok(Prepared {
-                scenario: load_checked(path, overrides, opts.sim.quiet)?,
+                scenario: load_checked(path, &overrides, opts.sim.quiet)?,
                 pool: pool.clone(),
             })
         })

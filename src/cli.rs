@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{CheckOptions, CompareOptions, RunOptions, SimOptions};
 use crate::plot::{ChartKind, Format, PlotOptions};
+use crate::scenario::Assignment;
 
 /// exodus — simulate how users move between social-media platforms when one is banned.
 #[derive(Debug, Parser)]
@@ -20,11 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write daily curves, flows, a summary and a manifest.
     Run(RunArgs),
-    /// Check a scenario file without running it.
-    Validate {
-        /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
-        scenario: PathBuf,
-    },
+    /// Check a scenario file without running it (after `extends` and `--set`).
+    Validate(ValidateArgs),
     /// Draw the charts of a finished run, comparison or benchmark from its saved results (no
     /// model is run).
     Plot(PlotArgs),
@@ -51,6 +49,36 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
+    pub scenario: PathBuf,
+    /// Print the resolved scenario as TOML: the files it extends merged, --set applied, every
+    /// default written out.
+    #[arg(long, conflicts_with = "paths")]
+    pub resolved: bool,
+    /// List every parameter path of the resolved scenario with its value (the paths --set,
+    /// calibrate and sweeps take).
+    #[arg(long)]
+    pub paths: bool,
+    /// Set one value by its path before checking (repeatable), as on `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Assignment::parse)]
+    pub sets: Vec<Assignment>,
+}
+
+impl ValidateArgs {
+    /// What to print.
+    pub fn output(&self) -> crate::app::ValidateOutput {
+        if self.resolved {
+            crate::app::ValidateOutput::Resolved
+        } else if self.paths {
+            crate::app::ValidateOutput::Paths
+        } else {
+            crate::app::ValidateOutput::Summary
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -336,6 +364,11 @@ pub struct SimArgs {
     /// Print nothing but errors (no progress bar, no summary).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Set one value of the scenario by its path, e.g. --set platforms.RedNote.appeal=0.3 or
+    /// --set population.segments.under-30.attention=0.1 (repeatable; `exodus validate --paths`
+    /// lists the paths).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Assignment::parse)]
+    pub sets: Vec<Assignment>,
 }
 
 impl SimArgs {
@@ -345,6 +378,7 @@ impl SimArgs {
             agents: self.agents,
             threads: self.threads.map(usize::from),
             quiet: self.quiet,
+            sets: self.sets.clone(),
         }
     }
 }

@@ -19,7 +19,9 @@ fn main() -> ExitCode {
                 }
             })
         }
-        Command::Validate { scenario } => app::validate(&scenario).map(|text| print!("{text}")),
+        Command::Validate(args) => {
+            app::validate(&args.scenario, &args.sets, args.output()).map(|text| print!("{text}"))
+        }
         Command::Check(args) => {
             let quiet = args.sim.quiet;
             let opts = args.into_options(std::env::args().collect());

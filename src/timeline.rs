@@ -224,7 +224,7 @@ name = "B"
 protest_target = 1.0
 {extra}"#
         );
-        scenario::parse(&text, std::path::Path::new("t.toml"), Overrides::default())
+        scenario::parse(&text, std::path::Path::new("t.toml"), &Overrides::default())
             .unwrap()
             .params
     }

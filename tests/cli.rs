@@ -39,7 +39,7 @@ fn every_shipped_scenario_validates_and_runs() {
             .assert()
             .success()
             .stdout(predicate::str::is_empty());
-        let params = exodus::scenario::load(&path, Default::default())
+        let params = exodus::scenario::load(&path, &Default::default())
             .unwrap()
             .params;
         let daily = std::fs::read_to_string(out.path().join("daily.csv")).unwrap();

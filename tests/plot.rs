@@ -69,7 +69,7 @@ fn every_shipped_scenario_gets_every_chart() {
         let name = path.file_name().unwrap().to_str().unwrap();
         let out = tempfile::tempdir().unwrap();
         run(name, out.path(), &[]);
-        let params = exodus::scenario::load(&path, Default::default())
+        let params = exodus::scenario::load(&path, &Default::default())
             .unwrap()
             .params;
         for chart in CHARTS {

@@ -204,10 +204,10 @@ pub fn run_case(case: &Case) -> Result<Row, AppError> {
         }
         Workload::Scenario(path) => {
             let overrides = Overrides {
-                seed: None,
                 agents: Some(case.agents),
+                ..Overrides::default()
             };
-            let mut scenario = scenario::load(path, overrides)?;
+            let mut scenario = scenario::load(path, &overrides)?;
             let params = &mut scenario.params;
             if let Some(d) = case.degree
                 && params.network != NetworkSpec::Mixed
@@ -386,9 +386,9 @@ pub fn run(opts: &BenchOptions, exe: &Path) -> Result<(Vec<PathBuf>, Vec<String>
     for s in &opts.scenarios {
         scenario::load(
             s,
-            Overrides {
-                seed: None,
+            &Overrides {
                 agents: opts.agents.first().copied(),
+                ..Overrides::default()
             },
         )?;
     }

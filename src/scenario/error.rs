@@ -19,6 +19,8 @@ pub enum Location {
     WholeFile { path: PathBuf },
     /// A command-line flag such as `--agents`.
     CommandLine,
+    /// One command-line argument, as typed (e.g. `--set platforms.RedNote.appeal=x`).
+    Flag(String),
 }
 
 impl Location {
@@ -49,6 +51,7 @@ impl fmt::Display for Location {
             }
             Location::WholeFile { path } => write!(f, "{}", path.display()),
             Location::CommandLine => f.write_str("command line"),
+            Location::Flag(text) => f.write_str(text),
         }
     }
 }

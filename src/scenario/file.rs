@@ -358,6 +358,9 @@ impl Default for OutputsFile {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventFile {
+    /// A name for the event, unique in the scenario, by which a scenario that extends this one
+    /// changes or removes it (`events.ruling.date`, `remove = true`).
+    pub id: Option<Spanned<String>>,
     pub date: Spanned<CalendarDate>,
     pub action: Spanned<EventAction>,
     /// The platform the event is about (all actions but a global `set`).

@@ -1,9 +1,11 @@
-//! Scenario files: reading TOML (`file`), checking it (`validate`) and the trusted result
-//! (`params`). Data flows one way: path -> text -> `ScenarioFile` -> `Params`.
+//! Scenario files: reading TOML and following `extends` (`resolve`), the file format (`file`),
+//! checking it (`validate`) and the trusted result (`params`). Data flows one way:
+//! path -> chain of texts -> resolved `ScenarioFile` (extends and `--set` applied) -> `Params`.
 
 pub mod error;
 pub mod file;
 pub mod params;
+pub mod resolve;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -11,10 +13,11 @@ use std::path::{Path, PathBuf};
 pub use error::{Location, ScenarioError};
 pub use file::ScenarioFile;
 pub use params::Params;
+pub use resolve::{Assignment, Chain, Sources};
 pub use validate::Overrides;
 
-/// A scenario read from disk: the file as resolved (command-line overrides applied, kept for the
-/// run manifest) and the validated parameters.
+/// A scenario read from disk: the file as resolved (`extends` followed, `--set` and the other
+/// command-line overrides applied; kept for the run manifest) and the validated parameters.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub path: PathBuf,
@@ -22,30 +25,40 @@ pub struct Scenario {
     pub params: Params,
 }
 
-/// Reads, parses and validates the scenario at `path`, applying `overrides`.
-pub fn load(path: &Path, overrides: Overrides) -> Result<Scenario, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&source, path, overrides)
+/// Reads, resolves and validates the scenario at `path`, applying `overrides`.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    from_chain(&Chain::load(path)?, overrides)
 }
 
-/// Parses and validates scenario text; `path` is only used in error messages.
-pub fn parse(source: &str, path: &Path, overrides: Overrides) -> Result<Scenario, ScenarioError> {
-    let mut file: ScenarioFile = toml::from_str(source).map_err(|e| ScenarioError::Syntax {
-        location: Location::in_file(path, source, e.span().unwrap_or(0..0)),
-        message: e.message().trim().to_string(),
-    })?;
-    let params = validate::validate(&file, source, path, overrides)?;
+/// Resolves and validates scenario text; `path` names it in errors and anchors `extends`.
+pub fn parse(source: &str, path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    from_chain(&Chain::from_text(path, source.to_string())?, overrides)
+}
+
+/// Resolves and validates a chain of files already read (calibration resolves one chain many
+/// times with different assignments).
+pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    let resolved = chain.resolve(&overrides.sets)?;
+    let mut file = resolved.file;
+    let params = validate::validate(&file, &resolved.sources, overrides)?;
     // The manifest records the scenario as it ran, overrides included.
     file.meta.seed = params.seed;
     if let Some(agents) = overrides.agents {
         file.population.agents = toml::Spanned::new(0..0, agents as i64);
     }
     Ok(Scenario {
-        path: path.to_path_buf(),
+        path: chain.paths().next().unwrap_or(path_placeholder()).to_path_buf(),
         file,
         params,
     })
+}
+
+fn path_placeholder() -> &'static Path {
+    Path::new("scenario.toml")
+}
+
+/// The resolved scenario as TOML text (what `exodus validate --resolved` prints): every value
+/// after `extends` and `--set`, defaults included, so the text runs as it stands.
+pub fn resolved_text(file: &ScenarioFile) -> Result<String, String> {
+    toml::to_string_pretty(file).map_err(|e| e.to_string())
 }

@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::{Range, RangeInclusive};
-use std::path::Path;
 
 use toml::Spanned;
 
 use super::error::{Location, ScenarioError};
+use super::resolve::{Assignment, Sources};
 use super::file::{
     DistFile, EventAction, EventFile, NetworkKind, PlatformFile, ScenarioFile, SegmentFile,
     TraitSpec,
@@ -61,21 +61,22 @@ pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
 const SUM_TOLERANCE: f64 = 1e-6;
 
 /// Values given on the command line that replace those in the file.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub seed: Option<u64>,
     pub agents: Option<u64>,
+    /// `--set PATH=VALUE` assignments, applied in order after `extends`.
+    pub sets: Vec<Assignment>,
 }
 
-/// Makes located errors for one file.
+/// Makes located errors for the texts of one resolved scenario.
 struct Checker<'a> {
-    path: &'a Path,
-    source: &'a str,
+    sources: &'a Sources,
 }
 
 impl Checker<'_> {
     fn at(&self, span: Range<usize>) -> Location {
-        Location::in_file(self.path, self.source, span)
+        self.sources.locate(span)
     }
 
     fn invalid(
@@ -155,11 +156,10 @@ fn show_float_range(range: &RangeInclusive<f64>) -> String {
 /// Checks a parsed scenario file and produces trusted parameters.
 pub fn validate(
     file: &ScenarioFile,
-    source: &str,
-    path: &Path,
-    overrides: Overrides,
+    sources: &Sources,
+    overrides: &Overrides,
 ) -> Result<Params, ScenarioError> {
-    let c = Checker { path, source };
+    let c = Checker { sources };
 
     // [meta]
     let name = file.meta.name.get_ref().trim().to_string();
@@ -245,6 +245,21 @@ pub fn validate(
     let outputs = validate_outputs(&c, file, &names)?;
 
     // [[events]]
+    let mut ids: HashSet<&str> = HashSet::new();
+    for (i, e) in file.events.iter().enumerate() {
+        if let Some(id) = &e.id {
+            let text = id.get_ref().trim();
+            if text.is_empty() || !ids.insert(text) {
+                return Err(c.invalid(
+                    id.span(),
+                    &format!("events[{i}].id"),
+                    format!("\"{text}\""),
+                    if text.is_empty() { "is empty" } else { "is the id of an earlier event" },
+                    "an id no other event has, e.g. \"ruling\"",
+                ));
+            }
+        }
+    }
     let mut events = file
         .events
         .iter()

@@ -27,7 +27,14 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
 
 /// Loads a shipped scenario with overrides.
 pub fn load(name: &str, agents: Option<u64>, seed: Option<u64>) -> Params {
-    scenario::load(&scenario_path(name), Overrides { seed, agents })
+    scenario::load(
+        &scenario_path(name),
+        &Overrides {
+            seed,
+            agents,
+            ..Overrides::default()
+        },
+    )
         .unwrap()
         .params
 }
