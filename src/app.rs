@@ -153,7 +153,9 @@ pub fn validate(
             for a in sets {
                 head.push_str(&format!("# --set {}\n", a.text()));
             }
-            head.push_str("# Every value as it runs, defaults included; this text runs as it stands.\n\n");
+            head.push_str(
+                "# Every value as it runs, defaults included; this text runs as it stands.\n\n",
+            );
             Ok(head + &body)
         }
         ValidateOutput::Paths => Ok(scenario::resolve::path_values(&s.file)
@@ -612,7 +614,11 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
     let base_path = &opts.scenarios[opts.baseline];
     let base_seed = match opts.sim.seed {
         Some(s) => s,
-        None => scenario::load(base_path, &opts.sim.overrides(None))?.params.seed,
+        None => {
+            scenario::load(base_path, &opts.sim.overrides(None))?
+                .params
+                .seed
+        }
     };
     let prepared: Vec<Prepared> = opts
         .scenarios

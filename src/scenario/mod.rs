@@ -47,7 +47,11 @@ pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, Scen
         file.population.agents = toml::Spanned::new(0..0, agents as i64);
     }
     Ok(Scenario {
-        path: chain.paths().next().unwrap_or(path_placeholder()).to_path_buf(),
+        path: chain
+            .paths()
+            .next()
+            .unwrap_or(path_placeholder())
+            .to_path_buf(),
         file,
         params,
     })

@@ -216,7 +216,7 @@ impl Chain {
                     at,
                     "extends",
                     format!("\"{written}\""),
-                    &format!("makes a cycle: {}", cycle.join(" extends ")),
+                    format!("makes a cycle: {}", cycle.join(" extends ")),
                     "a chain of files that ends in a scenario without extends",
                 ));
             }
@@ -225,7 +225,7 @@ impl Chain {
                     at,
                     "extends",
                     format!("\"{written}\""),
-                    &format!("cannot read {}: {e}", next.display()),
+                    format!("cannot read {}: {e}", next.display()),
                     "a scenario file, path relative to this file",
                 )
             })?;
@@ -256,11 +256,9 @@ impl Chain {
             // The oldest ancestor first, then each child merged over it.
             let mut merged: Option<DeTable> = None;
             for (i, base) in bases.iter().enumerate().rev() {
-                let tree = DeTable::parse(&texts[i].text).map_err(|e| {
-                    ScenarioError::Syntax {
-                        location: sources.locate(shift_span(e.span().unwrap_or(0..0), *base)),
-                        message: e.message().trim().to_string(),
-                    }
+                let tree = DeTable::parse(&texts[i].text).map_err(|e| ScenarioError::Syntax {
+                    location: sources.locate(shift_span(e.span().unwrap_or(0..0), *base)),
+                    message: e.message().trim().to_string(),
                 })?;
                 let mut tree = shift_table(tree.into_inner(), *base);
                 tree.remove("extends");
@@ -280,7 +278,14 @@ impl Chain {
                 let before = deserialize(tree.clone(), &sources)?;
                 let valid = parameter_paths(&before);
                 for (a, base) in sets.iter().zip(&set_bases) {
-                    apply(&mut tree, a, *base, &texts[texts.len() - sets.len()..], &valid, &sources)?;
+                    apply(
+                        &mut tree,
+                        a,
+                        *base,
+                        &texts[texts.len() - sets.len()..],
+                        &valid,
+                        &sources,
+                    )?;
                 }
             }
             deserialize(tree, &sources)?
@@ -410,7 +415,10 @@ fn merge_value<'i>(
     let span = new.span();
     match (old.into_inner(), new.into_inner()) {
         (DeValue::Table(mut a), DeValue::Table(b)) => {
-            let dist = |t: &DeTable<'_>| t.get("dist").and_then(|v| v.get_ref().as_str().map(str::to_string));
+            let dist = |t: &DeTable<'_>| {
+                t.get("dist")
+                    .and_then(|v| v.get_ref().as_str().map(str::to_string))
+            };
             if dist(&b).is_some() && dist(&a) != dist(&b) {
                 // Another distribution replaces the parent's instead of mixing parameters.
                 return Ok(Spanned::new(span, DeValue::Table(b)));
@@ -537,7 +545,9 @@ pub fn path_values(file: &ScenarioFile) -> Vec<(String, String)> {
             let v = lookup(&value, &p)?;
             match v {
                 toml::Value::Table(_) => None,
-                toml::Value::Array(a) if a.iter().all(toml::Value::is_table) && !a.is_empty() => None,
+                toml::Value::Array(a) if a.iter().all(toml::Value::is_table) && !a.is_empty() => {
+                    None
+                }
                 other => Some((p, other.to_string())),
             }
         })
@@ -736,6 +746,164 @@ mod tests {
         p
     }
 
+    /// `child` merged over `parent`, as a plain TOML value.
+    fn merged(parent: &str, child: &str) -> Result<toml::Value, String> {
+        let mut sources = Sources::default();
+        sources.push(Origin::File("parent.toml".into()), parent.into());
+        let base = sources.push(Origin::File("child.toml".into()), child.into());
+        let mut p = DeTable::parse(parent).unwrap().into_inner();
+        strip_removals(&mut p, &sources).map_err(|e| e.to_string())?;
+        let c = shift_table(DeTable::parse(child).unwrap().into_inner(), base);
+        merge_table(&mut p, c, &sources, "").map_err(|e| e.to_string())?;
+        Ok(toml::Value::deserialize(toml::de::Deserializer::from(Spanned::new(0..0, p))).unwrap())
+    }
+
+    const PARENT: &str = r#"
+sources = ["a", "b"]
+[meta]
+name = "p"
+seed = 1
+[[platforms]]
+name = "A"
+appeal = 1.0
+[[platforms]]
+name = "B"
+appeal = 2.0
+[[segments]]
+name = "under 30"
+protest = { dist = "log-normal", mu = 1.0, sigma = 1.5 }
+initial = { A = 1.0 }
+[[events]]
+id = "one"
+value = 1
+[[events]]
+value = 2
+[[events]]
+id = "three"
+value = 3
+"#;
+
+    #[test]
+    fn tables_merge_key_by_key_and_arrays_of_named_tables_by_name() {
+        let v = merged(
+            PARENT,
+            r#"
+sources = ["c"]
+[meta]
+name = "c"
+[[platforms]]
+name = "B"
+appeal = 5.0
+[[platforms]]
+name = "C"
+[[segments]]
+name = "under 30"
+protest = { mu = 2.0 }
+initial = { B = 0.0 }
+"#,
+        )
+        .unwrap();
+        assert_eq!(v["meta"]["name"].as_str(), Some("c"));
+        assert_eq!(
+            v["meta"]["seed"].as_integer(),
+            Some(1),
+            "unset keys are kept"
+        );
+        assert_eq!(
+            v["sources"].as_array().unwrap().len(),
+            1,
+            "plain arrays are replaced"
+        );
+        let names: Vec<&str> = v["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["A", "B", "C"], "merged in place, new ones appended");
+        assert_eq!(v["platforms"][1]["appeal"].as_float(), Some(5.0));
+        assert_eq!(v["platforms"][0]["appeal"].as_float(), Some(1.0));
+        let protest = &v["segments"][0]["protest"];
+        assert_eq!(protest["mu"].as_float(), Some(2.0));
+        assert_eq!(protest["sigma"].as_float(), Some(1.5));
+        assert_eq!(protest["dist"].as_str(), Some("log-normal"));
+        assert_eq!(v["segments"][0]["initial"]["A"].as_float(), Some(1.0));
+        assert_eq!(v["segments"][0]["initial"]["B"].as_float(), Some(0.0));
+    }
+
+    #[test]
+    fn another_distribution_replaces_the_parents() {
+        let v = merged(
+            PARENT,
+            "[[segments]]\nname = \"under 30\"\nprotest = { dist = \"beta\", alpha = 2.0, beta = 8.0 }\n",
+        )
+        .unwrap();
+        let protest = v["segments"][0]["protest"].as_table().unwrap();
+        let keys: Vec<&String> = protest.keys().collect();
+        assert_eq!(keys, ["alpha", "beta", "dist"]);
+    }
+
+    #[test]
+    fn events_merge_by_id_are_removed_and_appended() {
+        let v = merged(
+            PARENT,
+            "[[events]]\nid = \"one\"\nremove = true\n[[events]]\nid = \"three\"\nvalue = 30\n[[events]]\nvalue = 4\n",
+        )
+        .unwrap();
+        let values: Vec<i64> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["value"].as_integer().unwrap())
+            .collect();
+        assert_eq!(values, [2, 30, 4]);
+        let err = merged(PARENT, "[[events]]\nid = \"four\"\nremove = true\n").unwrap_err();
+        assert!(err.contains("child.toml:1:1"), "{err}");
+        assert!(err.contains("\"one\", \"three\""), "{err}");
+        let err = merged(PARENT, "[[events]]\nvalue = 9\nremove = true\n").unwrap_err();
+        assert!(err.contains("names no element to remove"), "{err}");
+        let err = merged(PARENT, "[[events]]\nid = \"one\"\nremove = \"yes\"\n").unwrap_err();
+        assert!(err.contains("is not a boolean"), "{err}");
+    }
+
+    #[test]
+    fn spans_point_into_the_file_they_came_from() {
+        let mut sources = Sources::default();
+        sources.push(Origin::File("a.toml".into()), "x = 1\ny = 2\n".into());
+        let b = sources.push(Origin::File("b.toml".into()), "z = 3\n".into());
+        sources.push(Origin::Set("p=1".into()), "p=1".into());
+        assert_eq!(sources.locate(6..7).to_string(), "a.toml:2:1");
+        assert_eq!(sources.locate(b + 4..b + 5).to_string(), "b.toml:1:5");
+        assert_eq!(sources.locate(b..b).to_string(), "b.toml:1:1");
+        assert_eq!(sources.locate(b + 8..b + 9).to_string(), "--set p=1");
+        assert_eq!(sources.locate(0..0).to_string(), "a.toml");
+    }
+
+    #[test]
+    fn nearest_paths_rank_the_typo_first() {
+        let valid: Vec<String> = [
+            "platforms.RedNote.appeal",
+            "platforms.RedNote.owner",
+            "meta.seed",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            nearest_paths("platforms.rednote.apeal", &valid, 1),
+            ["platforms.RedNote.appeal"]
+        );
+        assert!(
+            check_path(
+                "platforms.rednote.appeal",
+                &valid,
+                Location::CommandLine,
+                "1"
+            )
+            .is_ok()
+        );
+        assert!(check_path("platforms.RedNote.x", &valid, Location::CommandLine, "1").is_err());
+    }
+
     #[test]
     fn assignments_parse_and_numbers_read_back() {
         let a = Assignment::parse("platforms.RedNote.appeal = 0.3").unwrap();
@@ -745,8 +913,15 @@ mod tests {
         assert!(Assignment::parse("=3").is_err());
         for x in [1.0, 0.1 + 0.2, -3.5e-12, 1e300] {
             let text = format_number(x);
-            assert_eq!(text.parse::<f64>().unwrap().to_bits(), x.to_bits(), "{text}");
-            assert!(DeValue::parse(&text).unwrap().get_ref().is_float(), "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                x.to_bits(),
+                "{text}"
+            );
+            assert!(
+                DeValue::parse(&text).unwrap().get_ref().is_float(),
+                "{text}"
+            );
         }
     }
 
@@ -762,7 +937,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.toml", "extends = \"b.toml\"\n");
         write(dir.path(), "b.toml", "extends = \"a.toml\"\n");
-        let err = Chain::load(&dir.path().join("a.toml")).unwrap_err().to_string();
+        let err = Chain::load(&dir.path().join("a.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("makes a cycle"), "{err}");
         assert!(err.contains("b.toml:1:11"), "{err}");
         let err = Chain::load(&write(dir.path(), "c.toml", "extends = \"c.toml\"\n"))

@@ -9,7 +9,6 @@ use std::ops::{Range, RangeInclusive};
 use toml::Spanned;
 
 use super::error::{Location, ScenarioError};
-use super::resolve::{Assignment, Sources};
 use super::file::{
     DistFile, EventAction, EventFile, NetworkKind, PlatformFile, ScenarioFile, SegmentFile,
     TraitSpec,
@@ -18,6 +17,7 @@ use super::params::{
     Action, DerivedOutputs, Event, MAX_PLATFORMS, MAX_SEGMENTS, Mechanisms, NetworkSpec, Param,
     Params, Platform, RankCurve, Segment, TraitDist,
 };
+use super::resolve::{Assignment, Sources};
 
 /// Allowed range of `population.people`.
 pub const PEOPLE: RangeInclusive<f64> = 1.0..=1e10;
@@ -254,7 +254,11 @@ pub fn validate(
                     id.span(),
                     &format!("events[{i}].id"),
                     format!("\"{text}\""),
-                    if text.is_empty() { "is empty" } else { "is the id of an earlier event" },
+                    if text.is_empty() {
+                        "is empty"
+                    } else {
+                        "is the id of an earlier event"
+                    },
                     "an id no other event has, e.g. \"ruling\"",
                 ));
             }

@@ -35,8 +35,8 @@ pub fn load(name: &str, agents: Option<u64>, seed: Option<u64>) -> Params {
             ..Overrides::default()
         },
     )
-        .unwrap()
-        .params
+    .unwrap()
+    .params
 }
 
 /// Runs replicate `replicate` of `params` in a pool of `threads` threads; returns every day.
