@@ -28,6 +28,9 @@ pub enum Command {
     Plot(PlotArgs),
     /// Run a scenario and compare it with calibration targets; write a Markdown report.
     Check(CheckArgs),
+    /// Fit parameters (by their scenario paths) to calibration targets: ABC-SMC for a
+    /// posterior, or Nelder-Mead for a point; resumes a stopped calibration from its folder.
+    Calibrate(CalibrateArgs),
     /// Compare scenarios over replicates with common random numbers (every scenario runs with
     /// --seed, default the baseline's meta.seed): bands, paired differences from a baseline, key
     /// outcomes and charts.
@@ -320,6 +323,105 @@ impl CompareArgs {
             plots: !self.no_plots,
             command_line,
         })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Scenario file (TOML), e.g. scenarios/historical-2025.toml.
+    pub scenario: PathBuf,
+    /// Targets file (TOML), e.g. data/calibration-targets.toml.
+    pub targets: PathBuf,
+    /// Calibration file: the parameters by path with their priors, the targets fitted and held
+    /// back, the method and its settings (docs/calibration.md).
+    #[arg(long, short)]
+    pub params: PathBuf,
+    /// Results folder [default: results/calibrate-<scenario file name>]; holds state.json, from
+    /// which the same command resumes a stopped calibration.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Method, replacing calibration.method.
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Replicates per candidate (common random numbers), replacing calibration.seeds.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub seeds: Option<u32>,
+    /// Agents per candidate, replacing calibration.agents.
+    #[arg(long, value_parser = parse_count)]
+    pub agents: Option<u64>,
+    /// Seed of the calibration's own draws (prior samples, proposals, restarts), replacing
+    /// calibration.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// ABC-SMC particles, replacing abc.particles.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(4..=100_000))]
+    pub particles: Option<u64>,
+    /// Stop after this many ABC-SMC generations, replacing abc.max_generations.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub generations: Option<u64>,
+    /// Stop after this many simulated candidates, replacing abc.max_simulations (raise it and
+    /// rerun to resume).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_simulations: Option<u64>,
+    /// Stop after this many seconds of wall time, replacing abc.max_seconds.
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
+    /// Nelder-Mead restarts, replacing nelder_mead.restarts.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub restarts: Option<u64>,
+    /// Worker threads [default: all cores]; results are identical for any value.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Set one value of the scenario by its path before fitting (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Assignment::parse)]
+    pub sets: Vec<Assignment>,
+    /// Start over, discarding a calibration saved in the folder.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Calibration methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    /// ABC-SMC: a weighted sample of the posterior.
+    AbcSmc,
+    /// Nelder-Mead with restarts: a point fit.
+    NelderMead,
+}
+
+impl CalibrateArgs {
+    /// The options `calibrate::run` takes.
+    pub fn into_options(self, command_line: Vec<String>) -> crate::calibrate::CalibrateOptions {
+        crate::calibrate::CalibrateOptions {
+            scenario: self.scenario,
+            targets: self.targets,
+            params: self.params,
+            out: self.out,
+            method: self.method.map(|m| match m {
+                MethodArg::AbcSmc => crate::calibrate::Method::AbcSmc,
+                MethodArg::NelderMead => crate::calibrate::Method::NelderMead,
+            }),
+            seeds: self.seeds,
+            agents: self.agents,
+            seed: self.seed,
+            particles: self.particles.map(|n| n as usize),
+            max_generations: self.generations.map(|n| n as usize),
+            max_simulations: self.max_simulations,
+            max_seconds: self.max_seconds,
+            restarts: self.restarts.map(|n| n as usize),
+            threads: self.threads.map(usize::from),
+            sets: self.sets,
+            fresh: self.fresh,
+            plots: !self.no_plots,
+            quiet: self.quiet,
+            command_line,
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod calibrate;
 pub mod calibration;
 pub mod cli;
 pub mod engine;

@@ -43,7 +43,23 @@ fn main() -> ExitCode {
                     }
                 })
             }
-            Command::Compare(args) => {
+            Command::Calibrate(args) => {
+            let quiet = args.quiet;
+            let opts = args.into_options(std::env::args().collect());
+            exodus::calibrate::run(&opts).map(|done| {
+                if !quiet {
+                    print!("{}", done.summary);
+                    println!("results in {}", done.out.display());
+                }
+                if !done.complete {
+                    eprintln!(
+                        "exodus: stopped before the last generation finished ({}); the results are the last finished generation's. Rerun the same command with a larger budget to resume.",
+                        done.stopped
+                    );
+                }
+            })
+        }
+        Command::Compare(args) => {
                 let quiet = args.sim.quiet;
                 match args.into_options(std::env::args().collect()) {
                     Ok(opts) => app::compare(&opts).map(|out| {

@@ -33,6 +33,9 @@ pub enum Purpose {
     Network = 2,
     /// One simulated day (agents' streams, via `day_key`).
     Day = 3,
+    /// A calibration's own draws: prior samples and proposals (step = proposal number, the
+    /// replicate coordinate = generation or restart).
+    Calibration = 4,
 }
 
 /// Key of day `day` of replicate `replicate` of a run seeded with `seed`; agents' streams that

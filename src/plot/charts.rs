@@ -65,6 +65,8 @@ pub enum Figure {
     Multiples(SmallMultiples),
     /// Lines over a numeric axis (benchmark charts, `bench`).
     Xy(XyChart),
+    /// Panels of a calibration: marginals, pairs, predictive check (`calibrate`).
+    Calibration(super::calibrate::CalibrationChart),
 }
 
 /// One series per platform from per-platform values.

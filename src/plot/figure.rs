@@ -159,7 +159,7 @@ pub struct XyChart {
     pub footnote: String,
 }
 
-type Area<DB> = DrawingArea<DB, Shift>;
+pub(super) type Area<DB> = DrawingArea<DB, Shift>;
 
 /// A linear or logarithmic axis whose ticks (and grid lines) are exactly the values given:
 /// month starts on a date axis, round numbers on a value axis, powers of ten on a log axis.
@@ -225,20 +225,20 @@ impl Ranged for Axis {
     }
 }
 
-fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
+pub(super) fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
     PlotError::Draw(e.to_string())
 }
 
-const INK: RGBColor = RGBColor(40, 40, 40);
-const MUTED: RGBColor = RGBColor(110, 110, 110);
-const GRID: RGBColor = RGBColor(228, 228, 228);
+pub(super) const INK: RGBColor = RGBColor(40, 40, 40);
+pub(super) const MUTED: RGBColor = RGBColor(110, 110, 110);
+pub(super) const GRID: RGBColor = RGBColor(228, 228, 228);
 const EVENT: RGBColor = RGBColor(150, 150, 150);
 
-fn text_style(px: f64, color: RGBColor) -> TextStyle<'static> {
+pub(super) fn text_style(px: f64, color: RGBColor) -> TextStyle<'static> {
     (FONT, px).into_font().color(&color)
 }
 
-fn bold(px: f64, color: RGBColor) -> TextStyle<'static> {
+pub(super) fn bold(px: f64, color: RGBColor) -> TextStyle<'static> {
     (FONT, px, FontStyle::Bold).into_font().color(&color)
 }
 
@@ -276,7 +276,7 @@ fn wrap<DB: DrawingBackend>(
 }
 
 /// Draws the frame (background, title, subtitle, footnote) and returns the body area.
-fn frame<DB: DrawingBackend>(
+pub(super) fn frame<DB: DrawingBackend>(
     root: &Area<DB>,
     title: &str,
     subtitle: &str,

@@ -8,6 +8,7 @@
 //! files atomically.
 
 pub mod bench;
+pub mod calibrate;
 pub mod charts;
 pub mod compare;
 pub mod figure;
@@ -109,6 +110,7 @@ impl Figure {
             Figure::Matrix(c) => c.draw(root, s),
             Figure::Multiples(c) => c.draw(root, s),
             Figure::Xy(c) => c.draw(root, s),
+            Figure::Calibration(c) => c.draw(root, s),
         }
     }
 

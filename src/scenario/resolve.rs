@@ -530,6 +530,87 @@ pub fn parameter_paths(file: &ScenarioFile) -> Vec<String> {
     out
 }
 
+/// Assignments written as TOML that a scenario extending `file` can hold: `platforms.RedNote.appeal
+/// = 0.3` becomes `[[platforms]] name = "RedNote" appeal = 0.3`, elements named by their real
+/// name or id as in `file`.
+pub fn assignments_toml(file: &ScenarioFile, sets: &[Assignment]) -> Result<String, String> {
+    let resolved = toml::Value::try_from(file).map_err(|e| e.to_string())?;
+    let mut doc = toml::Table::new();
+    for a in sets {
+        let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {}", a.value))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(a.value.clone()));
+        let segments: Vec<&str> = a.path.split('.').collect();
+        insert_path(&mut doc, &resolved, &segments, value)
+            .ok_or_else(|| format!("{} is not a path of the scenario", a.path))?;
+    }
+    toml::to_string(&doc).map_err(|e| e.to_string())
+}
+
+fn insert_path(
+    doc: &mut toml::Table,
+    resolved: &toml::Value,
+    segments: &[&str],
+    value: toml::Value,
+) -> Option<()> {
+    let (first, rest) = segments.split_first()?;
+    let (key, here) = resolved
+        .as_table()?
+        .iter()
+        .find(|(k, _)| same_label(k, first))?;
+    if rest.is_empty() {
+        doc.insert(key.clone(), value);
+        return Some(());
+    }
+    match here {
+        toml::Value::Array(items) => {
+            let (label, rest) = rest.split_first()?;
+            let element = items
+                .iter()
+                .find(|x| {
+                    x.get("id")
+                        .or_else(|| x.get("name"))
+                        .and_then(toml::Value::as_str)
+                        .is_some_and(|n| same_label(n, label))
+                })
+                .or_else(|| label.parse::<usize>().ok().and_then(|i| items.get(i)))?;
+            let (field, name) = ["id", "name"]
+                .into_iter()
+                .find_map(|f| element.get(f).and_then(toml::Value::as_str).map(|n| (f, n)))?;
+            let list = doc
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Array(Vec::new()))
+                .as_array_mut()?;
+            let pos = list
+                .iter()
+                .position(|x| x.get(field).and_then(toml::Value::as_str) == Some(name));
+            let i = match pos {
+                Some(i) => i,
+                None => {
+                    let mut t = toml::Table::new();
+                    t.insert(field.to_string(), toml::Value::String(name.to_string()));
+                    list.push(toml::Value::Table(t));
+                    list.len() - 1
+                }
+            };
+            let t = list[i].as_table_mut()?;
+            if rest.is_empty() {
+                return None;
+            }
+            insert_path(t, element, rest, value)
+        }
+        toml::Value::Table(_) => {
+            let sub = doc
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()?;
+            insert_path(sub, here, rest, value)
+        }
+        _ => None,
+    }
+}
+
 /// Every value of a scenario with its path (no tables), for `exodus validate --paths`.
 pub fn path_values(file: &ScenarioFile) -> Vec<(String, String)> {
     let mut paths = Vec::new();
