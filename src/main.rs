@@ -9,41 +9,41 @@ use exodus::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result =
-        match cli.command {
-            Command::Run(args) => {
-                let quiet = args.sim.quiet;
-                let opts = args.into_options(std::env::args().collect());
-                app::run(&opts).map(|report| {
-                    if !quiet {
-                        print!("{}", app::summary_table(&report));
-                    }
-                })
-            }
-            Command::Validate(args) => app::validate(&args.scenario, &args.sets, args.output())
-                .map(|text| print!("{text}")),
-            Command::Check(args) => {
-                let quiet = args.sim.quiet;
-                let opts = args.into_options(std::env::args().collect());
-                app::check(&opts).map(|(report, results)| {
-                    if !quiet {
-                        for r in &results {
-                            let mark = if r.fits { "fits" } else { "MISS" };
-                            println!(
-                                "{mark:>4}  {:<5} {:<60} model {:>12.1}  accepted {} .. {}",
-                                r.id, r.description, r.model, r.low, r.high
-                            );
-                        }
-                        let fits = results.iter().filter(|r| r.fits).count();
+    let result = match cli.command {
+        Command::Run(args) => {
+            let quiet = args.sim.quiet;
+            let opts = args.into_options(std::env::args().collect());
+            app::run(&opts).map(|report| {
+                if !quiet {
+                    print!("{}", app::summary_table(&report));
+                }
+            })
+        }
+        Command::Validate(args) => {
+            app::validate(&args.scenario, &args.sets, args.output()).map(|text| print!("{text}"))
+        }
+        Command::Check(args) => {
+            let quiet = args.sim.quiet;
+            let opts = args.into_options(std::env::args().collect());
+            app::check(&opts).map(|(report, results)| {
+                if !quiet {
+                    for r in &results {
+                        let mark = if r.fits { "fits" } else { "MISS" };
                         println!(
-                            "{fits} of {} targets fit; report in {}",
-                            results.len(),
-                            report.display()
+                            "{mark:>4}  {:<5} {:<60} model {:>12.1}  accepted {} .. {}",
+                            r.id, r.description, r.model, r.low, r.high
                         );
                     }
-                })
-            }
-            Command::Calibrate(args) => {
+                    let fits = results.iter().filter(|r| r.fits).count();
+                    println!(
+                        "{fits} of {} targets fit; report in {}",
+                        results.len(),
+                        report.display()
+                    );
+                }
+            })
+        }
+        Command::Calibrate(args) => {
             let quiet = args.quiet;
             let opts = args.into_options(std::env::args().collect());
             exodus::calibrate::run(&opts).map(|done| {
@@ -60,81 +60,82 @@ fn main() -> ExitCode {
             })
         }
         Command::Compare(args) => {
-                let quiet = args.sim.quiet;
-                match args.into_options(std::env::args().collect()) {
-                    Ok(opts) => app::compare(&opts).map(|out| {
-                        if !quiet {
-                            println!("comparison in {}", out.display());
-                        }
-                    }),
-                    Err(message) => {
-                        eprintln!("error: {message}");
-                        return ExitCode::from(2);
+            let quiet = args.sim.quiet;
+            match args.into_options(std::env::args().collect()) {
+                Ok(opts) => app::compare(&opts).map(|out| {
+                    if !quiet {
+                        println!("comparison in {}", out.display());
                     }
+                }),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
                 }
             }
-            Command::Bench(args) => {
-                let opts = args.into_options(std::env::args().collect());
-                let exe = match std::env::current_exe() {
-                    Ok(exe) => exe,
-                    Err(e) => {
-                        eprintln!("error: cannot find the exodus executable to run cases: {e}");
-                        return ExitCode::from(1);
-                    }
-                };
-                match exodus::bench::run(&opts, &exe) {
-                    Ok((files, failed)) => {
-                        if !opts.quiet {
-                            println!("table and charts in {}", opts.out.display());
-                            for f in files {
-                                println!("{}", f.display());
-                            }
-                        }
-                        if !failed.is_empty() {
-                            eprintln!("error: {} case(s) could not run:", failed.len());
-                            for f in &failed {
-                                eprintln!("  {f}");
-                            }
-                            return ExitCode::from(1);
-                        }
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
+        }
+        Command::Bench(args) => {
+            let opts = args.into_options(std::env::args().collect());
+            let exe = match std::env::current_exe() {
+                Ok(exe) => exe,
+                Err(e) => {
+                    eprintln!("error: cannot find the exodus executable to run cases: {e}");
+                    return ExitCode::from(1);
                 }
-            }
-            Command::BenchCase(args) => match exodus::bench::run_case(&args.case()) {
-                Ok(row) => match serde_json::to_string(&row) {
-                    Ok(text) => {
-                        println!("{text}");
-                        Ok(())
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::from(1);
-                    }
-                },
-                Err(e) => Err(e),
-            },
-            Command::Report {
-                results,
-                out,
-                quiet,
-            } => app::report(&results, out.as_deref()).map(|files| {
-                if !quiet {
-                    for f in files {
-                        println!("{}", f.display());
-                    }
-                }
-            }),
-            Command::Plot(args) => app::plot(&args.results, args.out.as_deref(), &args.options())
-                .map(|files| {
-                    if !args.quiet {
+            };
+            match exodus::bench::run(&opts, &exe) {
+                Ok((files, failed)) => {
+                    if !opts.quiet {
+                        println!("table and charts in {}", opts.out.display());
                         for f in files {
                             println!("{}", f.display());
                         }
                     }
-                }),
-        };
+                    if !failed.is_empty() {
+                        eprintln!("error: {} case(s) could not run:", failed.len());
+                        for f in &failed {
+                            eprintln!("  {f}");
+                        }
+                        return ExitCode::from(1);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::BenchCase(args) => match exodus::bench::run_case(&args.case()) {
+            Ok(row) => match serde_json::to_string(&row) {
+                Ok(text) => {
+                    println!("{text}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+            Err(e) => Err(e),
+        },
+        Command::Report {
+            results,
+            out,
+            quiet,
+        } => app::report(&results, out.as_deref()).map(|files| {
+            if !quiet {
+                for f in files {
+                    println!("{}", f.display());
+                }
+            }
+        }),
+        Command::Plot(args) => {
+            app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
+                if !args.quiet {
+                    for f in files {
+                        println!("{}", f.display());
+                    }
+                }
+            })
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -201,14 +201,18 @@ pub fn run(
                     break;
                 }
                 partial.next = first + j as u64 + 1;
-                let ok = e.distance.is_finite()
-                    && partial.tolerance.is_none_or(|eps| e.distance <= eps);
+                let ok =
+                    e.distance.is_finite() && partial.tolerance.is_none_or(|eps| e.distance <= eps);
                 if ok {
                     partial.accepted.push(Particle {
                         u,
                         weight: 0.0,
                         distance: e.distance,
-                        values: e.values.iter().map(|v| v.is_finite().then_some(*v)).collect(),
+                        values: e
+                            .values
+                            .iter()
+                            .map(|v| v.is_finite().then_some(*v))
+                            .collect(),
                     });
                 }
             }
@@ -394,4 +398,3 @@ fn propose(seed: u64, index: usize, k: u64, dim: usize, kernel: Option<&Kernel>)
     }
     (0..dim).map(|_| rng.random::<f64>()).collect()
 }
-

@@ -192,7 +192,10 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
         inputs_fingerprint(&problem, &c, &targets_text),
         crate::VERSION
     ));
-    let out = opts.out.clone().unwrap_or_else(|| default_out(&opts.scenario));
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.scenario));
     output::create_dir(&out)?;
     let state_path = out.join(STATE);
     let mut saved = match std::fs::read_to_string(&state_path) {
@@ -210,7 +213,10 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
                 )));
             }
             if !opts.quiet {
-                eprintln!("exodus: resuming the calibration saved in {}", state_path.display());
+                eprintln!(
+                    "exodus: resuming the calibration saved in {}",
+                    state_path.display()
+                );
             }
             s
         }
@@ -257,21 +263,29 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
             };
             let n = c.abc.particles as u64;
             pool.install(|| {
-                abc::run(&mut state, &c.abc, problem.dim(), seed, &evaluate, &mut |p| {
-                    bar.set_position(p.generation as u64 * n + p.accepted as u64);
-                    bar.set_message(format!(
-                        "generation {}, tolerance {}, {} simulations, acceptance {:.0}%",
-                        p.generation,
-                        p.tolerance.map_or("none".to_string(), |e| format!("{e:.3}")),
-                        p.simulations,
-                        100.0 * p.accepted as f64
-                            / p.state.partial.as_ref().map_or(n, |x| x.next.max(1)) as f64
-                    ));
-                    save(&SavedState {
-                        abc: Some(p.state.clone()),
-                        ..saved.clone()
-                    });
-                });
+                abc::run(
+                    &mut state,
+                    &c.abc,
+                    problem.dim(),
+                    seed,
+                    &evaluate,
+                    &mut |p| {
+                        bar.set_position(p.generation as u64 * n + p.accepted as u64);
+                        bar.set_message(format!(
+                            "generation {}, tolerance {}, {} simulations, acceptance {:.0}%",
+                            p.generation,
+                            p.tolerance
+                                .map_or("none".to_string(), |e| format!("{e:.3}")),
+                            p.simulations,
+                            100.0 * p.accepted as f64
+                                / p.state.partial.as_ref().map_or(n, |x| x.next.max(1)) as f64
+                        ));
+                        save(&SavedState {
+                            abc: Some(p.state.clone()),
+                            ..saved.clone()
+                        });
+                    },
+                );
             });
             let stop = state.stopped.unwrap_or(abc::Stop::MaxGenerations);
             let complete = !stop.is_budget() || state.partial.is_none();
@@ -288,8 +302,7 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
             let distance = |u: &[f64]| problem.evaluate(u).distance;
             pool.install(|| {
                 todo.par_iter().for_each(|&r| {
-                    let result =
-                        point::restart(r, seed, problem.dim(), &c.nelder_mead, &distance);
+                    let result = point::restart(r, seed, problem.dim(), &c.nelder_mead, &distance);
                     let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
                     s.restarts.push(result);
                     s.restarts.sort_by_key(|x| x.index);
@@ -303,7 +316,10 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
             state = shared.into_inner().unwrap_or_else(|p| p.into_inner());
             saved.point = Some(state);
             (
-                format!("{} restart(s) of Nelder-Mead finished", c.nelder_mead.restarts),
+                format!(
+                    "{} restart(s) of Nelder-Mead finished",
+                    c.nelder_mead.restarts
+                ),
                 true,
             )
         }

@@ -207,7 +207,10 @@ pub struct Calibration {
 impl Calibration {
     /// The parameters that are fitted (not fixed).
     pub fn free(&self) -> Vec<&Parameter> {
-        self.parameters.iter().filter(|p| p.prior.is_free()).collect()
+        self.parameters
+            .iter()
+            .filter(|p| p.prior.is_free())
+            .collect()
     }
 }
 
@@ -312,8 +315,12 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
         some => Some(at.int(some, "calibration.agents", AGENTS, 2)? as u64),
     };
     let seed = s.seed.as_ref().map(|v| *v.get_ref() as u64);
-    let predictive_draws =
-        at.int(&s.predictive_draws, "calibration.predictive_draws", DRAWS, 40)? as usize;
+    let predictive_draws = at.int(
+        &s.predictive_draws,
+        "calibration.predictive_draws",
+        DRAWS,
+        40,
+    )? as usize;
     let a = &file.abc;
     let abc = AbcSettings {
         particles: at.int(&a.particles, "abc.particles", PARTICLES, 100)? as usize,
@@ -392,12 +399,11 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
                         at.loc(span),
                         field("high"),
                         high,
-                        &format!("does not make a {} range with low = {low}", p.prior.get_ref()),
-                        if log {
-                            "0 < low < high"
-                        } else {
-                            "low < high"
-                        },
+                        &format!(
+                            "does not make a {} range with low = {low}",
+                            p.prior.get_ref()
+                        ),
+                        if log { "0 < low < high" } else { "low < high" },
                     ));
                 }
                 if log {
@@ -485,11 +491,17 @@ mod tests {
 
     #[test]
     fn priors_map_the_unit_interval_onto_their_range() {
-        let u = Prior::Uniform { low: -4.0, high: 1.0 };
+        let u = Prior::Uniform {
+            low: -4.0,
+            high: 1.0,
+        };
         assert_eq!(u.value(0.0), -4.0);
         assert_eq!(u.value(1.0), 1.0);
         assert!((u.quantile(u.value(0.3)) - 0.3).abs() < 1e-12);
-        let l = Prior::LogUniform { low: 0.01, high: 1.0 };
+        let l = Prior::LogUniform {
+            low: 0.01,
+            high: 1.0,
+        };
         assert!((l.value(0.5) - 0.1).abs() < 1e-12);
         assert!((l.quantile(0.1) - 0.5).abs() < 1e-12);
     }
@@ -515,20 +527,31 @@ mod tests {
         assert!(err.contains("p.toml:5:8"), "{err}");
         assert!(err.contains("0 < low < high"), "{err}");
         let err = parse_text("[[parameters]]\npath = \"a.b\"\nprior = \"normal\"\n").unwrap_err();
-        assert!(err.contains("p.toml:3:9") && err.contains("log-uniform"), "{err}");
+        assert!(
+            err.contains("p.toml:3:9") && err.contains("log-uniform"),
+            "{err}"
+        );
         let err = parse_text(
             "[abc]\nparticles = 1\n[[parameters]]\npath = \"a\"\nprior = \"fixed\"\nvalue = 1\n",
         )
         .unwrap_err();
-        assert!(err.contains("p.toml:2:13") && err.contains("4 ..= 100000"), "{err}");
-        let err = parse_text("[[parameters]]\npath = \"a\"\nprior = \"fixed\"\nvalue = 1\n")
-            .unwrap_err();
+        assert!(
+            err.contains("p.toml:2:13") && err.contains("4 ..= 100000"),
+            "{err}"
+        );
+        let err =
+            parse_text("[[parameters]]\npath = \"a\"\nprior = \"fixed\"\nvalue = 1\n").unwrap_err();
         assert!(err.contains("leaves nothing to fit"), "{err}");
         let err = parse_text("[calibration]\nmethod = \"mcmc\"\n[[parameters]]\npath = \"a\"\nprior = \"uniform\"\nlow = 0\nhigh = 1\n")
             .unwrap_err();
-        assert!(err.contains("p.toml:2:10") && err.contains("nelder-mead"), "{err}");
-        let err = parse_text("[[parameters]]\npath = \"a\"\nprior = \"uniform\"\nlow = 0\nhigh = 1\nhihg = 2\n")
-            .unwrap_err();
+        assert!(
+            err.contains("p.toml:2:10") && err.contains("nelder-mead"),
+            "{err}"
+        );
+        let err = parse_text(
+            "[[parameters]]\npath = \"a\"\nprior = \"uniform\"\nlow = 0\nhigh = 1\nhihg = 2\n",
+        )
+        .unwrap_err();
         assert!(err.contains("p.toml:6:1"), "{err}");
     }
 }

@@ -42,9 +42,11 @@ pub struct PointState {
 impl PointState {
     /// The best restart (lowest distance, earliest on ties).
     pub fn best(&self) -> Option<&Restart> {
-        self.restarts
-            .iter()
-            .min_by(|a, b| a.distance.total_cmp(&b.distance).then(a.index.cmp(&b.index)))
+        self.restarts.iter().min_by(|a, b| {
+            a.distance
+                .total_cmp(&b.distance)
+                .then(a.index.cmp(&b.index))
+        })
     }
 }
 

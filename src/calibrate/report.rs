@@ -333,7 +333,12 @@ fn restarts_csv(problem: &Problem, state: &PointState) -> String {
         );
         for (d, &i) in problem.free.iter().enumerate() {
             let prior = &problem.parameters[i].prior;
-            let _ = write!(s, ",{},{}", num(prior.value(r.start[d])), num(prior.value(r.best[d])));
+            let _ = write!(
+                s,
+                ",{},{}",
+                num(prior.value(r.start[d])),
+                num(prior.value(r.best[d]))
+            );
         }
         let _ = writeln!(s, ",{:.3}", r.seconds);
     }
@@ -363,7 +368,11 @@ fn fitted_toml(inputs: &Inputs, u: &[f64], what: &str) -> Result<String, AppErro
         command_text(&inputs.opts.command_line),
     );
     for a in &problem.sets {
-        let _ = writeln!(text, "# --set {} (applied during the fit, kept below if calibrated)", a.text());
+        let _ = writeln!(
+            text,
+            "# --set {} (applied during the fit, kept below if calibrated)",
+            a.text()
+        );
     }
     let _ = write!(
         text,
@@ -376,7 +385,9 @@ fn fitted_toml(inputs: &Inputs, u: &[f64], what: &str) -> Result<String, AppErro
 fn command_text(args: &[String]) -> String {
     let mut parts = vec!["exodus".to_string()];
     parts.extend(args.iter().skip(1).map(|a| {
-        if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c)) {
+        if a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c))
+        {
             a.clone()
         } else {
             format!("'{}'", a.replace('\'', "'\\''"))
@@ -424,8 +435,18 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         crate::VERSION,
         command_text(&inputs.opts.command_line)
     );
-    let fitted: Vec<&str> = problem.targets.iter().filter(|t| t.fitted).map(|t| t.id()).collect();
-    let held: Vec<&str> = problem.targets.iter().filter(|t| !t.fitted).map(|t| t.id()).collect();
+    let fitted: Vec<&str> = problem
+        .targets
+        .iter()
+        .filter(|t| t.fitted)
+        .map(|t| t.id())
+        .collect();
+    let held: Vec<&str> = problem
+        .targets
+        .iter()
+        .filter(|t| !t.fitted)
+        .map(|t| t.id())
+        .collect();
     let _ = writeln!(
         md,
         "- Scenario `{}`, {} agents for {} people; targets `{}`.\n- Method **{}**; each candidate is run over {} replicate(s) with common random numbers (scenario seed {}) and the mean of each target is scored.\n- Fitted targets ({}): {}.\n- Held back ({}): {}.\n- Distance: root mean square over the fitted targets of z = (T(model) - middle) / half-width of the accepted interval, T = log for counts, ranks and ratios, linear for shares of moves (docs/calibration.md).\n- Stopped because {}{}.\n",
@@ -439,21 +460,44 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         fitted.len(),
         fitted.join(", "),
         held.len(),
-        if held.is_empty() { "none".to_string() } else { held.join(", ") },
+        if held.is_empty() {
+            "none".to_string()
+        } else {
+            held.join(", ")
+        },
         inputs.stopped,
-        if inputs.complete { "" } else { " (incomplete: the last generation did not finish; the results are those of the last finished one; raise the budget and rerun to resume)" }
+        if inputs.complete {
+            ""
+        } else {
+            " (incomplete: the last generation did not finish; the results are those of the last finished one; raise the budget and rerun to resume)"
+        }
     );
-    let _ = writeln!(md, "## Parameters\n\n| path | prior | source |\n|---|---|---|");
+    let _ = writeln!(
+        md,
+        "## Parameters\n\n| path | prior | source |\n|---|---|---|"
+    );
     for p in &problem.parameters {
-        let _ = writeln!(md, "| `{}` | {} | {} |", p.path, p.prior.describe(), p.source);
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} |",
+            p.path,
+            p.prior.describe(),
+            p.source
+        );
     }
     md.push('\n');
 
     let (point_u, what, summaries, simulations): (Vec<f64>, &str, Vec<ParameterSummary>, u64) =
         match (c.method, &inputs.saved.abc, &inputs.saved.point) {
             (Method::AbcSmc, Some(state), _) => {
-                files.push(atomic::write(&out.join("generations.csv"), generations_csv(state).as_bytes())?);
-                files.push(atomic::write(&out.join("particles.csv"), particles_csv(problem, state).as_bytes())?);
+                files.push(atomic::write(
+                    &out.join("generations.csv"),
+                    generations_csv(state).as_bytes(),
+                )?);
+                files.push(atomic::write(
+                    &out.join("particles.csv"),
+                    particles_csv(problem, state).as_bytes(),
+                )?);
                 let _ = writeln!(
                     md,
                     "## Generations\n\n| generation | tolerance | acceptance | effective sample size | simulations | seconds |\n|---|---|---|---|---|---|"
@@ -463,7 +507,8 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
                         md,
                         "| {} | {} | {:.1}% | {:.1} | {} | {:.1} |",
                         g.index,
-                        g.tolerance.map_or("(all prior draws)".into(), |e| format!("{e:.4}")),
+                        g.tolerance
+                            .map_or("(all prior draws)".into(), |e| format!("{e:.4}")),
                         100.0 * g.acceptance_rate,
                         g.effective_sample_size,
                         g.simulations,
@@ -479,13 +524,28 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
                     )));
                 };
                 let summaries = posterior(problem, last);
-                (median_point(last, problem.dim()), "posterior median", summaries, state.simulations())
+                (
+                    median_point(last, problem.dim()),
+                    "posterior median",
+                    summaries,
+                    state.simulations(),
+                )
             }
             (Method::NelderMead, _, Some(state)) => {
-                files.push(atomic::write(&out.join("restarts.csv"), restarts_csv(problem, state).as_bytes())?);
-                let _ = writeln!(md, "## Restarts\n\n| restart | distance | iterations | evaluations | status |\n|---|---|---|---|---|");
+                files.push(atomic::write(
+                    &out.join("restarts.csv"),
+                    restarts_csv(problem, state).as_bytes(),
+                )?);
+                let _ = writeln!(
+                    md,
+                    "## Restarts\n\n| restart | distance | iterations | evaluations | status |\n|---|---|---|---|---|"
+                );
                 for r in &state.restarts {
-                    let _ = writeln!(md, "| {} | {:.4} | {} | {} | {} |", r.index, r.distance, r.iterations, r.evaluations, r.status);
+                    let _ = writeln!(
+                        md,
+                        "| {} | {:.4} | {} | {} | {} |",
+                        r.index, r.distance, r.iterations, r.evaluations, r.status
+                    );
                 }
                 md.push('\n');
                 let Some(best) = state.best() else {
@@ -510,24 +570,43 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
                         }
                     })
                     .collect();
-                let sims = state.restarts.iter().map(|r| r.evaluations).sum::<u64>() * u64::from(c.seeds);
+                let sims =
+                    state.restarts.iter().map(|r| r.evaluations).sum::<u64>() * u64::from(c.seeds);
                 (best.best.clone(), "best point", summaries, sims)
             }
             _ => return Err(AppError::Resources("the calibration left no state".into())),
         };
 
     if c.method == Method::AbcSmc {
-        files.push(atomic::write(&out.join("posterior.csv"), posterior_csv(&summaries).as_bytes())?);
+        files.push(atomic::write(
+            &out.join("posterior.csv"),
+            posterior_csv(&summaries).as_bytes(),
+        )?);
         let _ = writeln!(
             md,
             "## Posterior\n\nWeighted particles of the last generation. Contraction is 1 - posterior variance / prior variance on the prior's quantile scale: 0 means the targets taught nothing about the parameter, 1 that they pinned it down.\n\n| parameter | prior | median | 90% interval | contraction |\n|---|---|---|---|---|"
         );
         for s in &summaries {
-            let _ = writeln!(md, "| `{}` | {} | {} | {} – {} | {:.2} |", s.path, s.prior, show(s.median), show(s.q05), show(s.q95), s.contraction);
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} | {} – {} | {:.2} |",
+                s.path,
+                s.prior,
+                show(s.median),
+                show(s.q05),
+                show(s.q95),
+                s.contraction
+            );
         }
     } else {
-        files.push(atomic::write(&out.join("posterior.csv"), posterior_csv(&summaries).as_bytes())?);
-        let _ = writeln!(md, "## Best fit\n\n| parameter | prior | value |\n|---|---|---|");
+        files.push(atomic::write(
+            &out.join("posterior.csv"),
+            posterior_csv(&summaries).as_bytes(),
+        )?);
+        let _ = writeln!(
+            md,
+            "## Best fit\n\n| parameter | prior | value |\n|---|---|---|"
+        );
         for s in &summaries {
             let _ = writeln!(md, "| `{}` | {} | {} |", s.path, s.prior, show(s.median));
         }
@@ -545,12 +624,19 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         _ => vec![point_u.clone(); m],
     };
     let (rows, _) = predictive(problem, &draws);
-    files.push(atomic::write(&out.join("predictive.csv"), predictive_csv(&rows).as_bytes())?);
+    files.push(atomic::write(
+        &out.join("predictive.csv"),
+        predictive_csv(&rows).as_bytes(),
+    )?);
     let _ = writeln!(
         md,
         "## Targets: posterior predictive\n\n{} draws {}, each run on a fresh replicate; coverage is the share of draws inside the accepted interval.\n\n| target | role | accepted | median | 90% band | coverage | median fits |\n|---|---|---|---|---|---|---|",
         m,
-        if c.method == Method::AbcSmc { "from the posterior" } else { "at the best point" }
+        if c.method == Method::AbcSmc {
+            "from the posterior"
+        } else {
+            "at the best point"
+        }
     );
     for r in &rows {
         let _ = writeln!(
@@ -567,13 +653,21 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
             if r.median_fits { "yes" } else { "**no**" }
         );
     }
-    let misses: Vec<&str> = rows.iter().filter(|r| !r.median_fits).map(|r| r.id.as_str()).collect();
+    let misses: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.median_fits)
+        .map(|r| r.id.as_str())
+        .collect();
     let _ = writeln!(
         md,
         "\n{} of {} targets fit at the predictive median{}.\n",
         rows.len() - misses.len(),
         rows.len(),
-        if misses.is_empty() { String::new() } else { format!("; not: {}", misses.join(", ")) }
+        if misses.is_empty() {
+            String::new()
+        } else {
+            format!("; not: {}", misses.join(", "))
+        }
     );
 
     let fitted_text = fitted_toml(inputs, &point_u, what)?;
@@ -581,13 +675,20 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
     files.push(atomic::write(&fitted_path, fitted_text.as_bytes())?);
     // The fitted file must load as a scenario: check it now, not when a user tries it.
     crate::scenario::load(&fitted_path, &crate::scenario::Overrides::default()).map_err(|e| {
-        AppError::Resources(format!("the fitted scenario {} does not load: {e}", fitted_path.display()))
+        AppError::Resources(format!(
+            "the fitted scenario {} does not load: {e}",
+            fitted_path.display()
+        ))
     })?;
     let _ = writeln!(
         md,
         "## Files\n\n`fitted.toml` (the scenario with the {what}: `exodus run {}`), `posterior.csv`, `predictive.csv`, {}`calibration.json` (manifest), `state.json` (to resume).",
         fitted_path.display(),
-        if c.method == Method::AbcSmc { "`particles.csv` (every generation's weighted particles), `generations.csv`, " } else { "`restarts.csv`, " }
+        if c.method == Method::AbcSmc {
+            "`particles.csv` (every generation's weighted particles), `generations.csv`, "
+        } else {
+            "`restarts.csv`, "
+        }
     );
 
     if inputs.opts.plots {
@@ -631,7 +732,15 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
     let mut summary = format!("{} by {}: {}\n", name, c.method.name(), inputs.stopped);
     for s in &summaries {
         if c.method == Method::AbcSmc {
-            let _ = writeln!(summary, "  {:<50} median {:>12}  90% {} .. {}  contraction {:.2}", s.path, show(s.median), show(s.q05), show(s.q95), s.contraction);
+            let _ = writeln!(
+                summary,
+                "  {:<50} median {:>12}  90% {} .. {}  contraction {:.2}",
+                s.path,
+                show(s.median),
+                show(s.q05),
+                show(s.q95),
+                s.contraction
+            );
         } else {
             let _ = writeln!(summary, "  {:<50} {:>12}", s.path, show(s.median));
         }

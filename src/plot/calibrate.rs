@@ -164,8 +164,10 @@ impl CalibrationChart {
                             .build_cartesian_2d(0.0..1.0, 0.0..1.0)
                             .map_err(draw_err)?;
                         let (xl, yl) = (&axes[col], &axes[row]);
-                        let x_fmt = |x: &f64| xl.ticks[((*x * 2.0).round() as usize).min(2)].clone();
-                        let y_fmt = |y: &f64| yl.ticks[((*y * 2.0).round() as usize).min(2)].clone();
+                        let x_fmt =
+                            |x: &f64| xl.ticks[((*x * 2.0).round() as usize).min(2)].clone();
+                        let y_fmt =
+                            |y: &f64| yl.ticks[((*y * 2.0).round() as usize).min(2)].clone();
                         let mut mesh = chart.configure_mesh();
                         mesh.light_line_style(TRANSPARENT)
                             .bold_line_style(GRID)
@@ -186,7 +188,11 @@ impl CalibrationChart {
                         chart
                             .draw_series(points.iter().map(|(u, w)| {
                                 let r = (1.0 + 4.0 * (w / wmax).sqrt()) * s;
-                                Circle::new((u[col], u[row]), r as i32, PALETTE[0].mix(0.5).filled())
+                                Circle::new(
+                                    (u[col], u[row]),
+                                    r as i32,
+                                    PALETTE[0].mix(0.5).filled(),
+                                )
                             }))
                             .map_err(draw_err)?;
                     }
@@ -239,7 +245,13 @@ impl CalibrationChart {
                         PALETTE[2].mix(0.18).filled(),
                     )))
                     .map_err(draw_err)?;
-                let clip = |z: f64| if z.is_finite() { z.clamp(-limit, limit) } else { limit };
+                let clip = |z: f64| {
+                    if z.is_finite() {
+                        z.clamp(-limit, limit)
+                    } else {
+                        limit
+                    }
+                };
                 for (i, (_, fitted, [lo, med, hi])) in rows.iter().enumerate() {
                     let y = (rows.len() - 1 - i) as f64;
                     let color = if *fitted { PALETTE[0] } else { PALETTE[4] };
@@ -341,7 +353,11 @@ pub fn plot_calibration(
             title: format!("Calibration of {}: pairs", problem.base.name),
             footnote: format!("{footnote} · generation {}", last.index),
             axes,
-            points: last.particles.iter().map(|p| (p.u.clone(), p.weight)).collect(),
+            points: last
+                .particles
+                .iter()
+                .map(|p| (p.u.clone(), p.weight))
+                .collect(),
         });
         files.extend(write_figure(&pairs, out, "pairs", &opts)?);
     }
