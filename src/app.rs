@@ -413,8 +413,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
 pub struct CheckOptions {
     pub scenario: PathBuf,
     pub targets: PathBuf,
-    /// Report file; default docs/calibration.md.
+    /// Report file; default results/check-<scenario stem>.md.
     pub report: Option<PathBuf>,
+    /// Replicates to run; the mean of each target over them is judged.
+    pub replicates: u32,
     pub sim: SimOptions,
     /// The command line as typed, quoted in the report.
     pub command_line: Vec<String>,
@@ -427,17 +429,25 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     let prepared = prepare(&opts.scenario, &overrides, opts.sim.threads, opts.sim.quiet)?;
     let params = &prepared.scenario.params;
     let targets = calibration::load(&opts.targets, params)?;
-    let mut records = Vec::with_capacity(params.days as usize);
-    simulate_records(&prepared, 0, opts.sim.quiet, |r| records.push(r.clone()));
+    let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..opts.replicates.max(1))
+        .map(|r| {
+            let mut records = Vec::with_capacity(params.days as usize);
+            simulate_records(&prepared, r, opts.sim.quiet, |x| records.push(x.clone()));
+            records
+        })
+        .collect();
     let results: Vec<_> = targets
         .targets
         .iter()
-        .map(|t| t.result(&records, params))
+        .map(|t| t.result(&replicates, params))
         .collect();
     let report_path = opts
         .report
         .clone()
-        .unwrap_or_else(calibration::default_report);
+        .unwrap_or_else(|| calibration::default_report(&opts.scenario));
+    if let Some(dir) = report_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        output::create_dir(dir)?;
+    }
     let command = command_text(&opts.command_line);
     let md = calibration::report(
         &results,

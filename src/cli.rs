@@ -431,9 +431,16 @@ pub struct CheckArgs {
     pub scenario: PathBuf,
     /// Targets file (TOML), e.g. data/calibration-targets.toml.
     pub targets: PathBuf,
-    /// Report file [default: docs/calibration.md].
+    /// Report file [default: results/check-<scenario file name>.md].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// Replicates to run; each target's mean over them is judged, and the report gives their
+    /// range.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: u32,
+    /// Exit with code 1 when any target misses its accepted interval (for scripts and CI).
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -445,6 +452,7 @@ impl CheckArgs {
             scenario: self.scenario,
             targets: self.targets,
             report: self.out,
+            replicates: self.replicates,
             sim: self.sim.options(),
             command_line,
         }

@@ -23,25 +23,46 @@ fn main() -> ExitCode {
             app::validate(&args.scenario, &args.sets, args.output()).map(|text| print!("{text}"))
         }
         Command::Check(args) => {
-            let quiet = args.sim.quiet;
+            let (quiet, strict) = (args.sim.quiet, args.strict);
             let opts = args.into_options(std::env::args().collect());
-            app::check(&opts).map(|(report, results)| {
-                if !quiet {
-                    for r in &results {
-                        let mark = if r.fits { "fits" } else { "MISS" };
-                        println!(
-                            "{mark:>4}  {:<5} {:<60} model {:>12.1}  accepted {} .. {}",
-                            r.id, r.description, r.model, r.low, r.high
-                        );
+            match app::check(&opts) {
+                Ok((report, results)) => {
+                    if !quiet {
+                        for r in &results {
+                            let mark = if r.fits { "fits" } else { "MISS" };
+                            let (model, low, high) =
+                                exodus::calibration::show_against(r.model, r.low, r.high);
+                            let spread = if r.replicates > 1 {
+                                format!("  (fits in {} of {})", r.fits_in, r.replicates)
+                            } else {
+                                String::new()
+                            };
+                            println!(
+                                "{mark:>4}  {:<5} {:<60} model {model:>12}  accepted {low} .. {high}{spread}",
+                                r.id, r.description
+                            );
+                        }
                     }
                     let fits = results.iter().filter(|r| r.fits).count();
-                    println!(
-                        "{fits} of {} targets fit; report in {}",
-                        results.len(),
-                        report.display()
-                    );
+                    if !quiet {
+                        println!(
+                            "{fits} of {} targets fit; report in {}",
+                            results.len(),
+                            report.display()
+                        );
+                    }
+                    if strict && fits < results.len() {
+                        eprintln!(
+                            "error: {} of {} targets miss their accepted interval (--strict)",
+                            results.len() - fits,
+                            results.len()
+                        );
+                        return ExitCode::from(1);
+                    }
+                    Ok(())
                 }
-            })
+                Err(e) => Err(e),
+            }
         }
         Command::Calibrate(args) => {
             let quiet = args.quiet;

@@ -321,3 +321,70 @@ fn errors_in_calibration_files_are_located() {
     );
     check("[[parameters]]\npath = 3\n", &["p.toml:2:8"]);
 }
+
+#[test]
+fn a_killed_calibration_resumes_to_the_same_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = synthetic_targets(dir.path());
+    let params = params(dir.path(), "");
+    let scenario = root().join("scenarios/bass-mixed.toml");
+    let args = |out: &Path| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = [
+            "calibrate",
+            "-q",
+            "--no-plots",
+            "--agents",
+            "40000",
+            "--particles",
+            "16",
+            "--generations",
+            "4",
+            "--params",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        v.push(params.clone().into());
+        v.push("--out".into());
+        v.push(out.into());
+        v.push(scenario.clone().into());
+        v.push(targets.clone().into());
+        v
+    };
+    let whole = dir.path().join("whole");
+    exodus().args(args(&whole)).assert().success();
+
+    // Kill the same calibration as soon as it has saved a generation under way.
+    let killed = dir.path().join("killed");
+    let exe = assert_cmd::cargo::cargo_bin("exodus");
+    let mut child = std::process::Command::new(&exe)
+        .args(args(&killed))
+        .spawn()
+        .unwrap();
+    let state = killed.join("state.json");
+    let mut saw_partial = false;
+    for _ in 0..6000 {
+        if let Ok(text) = std::fs::read_to_string(&state)
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && v["abc"]["partial"].is_object()
+            && v["abc"]["generations"]
+                .as_array()
+                .is_some_and(|g| !g.is_empty())
+        {
+            saw_partial = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().ok();
+    child.wait().unwrap();
+    assert!(
+        saw_partial,
+        "the calibration was stopped in the middle of a generation"
+    );
+    exodus().args(args(&killed)).assert().success();
+    assert_eq!(reproducible(&whole), reproducible(&killed));
+}

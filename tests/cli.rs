@@ -360,6 +360,74 @@ fn check_writes_a_calibration_report() {
 }
 
 #[test]
+fn check_replicates_strict_and_default_report_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Run from a scratch folder: the default report goes to results/, not over a tracked file.
+    let out = exodus()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--agents",
+            "20000",
+            "--replicates",
+            "3",
+            "--strict",
+        ])
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(root.join("data/calibration-targets.toml"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "miss their accepted interval (--strict)",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("(fits in "), "{out}");
+    // Every printed line agrees with its verdict: a MISS prints outside its printed bounds.
+    for line in out.lines().filter(|l| l.contains(" model ")) {
+        let after = |key: &str| {
+            line.split(key)
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap()
+        };
+        let (model, low) = (after(" model "), after(" accepted "));
+        let high = line
+            .split(" .. ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        let inside = model >= low && model <= high;
+        assert_eq!(inside, line.trim_start().starts_with("fits"), "{line}");
+    }
+    let report = dir.path().join("results/check-historical-2025.md");
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        md.contains("mean of 3 replicates"),
+        "the report says what the model column is"
+    );
+    // Without --strict the same misses exit 0.
+    exodus()
+        .current_dir(dir.path())
+        .args(["check", "-q", "--agents", "20000"])
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(root.join("data/calibration-targets.toml"))
+        .assert()
+        .success();
+}
+
+#[test]
 fn check_rejects_bad_targets_with_a_location() {
     let dir = tempfile::tempdir().unwrap();
     let targets = write(

@@ -217,14 +217,22 @@ pub fn run(
                 }
             }
             partial.seconds = seconds_at_start + generation_started.elapsed().as_secs_f64();
+            // The saved state holds the generation under way, so a killed calibration resumes
+            // from its last batch.
+            let (accepted, tolerance) = (partial.accepted.len(), partial.tolerance);
+            state.partial = Some(partial);
             let progress = Progress {
                 generation: index,
-                accepted: partial.accepted.len(),
-                simulations: state.simulations() + partial.next,
-                tolerance: partial.tolerance,
+                accepted,
+                simulations: state.simulations(),
+                tolerance,
                 state,
             };
             checkpoint(&progress);
+            let Some(p) = state.partial.take() else {
+                return;
+            };
+            partial = p;
         }
         let mut particles = partial.accepted;
         match (&kernel, state.generations.last()) {

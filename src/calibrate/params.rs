@@ -384,7 +384,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
                     at.loc(p.prior.span()),
                     field(k),
                     "(missing)",
-                    &format!("prior \"{}\" needs low and high", p.prior.get_ref()),
+                    format!("prior \"{}\" needs low and high", p.prior.get_ref()),
                     "low = ..., high = ... with low < high",
                 )),
             }
@@ -399,7 +399,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
                         at.loc(span),
                         field("high"),
                         high,
-                        &format!(
+                        format!(
                             "does not make a {} range with low = {low}",
                             p.prior.get_ref()
                         ),

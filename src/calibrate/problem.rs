@@ -292,7 +292,7 @@ fn choose_targets(
                 super::params::target_id_location(targets_path, id),
                 "calibration.fit / calibration.hold_out",
                 format!("\"{id}\""),
-                &format!("is not a target of {}", targets_path.display()),
+                format!("is not a target of {}", targets_path.display()),
                 ids.join(", "),
             ));
         }

@@ -920,7 +920,8 @@ initial = { B = 0.0 }
         )
         .unwrap();
         let protest = v["segments"][0]["protest"].as_table().unwrap();
-        let keys: Vec<&String> = protest.keys().collect();
+        let mut keys: Vec<&String> = protest.keys().collect();
+        keys.sort();
         assert_eq!(keys, ["alpha", "beta", "dist"]);
     }
 
@@ -983,6 +984,51 @@ initial = { B = 0.0 }
             .is_ok()
         );
         assert!(check_path("platforms.RedNote.x", &valid, Location::CommandLine, "1").is_err());
+    }
+
+    #[test]
+    fn assignments_become_toml_a_child_scenario_can_hold() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/historical-2025.toml");
+        let r = Chain::load(&path).unwrap().resolve(&[]).unwrap();
+        let sets = [
+            Assignment::number("platforms.RedNote.appeal", -1.25),
+            Assignment::number("population.segments.under-30.protest.mu", 2.0),
+            Assignment::number("mechanisms.salience_half_life_days", 5.0),
+            Assignment::number("events.welcome.value", 2.5),
+        ];
+        let text = assignments_toml(&r.file, &sets).unwrap();
+        let v: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(v["platforms"][0]["name"].as_str(), Some("RedNote"));
+        assert_eq!(v["platforms"][0]["appeal"].as_float(), Some(-1.25));
+        assert_eq!(
+            v["population"]["segments"][0]["name"].as_str(),
+            Some("under 30")
+        );
+        assert_eq!(
+            v["population"]["segments"][0]["protest"]["mu"].as_float(),
+            Some(2.0)
+        );
+        assert_eq!(v["events"][0]["id"].as_str(), Some("welcome"));
+        assert_eq!(
+            v["mechanisms"]["salience_half_life_days"].as_float(),
+            Some(5.0)
+        );
+        // Merged over the scenario, it gives the same as the assignments.
+        let dir = tempfile::tempdir().unwrap();
+        let child = write(
+            dir.path(),
+            "child.toml",
+            &format!("extends = {:?}\n{text}", path.display().to_string()),
+        );
+        let a = Chain::load(&child).unwrap().resolve(&[]).unwrap().file;
+        let b = Chain::load(&path).unwrap().resolve(&sets).unwrap().file;
+        assert_eq!(
+            toml::to_string(&a).unwrap().replace("What", ""),
+            toml::to_string(&b).unwrap().replace("What", "")
+        );
+        assert!(
+            assignments_toml(&r.file, &[Assignment::number("platforms.Nope.appeal", 1.0)]).is_err()
+        );
     }
 
     #[test]
