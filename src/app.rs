@@ -461,7 +461,7 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
 }
 
 /// The command line as a shell would show it, with the program name as `exodus`.
-fn command_text(args: &[String]) -> String {
+pub(crate) fn command_text(args: &[String]) -> String {
     let mut parts: Vec<String> = args
         .iter()
         .skip(1)

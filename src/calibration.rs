@@ -356,10 +356,14 @@ fn show(x: f64) -> String {
 /// just outside its interval never prints equal to the bound). Returns (x, low, high) as text.
 pub fn show_against(x: f64, low: f64, high: f64) -> (String, String, String) {
     if !x.is_finite() {
-        return ("n/a".into(), sig(low, 3), sig(high, 3));
+        return ("n/a".into(), significant(low, 3), significant(high, 3));
     }
     for digits in 3..=17 {
-        let (a, l, h) = (sig(x, digits), sig(low, digits), sig(high, digits));
+        let (a, l, h) = (
+            significant(x, digits),
+            significant(low, digits),
+            significant(high, digits),
+        );
         let parse = |t: &str| t.parse::<f64>().unwrap_or(f64::NAN);
         let (pa, pl, ph) = (parse(&a), parse(&l), parse(&h));
         let same = (x < low) == (pa < pl)
@@ -374,7 +378,7 @@ pub fn show_against(x: f64, low: f64, high: f64) -> (String, String, String) {
 }
 
 /// `x` rounded to `digits` significant digits, in plain notation.
-fn sig(x: f64, digits: usize) -> String {
+pub fn significant(x: f64, digits: usize) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }

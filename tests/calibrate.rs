@@ -208,26 +208,20 @@ fn same_output_at_any_thread_count_and_after_a_stop() {
     let targets = synthetic_targets(dir.path());
     let params = params(dir.path(), "");
     let scenario = root().join("scenarios/bass-mixed.toml");
-    let run = |out: &Path, extra: &[&str]| {
+    let run_with = |out: &Path, generations: &str, extra: &[&str]| {
         let mut cmd = exodus();
-        cmd.args([
-            "calibrate",
-            "-q",
-            "--no-plots",
-            "--particles",
-            "12",
-            "--generations",
-            "3",
-        ])
-        .arg("--params")
-        .arg(&params)
-        .arg("--out")
-        .arg(out)
-        .arg(&scenario)
-        .arg(&targets)
-        .args(extra);
+        cmd.args(["calibrate", "-q", "--no-plots", "--particles", "12"])
+            .args(["--generations", generations])
+            .arg("--params")
+            .arg(&params)
+            .arg("--out")
+            .arg(out)
+            .arg(&scenario)
+            .arg(&targets)
+            .args(extra);
         cmd.assert()
     };
+    let run = |out: &Path, extra: &[&str]| run_with(out, "3", extra);
     let one = dir.path().join("one");
     run(&one, &["--threads", "1"]).success();
     let two = dir.path().join("two");
@@ -249,6 +243,16 @@ fn same_output_at_any_thread_count_and_after_a_stop() {
         reproducible(&one),
         reproducible(&stopped),
         "resumed equals uninterrupted"
+    );
+
+    // A finished calibration run again with more generations goes on from where it stopped.
+    let grown = dir.path().join("grown");
+    run_with(&grown, "2", &[]).success();
+    run(&grown, &[]).success();
+    assert_eq!(
+        reproducible(&one),
+        reproducible(&grown),
+        "two then three generations equal three"
     );
 
     // A folder holding another calibration is not resumed by mistake.

@@ -152,9 +152,9 @@ pub fn run(
     evaluate: &(dyn Fn(&[Vec<f64>]) -> Vec<Evaluation> + Sync),
     checkpoint: &mut dyn FnMut(&Progress),
 ) {
-    if state.stopped.is_some_and(|s| !s.is_budget()) {
-        return;
-    }
+    // Every stop rule is checked again, so a finished calibration run again with a larger
+    // budget (more generations, a lower minimum tolerance) goes on, and with the same settings
+    // stops where it stopped.
     state.stopped = None;
     let n = settings.particles;
     let started = std::time::Instant::now();

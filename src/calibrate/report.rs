@@ -192,19 +192,12 @@ fn predictive(problem: &Problem, draws: &[Vec<f64>]) -> (Vec<PredictiveRow>, Vec
     (rows, values)
 }
 
-/// A number for tables: enough digits to tell it from its neighbours.
+/// A number for tables: four significant digits, plain notation.
 pub fn show(x: f64) -> String {
     if !x.is_finite() {
         return "n/a".into();
     }
-    let a = x.abs();
-    if a >= 1e5 {
-        format!("{:.4e}", x)
-    } else if a >= 100.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.4}")
-    }
+    crate::calibration::significant(x, 4)
 }
 
 fn csv_field(s: &str) -> String {
@@ -365,7 +358,7 @@ fn fitted_toml(inputs: &Inputs, u: &[f64], what: &str) -> Result<String, AppErro
         crate::VERSION,
         inputs.calibration.method.name(),
         inputs.opts.targets.display(),
-        command_text(&inputs.opts.command_line),
+        crate::app::command_text(&inputs.opts.command_line),
     );
     for a in &problem.sets {
         let _ = writeln!(
@@ -380,20 +373,6 @@ fn fitted_toml(inputs: &Inputs, u: &[f64], what: &str) -> Result<String, AppErro
         toml::Value::String(parent.display().to_string())
     );
     Ok(text)
-}
-
-fn command_text(args: &[String]) -> String {
-    let mut parts = vec!["exodus".to_string()];
-    parts.extend(args.iter().skip(1).map(|a| {
-        if a.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c))
-        {
-            a.clone()
-        } else {
-            format!("'{}'", a.replace('\'', "'\\''"))
-        }
-    }));
-    parts.join(" ")
 }
 
 /// The calibration's manifest.
@@ -433,7 +412,7 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         md,
         "Written by exodus {} with the command below; rerun it to reproduce (it resumes from `state.json` if the folder holds one).\n\n```sh\n{}\n```\n",
         crate::VERSION,
-        command_text(&inputs.opts.command_line)
+        crate::app::command_text(&inputs.opts.command_line)
     );
     let fitted: Vec<&str> = problem
         .targets
