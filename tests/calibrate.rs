@@ -324,6 +324,30 @@ fn errors_in_calibration_files_are_located() {
         &["p.toml:2:13", "abc.particles", "4 ..= 100000"],
     );
     check("[[parameters]]\npath = 3\n", &["p.toml:2:8"]);
+
+    // A bad targets file gets the located error `exodus check` gives.
+    let p = write(
+        dir.path(),
+        "p.toml",
+        "[[parameters]]\npath = \"platforms.RedNote.appeal\"\nprior = \"uniform\"\nlow = 0\nhigh = 1\n",
+    );
+    let bad = write(
+        dir.path(),
+        "targets.toml",
+        "[[targets]]\nid = \"X\"\ndescription = \"d\"\nsource = \"T1\"\nplatform = \"RedNot\"\nmetric = \"installs\"\nstatistic = \"value\"\nfrom = 2025-01-13\nvalue = 1\nlow = 0.5\nhigh = 2\n",
+    );
+    exodus()
+        .args(["calibrate", "-q", "--params"])
+        .arg(&p)
+        .arg(&scenario)
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("targets.toml:5:12").and(predicate::str::contains(
+                "is not a platform of the scenario",
+            )),
+        );
 }
 
 #[test]
