@@ -43,6 +43,21 @@ pub struct DayTally {
     /// Agents who hit a partial outage of their main app and used this platform instead that
     /// day (their main app unchanged).
     pub stand_in: Vec<u64>,
+    /// Daily use: the expected number of this platform's main-app agents who opened it that
+    /// day, in units of 1 / `OPEN_UNIT` agent (integers, so sums are exact in any grouping);
+    /// zeros when daily use is off.
+    pub opened: Vec<u64>,
+}
+
+/// Units per agent of `DayTally::opened`.
+pub const OPEN_UNIT: f32 = 65536.0;
+
+/// The units an agent with `rate` opens per day (a Poisson process) adds to its main app's
+/// daily users when the app is in service for the share `in_service` of the day:
+/// P(opens it at least once) = 1 - exp(-rate x in_service).
+#[inline(always)]
+pub fn open_units(rate: f32, in_service: f32) -> u32 {
+    ((1.0 - (-rate * in_service).exp()) * OPEN_UNIT).round() as u32
 }
 
 impl DayTally {
@@ -54,6 +69,7 @@ impl DayTally {
             flows: vec![0; k * k],
             installed: vec![0; k],
             stand_in: vec![0; k],
+            opened: vec![0; k],
         }
     }
 
@@ -64,6 +80,7 @@ impl DayTally {
         add(&mut self.flows, &other.flows);
         add(&mut self.installed, &other.installed);
         add(&mut self.stand_in, &other.stand_in);
+        add(&mut self.opened, &other.opened);
         self
     }
 
@@ -185,6 +202,7 @@ pub fn simulate(
                 .fold(0u32, |m, j| m | (1 << j)),
             install_cost: params.install_cost as f32,
             plain: plain_thresholds(params, &world.population, cond),
+            opens: Opens::new(params, &world.population, cond),
         };
         let mut tally = next
             .par_chunks_mut(CHUNK)
@@ -296,6 +314,45 @@ struct DayContext<'a> {
     /// On a plain day, each segment's reconsidering threshold (see `plain_thresholds`).
     plain: Option<Vec<u32>>,
     install_cost: f32,
+    /// Daily use, when on.
+    opens: Option<Opens>,
+}
+
+/// Daily use prepared for one day: what each main-app agent adds to its app's daily users.
+enum Opens {
+    /// Daily opens the same within each segment: units per segment and platform.
+    BySegment(Vec<[u32; MAX_PLATFORMS]>),
+    /// Daily opens per agent: each platform's share of the day in service.
+    PerAgent([f32; MAX_PLATFORMS]),
+}
+
+impl Opens {
+    fn new(params: &Params, pop: &Population, cond: &DayConditions) -> Option<Opens> {
+        if !params.mechanisms.daily_use {
+            return None;
+        }
+        let k = params.platforms.len();
+        let mut service = [0f32; MAX_PLATFORMS];
+        for (j, s) in service.iter_mut().enumerate().take(k) {
+            *s = (1.0 - cond.outage[j]).clamp(0.0, 1.0);
+        }
+        let rate = pop.get(TraitId::DailyOpens);
+        if rate.segment_value(0).is_none() {
+            return Some(Opens::PerAgent(service));
+        }
+        Some(Opens::BySegment(
+            (0..params.segments.len())
+                .map(|seg| {
+                    let r = rate.segment_value(seg).unwrap_or(0.0);
+                    let mut units = [0u32; MAX_PLATFORMS];
+                    for (u, &s) in units.iter_mut().zip(&service).take(k) {
+                        *u = open_units(r, s);
+                    }
+                    units
+                })
+                .collect(),
+        ))
+    }
 }
 
 impl DayContext<'_> {
@@ -344,6 +401,32 @@ impl DayContext<'_> {
         }
         self.second_pass(first, prev, out, installed, tally, queue);
         count_platforms(out, &mut tally.active);
+        if let Some(opens) = &self.opens {
+            self.count_opens(first, out, opens, &mut tally.opened);
+        }
+    }
+
+    /// Daily use: adds each agent's expected opening of its main app (in `OPEN_UNIT`s) to
+    /// `opened`.
+    #[inline(never)]
+    fn count_opens(&self, first: usize, out: &[u8], opens: &Opens, opened: &mut [u64]) {
+        let pop = &self.world.population;
+        match opens {
+            Opens::BySegment(units) => {
+                for (j, &p) in out.iter().enumerate() {
+                    let seg = pop.segment_of(first + j);
+                    opened[usize::from(p)] += u64::from(units[seg][usize::from(p)]);
+                }
+            }
+            Opens::PerAgent(service) => {
+                let rate = pop.get(TraitId::DailyOpens);
+                for (j, &p) in out.iter().enumerate() {
+                    let i = first + j;
+                    let r = rate.get(i, pop.segment_of(i));
+                    opened[usize::from(p)] += u64::from(open_units(r, service[usize::from(p)]));
+                }
+            }
+        }
     }
 
     /// The first pass on a plain day (see `plain_thresholds`): every agent can use exactly the

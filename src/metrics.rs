@@ -94,6 +94,8 @@ pub struct Daily {
     background: Vec<f64>,
     counts_posts: Vec<bool>,
     posts: Vec<f64>,
+    /// Daily use on: main-app users count by `DayTally::opened`.
+    daily_use: bool,
 }
 
 impl Daily {
@@ -108,6 +110,7 @@ impl Daily {
                 .map(|p| conditions.iter().any(|c| c.newcomer_posts[p] > 0.0))
                 .collect(),
             posts: vec![0.0; k],
+            daily_use: params.mechanisms.daily_use,
             conditions,
         }
     }
@@ -127,8 +130,16 @@ impl Daily {
                 // Main users who did not hit a partial outage, second-app users, and stand-ins.
                 // Stand-ins have the app installed: they count once, not also as second-app users.
                 let stand_in = people(t.stand_in[p]);
-                let dau = if up {
+                // Main-app users who use it today: with daily use, those who open it (each by
+                // its own rate, the outage cutting the day); otherwise all who did not hit the
+                // outage.
+                let main_active = if self.daily_use {
+                    people(t.opened[p]) / f64::from(crate::engine::OPEN_UNIT)
+                } else {
                     main * (1.0 - f64::from(cond.outage[p]))
+                };
+                let dau = if up {
+                    main_active
                         + f64::from(cond.secondary_use[p]) * (second - stand_in).max(0.0)
                         + stand_in
                 } else {

@@ -29,10 +29,12 @@ pub enum TraitId {
     LanguageSensitivity,
     /// Weight of monetisation.
     IncomeWeight,
+    /// Opens of the main app per day (daily use).
+    DailyOpens,
 }
 
 impl TraitId {
-    pub const ALL: [TraitId; 7] = [
+    pub const ALL: [TraitId; 8] = [
         TraitId::Attention,
         TraitId::PeerWeight,
         TraitId::RiskSensitivity,
@@ -40,6 +42,7 @@ impl TraitId {
         TraitId::OwnerAversion,
         TraitId::LanguageSensitivity,
         TraitId::IncomeWeight,
+        TraitId::DailyOpens,
     ];
 
     /// This trait's distribution in segment `s`.
@@ -52,6 +55,7 @@ impl TraitId {
             TraitId::OwnerAversion => s.owner_aversion,
             TraitId::LanguageSensitivity => s.language_sensitivity,
             TraitId::IncomeWeight => s.income_weight,
+            TraitId::DailyOpens => s.daily_opens,
         }
     }
 }
@@ -94,6 +98,11 @@ impl Trait {
 
     /// How `id` is stored for the segments of `params`: once, per segment, or per agent.
     pub fn storage(params: &Params, id: TraitId) -> TraitStorage {
+        // Daily opens are neither drawn nor stored unless daily use is on: with it off, a
+        // scenario's population is the same whatever its daily_opens say.
+        if id == TraitId::DailyOpens && !params.mechanisms.daily_use {
+            return TraitStorage::Const(0.0);
+        }
         let values: Option<Vec<f64>> = params
             .segments
             .iter()

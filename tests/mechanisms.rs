@@ -369,3 +369,118 @@ fn no_ban_has_no_exodus() {
         ) < 200_000.0
     );
 }
+
+/// Daily use on, every segment opening its main app `rate` times a day.
+fn with_daily_opens(mut p: Params, rate: exodus::scenario::params::TraitDist) -> Params {
+    p.mechanisms.daily_use = true;
+    for s in &mut p.segments {
+        s.daily_opens = rate;
+    }
+    p
+}
+
+#[test]
+fn daily_use_counts_who_opens_the_app() {
+    use exodus::scenario::params::TraitDist;
+    let p = historical();
+    let off = records(&p);
+    // Daily use changes who counts as active, not who chooses what: main apps are unchanged.
+    let rate = 0.7;
+    let q = with_daily_opens(p.clone(), TraitDist::Constant(rate));
+    let on = records(&q);
+    let tiktok = idx(&p, "TikTok");
+    for (a, b) in off.iter().zip(&on) {
+        assert_eq!(
+            a.get(tiktok, Metric::MainAppUsers),
+            b.get(tiktok, Metric::MainAppUsers)
+        );
+    }
+    // On a day without outage, main-app users count with P(open) = 1 - exp(-0.7) = 0.503 each
+    // (second-app use unchanged): DAU_on - DAU_off = main x (0.503 - 1), to rounding.
+    let d = day(&p, "2025-01-01");
+    let main = off[d].get(tiktok, Metric::MainAppUsers).unwrap();
+    let gap = on[d].get(tiktok, Metric::DailyActiveUsers).unwrap()
+        - off[d].get(tiktok, Metric::DailyActiveUsers).unwrap();
+    let expected = main * ((1.0 - (-rate).exp()) - 1.0);
+    assert!(
+        (gap - expected).abs() < 1e-4 * main,
+        "gap {gap} expected {expected}"
+    );
+}
+
+#[test]
+fn a_half_day_outage_barely_touches_heavy_users_and_halves_light_ones() {
+    use exodus::scenario::params::TraitDist;
+    let p = historical();
+    let tiktok = idx(&p, "TikTok");
+    // TikTok is out for about 12 of Jan 19's 24 hours (outage 0.5).
+    let (normal, outage) = (day(&p, "2025-01-16"), day(&p, "2025-01-19"));
+    let main_share = |r: &[DayRecord], d: usize| {
+        // Daily users from main-app users only: remove second-app use and stand-ins, which
+        // daily use does not change, by differencing against daily opens so high that every
+        // main-app user opens the app (P = 1 to rounding), outage or not.
+        r[d].get(tiktok, Metric::DailyActiveUsers).unwrap()
+    };
+    let all = records(&with_daily_opens(p.clone(), TraitDist::Constant(1000.0)));
+    let heavy = records(&with_daily_opens(p.clone(), TraitDist::Constant(20.0)));
+    let light = records(&with_daily_opens(p.clone(), TraitDist::Constant(0.3)));
+    let main = |d: usize| all[d].get(tiktok, Metric::MainAppUsers).unwrap();
+    let own = |r: &[DayRecord], d: usize| main_share(r, d) - (main_share(&all, d) - main(d));
+    // Heavy users (20 opens a day): P(open) = 1 - exp(-20 x 0.5) = 0.99995 on the outage day.
+    let h = own(&heavy, outage) / main(outage);
+    assert!((h - (1.0 - (-10.0f64).exp())).abs() < 1e-3, "heavy {h}");
+    // Light users (0.3 a day): from 1 - exp(-0.3) = 0.259 to 1 - exp(-0.15) = 0.139.
+    let ratio = (own(&light, outage) / main(outage)) / (own(&light, normal) / main(normal));
+    let expected = (1.0 - (-0.15f64).exp()) / (1.0 - (-0.3f64).exp());
+    assert!(
+        (ratio - expected).abs() < 1e-3,
+        "light {ratio} vs {expected}"
+    );
+    // Without daily use the outage halves main-app use, heavy or light.
+    let off = records(&p);
+    let o = (off[outage].get(tiktok, Metric::DailyActiveUsers).unwrap()
+        - (main_share(&all, outage) - main(outage)))
+        / main(outage);
+    assert!((o - 0.5).abs() < 1e-3, "without daily use {o}");
+}
+
+#[test]
+fn daily_opens_that_vary_by_agent_average_over_the_population() {
+    use exodus::scenario::params::TraitDist;
+    let p = historical();
+    let tiktok = idx(&p, "TikTok");
+    let d = day(&p, "2025-01-01");
+    let (mu, sigma) = (-0.5, 1.2);
+    let varied = with_daily_opens(
+        p.clone(),
+        TraitDist::LogNormal {
+            mu,
+            sigma,
+            min: 0.0,
+            max: 1000.0,
+        },
+    );
+    let all = records(&with_daily_opens(p.clone(), TraitDist::Constant(1000.0)));
+    let r = records(&varied);
+    let main = all[d].get(tiktok, Metric::MainAppUsers).unwrap();
+    let share = (r[d].get(tiktok, Metric::DailyActiveUsers).unwrap()
+        - all[d].get(tiktok, Metric::DailyActiveUsers).unwrap()
+        + main)
+        / main;
+    // E[1 - exp(-L)] for L log-normal(mu, sigma), by quadrature over the normal.
+    let n = 20_000;
+    let expected: f64 = (0..n)
+        .map(|i| {
+            let z = -8.0 + 16.0 * (i as f64 + 0.5) / n as f64;
+            let w = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt() * 16.0 / n as f64;
+            w * (1.0 - (-(mu + sigma * z).exp()).exp())
+        })
+        .sum();
+    // 100,000 agents: the sample mean is within 0.01 of the expectation (sd about 0.001).
+    assert!(
+        (share - expected).abs() < 0.01,
+        "share {share} expected {expected}"
+    );
+    // Heterogeneous opens are thread-count invariant like everything else.
+    assert_eq!(common::run(&varied, 1, 0), common::run(&varied, 2, 0));
+}

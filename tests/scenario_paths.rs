@@ -201,6 +201,17 @@ fn a_wrong_path_is_named_with_the_nearest_valid_ones() {
             predicate::str::contains("--set platforms.RedNote.appeal=99")
                 .and(predicate::str::contains("-50 ..= 50")),
         );
+    // A value the file leaves at its default has a path too, with the same range check.
+    exodus()
+        .arg("validate")
+        .arg(scenarios().join("historical-2025.toml"))
+        .args(["--set", "population.segments.under-30.daily_opens=2000"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("daily_opens")
+                .and(predicate::str::contains("0 ..= 1000")),
+        );
     // Not PATH=VALUE at all: a usage error.
     exodus()
         .arg("validate")

@@ -99,6 +99,15 @@ pub struct SegmentFile {
     /// with large audiences); multiplies each agent's popularity.
     #[serde(default = "default_one")]
     pub popularity: Spanned<f64>,
+    /// Daily use (`[mechanisms] daily_use`): how many times a day an agent opens its main app,
+    /// as the rate of a Poisson process (heavy users open it many times, light users rarely).
+    #[serde(default = "default_daily_opens")]
+    pub daily_opens: Spanned<TraitSpec>,
+}
+
+/// Daily opens when not written: so many that every main-app user opens the app every day.
+fn default_daily_opens() -> Spanned<TraitSpec> {
+    Spanned::new(0..0, TraitSpec::Dist(DistFile::Constant { value: 50.0 }))
 }
 
 fn default_one() -> Spanned<f64> {
@@ -275,6 +284,11 @@ pub struct MechanismsFile {
     /// Stickiness of one's main app (habit, welcome).
     #[serde(default = "yes")]
     pub stickiness: bool,
+    /// Daily use: daily active users are the agents who open the app that day, by each agent's
+    /// `daily_opens`, instead of every main-app user; a partial outage cuts the day's opening
+    /// rate in proportion to the hours lost.
+    #[serde(default)]
+    pub daily_use: bool,
 }
 
 impl Default for MechanismsFile {
@@ -289,6 +303,7 @@ impl Default for MechanismsFile {
             income: true,
             social_influence: true,
             stickiness: true,
+            daily_use: false,
         }
     }
 }

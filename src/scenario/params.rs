@@ -54,6 +54,8 @@ pub struct Mechanisms {
     pub income: bool,
     pub social_influence: bool,
     pub stickiness: bool,
+    /// Daily active users are those who open the app that day (by `Segment::daily_opens`).
+    pub daily_use: bool,
 }
 
 /// Parameters of the outputs derived from daily counts.
@@ -171,6 +173,9 @@ pub struct Segment {
     pub income_weight: TraitDist,
     /// Popularity multiplier in power-law networks, in (0, 10^6].
     pub popularity: f64,
+    /// Opens of the main app per day (rate of a Poisson process), in [0, 1000]; read only with
+    /// `Mechanisms::daily_use`.
+    pub daily_opens: TraitDist,
 }
 
 /// A validated distribution for a per-agent trait; draws are clipped to `[min, max]`.

@@ -57,6 +57,8 @@ pub const RANK_EXPONENT: RangeInclusive<f64> = 0.05..=5.0;
 pub const BACKGROUND: RangeInclusive<f64> = 0.0..=1e9;
 /// Allowed range of the power-law exponent.
 pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
+/// Allowed range of daily opens of the main app (opens per day).
+pub const DAILY_OPENS: RangeInclusive<f64> = 0.0..=1000.0;
 /// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
 const SUM_TOLERANCE: f64 = 1e-6;
 
@@ -312,6 +314,7 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         income: m.income,
         social_influence: m.social_influence,
         stickiness: m.stickiness,
+        daily_use: m.daily_use,
     })
 }
 
@@ -477,6 +480,7 @@ fn validate_segments(
             )?,
             income_weight: trait_dist(c, &s.income_weight, &field("income_weight"), WEIGHT)?,
             popularity: c.float(&s.popularity, &field("popularity"), POPULARITY)?,
+            daily_opens: trait_dist(c, &s.daily_opens, &field("daily_opens"), DAILY_OPENS)?,
         });
     }
     let total: f64 = out.iter().map(|s| s.share).sum();
