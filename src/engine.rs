@@ -203,6 +203,9 @@ pub fn simulate(
             install_cost: params.install_cost as f32,
             plain: plain_thresholds(params, &world.population, cond),
             opens: Opens::new(params, &world.population, cond),
+            tastes: params.mechanisms.tastes && params.segments.iter().any(|s| s.taste_sd > 0.0),
+            taste_sd: params.segments.iter().map(|s| s.taste_sd as f32).collect(),
+            taste_key: rng::taste_key(params.seed, replicate),
         };
         let mut tally = next
             .par_chunks_mut(CHUNK)
@@ -235,7 +238,7 @@ pub fn simulate(
 /// u_ik = appeal_k + prefer_sk - risk_sensitivity_i x risk_k + protest_i x protest_k
 ///        - owner_aversion_i x owned_k - language_sensitivity_i x language_k
 ///        + income_weight_i x income_k + stickiness_k [k = main_i] + peer_weight_i x s_ik
-///        - install_cost [k not installed]
+///        - install_cost [k not installed] + taste_sd_s x z_ik (z_ik ~ N(0, 1), lasting)
 struct Utility {
     /// Base utility of each platform, per segment.
     segment_base: Vec<[f32; MAX_PLATFORMS]>,
@@ -316,6 +319,11 @@ struct DayContext<'a> {
     install_cost: f32,
     /// Daily use, when on.
     opens: Option<Opens>,
+    /// Heterogeneous tastes on (and some segment's spread above 0).
+    tastes: bool,
+    /// Each segment's spread of lasting tastes.
+    taste_sd: Vec<f32>,
+    taste_key: u64,
 }
 
 /// Daily use prepared for one day: what each main-app agent adds to its app's daily users.
@@ -636,6 +644,15 @@ impl DayContext<'_> {
             }
         }
         base[cur] += self.cond.stickiness[cur];
+        // Heterogeneous tastes: the agent's own lasting taste for each platform it weighs.
+        if self.tastes {
+            let sd = self.taste_sd[seg];
+            if sd > 0.0 {
+                for j in platforms_in(options) {
+                    base[j] += sd * rng::taste(self.taste_key, i as u64, j);
+                }
+            }
+        }
         // (Subtracting a zero cost would change no utility.)
         if self.install_cost != 0.0 {
             for j in platforms_in(options & !installed) {

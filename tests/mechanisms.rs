@@ -484,3 +484,45 @@ fn daily_opens_that_vary_by_agent_average_over_the_population() {
     // Heterogeneous opens are thread-count invariant like everything else.
     assert_eq!(common::run(&varied, 1, 0), common::run(&varied, 2, 0));
 }
+
+/// Largest share of main-app users at the end of a run.
+fn final_shares(p: &Params) -> Vec<f64> {
+    let (_, fin) = final_state(p);
+    let mut counts = vec![0f64; p.platforms.len()];
+    for &k in &fin {
+        counts[k as usize] += 1.0;
+    }
+    let n = fin.len() as f64;
+    counts.iter().map(|c| c / n).collect()
+}
+
+#[test]
+fn heterogeneous_tastes_split_a_ban_across_the_alternatives() {
+    let base = load("ban-enforced.toml", Some(AGENTS), None);
+    // Without own tastes one destination takes almost everyone (conformity locks in).
+    let locked = final_shares(&base);
+    let top = locked.iter().cloned().fold(0.0, f64::max);
+    assert!(top > 0.9, "without tastes the largest share is {top}");
+    // With a taste spread of 2 utility units the users split.
+    let mut spread = base.clone();
+    for s in &mut spread.segments {
+        s.taste_sd = 2.0;
+    }
+    let split = final_shares(&spread);
+    let top = split.iter().cloned().fold(0.0, f64::max);
+    assert!(
+        top < 0.75,
+        "with tastes the largest share is {top}: {split:?}"
+    );
+    let sizable = split.iter().filter(|&&x| x > 0.05).count();
+    assert!(
+        sizable >= 3,
+        "three or more destinations above 5%: {split:?}"
+    );
+    // The switch turns the term off without touching the spreads.
+    spread.mechanisms.tastes = false;
+    assert_eq!(final_shares(&spread), locked);
+    // Tastes are a pure function of (seed, replicate, agent, platform): thread-count invariant.
+    spread.mechanisms.tastes = true;
+    assert_eq!(common::run(&spread, 1, 0), common::run(&spread, 2, 0));
+}

@@ -209,8 +209,7 @@ fn a_wrong_path_is_named_with_the_nearest_valid_ones() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("daily_opens")
-                .and(predicate::str::contains("0 ..= 1000")),
+            predicate::str::contains("daily_opens").and(predicate::str::contains("0 ..= 1000")),
         );
     // Not PATH=VALUE at all: a usage error.
     exodus()

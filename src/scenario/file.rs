@@ -103,6 +103,11 @@ pub struct SegmentFile {
     /// as the rate of a Poisson process (heavy users open it many times, light users rarely).
     #[serde(default = "default_daily_opens")]
     pub daily_opens: Spanned<TraitSpec>,
+    /// Heterogeneous tastes (`[mechanisms] tastes`): standard deviation of each agent's own,
+    /// lasting taste for each platform, in utility units (0: the segment's agents share one
+    /// taste).
+    #[serde(default = "unspanned")]
+    pub taste_sd: Spanned<f64>,
 }
 
 /// Daily opens when not written: so many that every main-app user opens the app every day.
@@ -289,6 +294,10 @@ pub struct MechanismsFile {
     /// rate in proportion to the hours lost.
     #[serde(default)]
     pub daily_use: bool,
+    /// Heterogeneous tastes: each agent's lasting taste for each platform (segments'
+    /// `taste_sd`) enters its utility.
+    #[serde(default = "yes")]
+    pub tastes: bool,
 }
 
 impl Default for MechanismsFile {
@@ -304,6 +313,7 @@ impl Default for MechanismsFile {
             social_influence: true,
             stickiness: true,
             daily_use: false,
+            tastes: true,
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Mechanisms {
     pub stickiness: bool,
     /// Daily active users are those who open the app that day (by `Segment::daily_opens`).
     pub daily_use: bool,
+    /// Agents' own lasting tastes (by `Segment::taste_sd`) enter the utility.
+    pub tastes: bool,
 }
 
 /// Parameters of the outputs derived from daily counts.
@@ -176,6 +178,9 @@ pub struct Segment {
     /// Opens of the main app per day (rate of a Poisson process), in [0, 1000]; read only with
     /// `Mechanisms::daily_use`.
     pub daily_opens: TraitDist,
+    /// Standard deviation of agents' own lasting tastes for platforms, in utility units
+    /// ([0, 50]); read with `Mechanisms::tastes`.
+    pub taste_sd: f64,
 }
 
 /// A validated distribution for a per-agent trait; draws are clipped to `[min, max]`.

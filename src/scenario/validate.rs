@@ -57,6 +57,8 @@ pub const RANK_EXPONENT: RangeInclusive<f64> = 0.05..=5.0;
 pub const BACKGROUND: RangeInclusive<f64> = 0.0..=1e9;
 /// Allowed range of the power-law exponent.
 pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
+/// Allowed range of the spread of agents' own tastes (utility units).
+pub const TASTE_SD: RangeInclusive<f64> = 0.0..=50.0;
 /// Allowed range of daily opens of the main app (opens per day).
 pub const DAILY_OPENS: RangeInclusive<f64> = 0.0..=1000.0;
 /// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
@@ -315,6 +317,7 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         social_influence: m.social_influence,
         stickiness: m.stickiness,
         daily_use: m.daily_use,
+        tastes: m.tastes,
     })
 }
 
@@ -481,6 +484,7 @@ fn validate_segments(
             income_weight: trait_dist(c, &s.income_weight, &field("income_weight"), WEIGHT)?,
             popularity: c.float(&s.popularity, &field("popularity"), POPULARITY)?,
             daily_opens: trait_dist(c, &s.daily_opens, &field("daily_opens"), DAILY_OPENS)?,
+            taste_sd: c.float(&s.taste_sd, &field("taste_sd"), TASTE_SD)?,
         });
     }
     let total: f64 = out.iter().map(|s| s.share).sum();
