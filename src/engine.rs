@@ -120,6 +120,16 @@ impl World {
 
     /// `build`, also returning how long the population and the network took.
     pub fn build_timed(params: &Params, replicate: u32) -> (World, InitialState, BuildTimes) {
+        let (world, initial, mut times) = World::build_unsettled(params, replicate);
+        // Equilibrium start: the burn-in, if any, is part of building the world.
+        let t = std::time::Instant::now();
+        let initial = burn_in(params, &world, initial, replicate);
+        times.population_seconds += t.elapsed().as_secs_f64();
+        (world, initial, times)
+    }
+
+    /// The world and the drawn initial state, before any burn-in.
+    fn build_unsettled(params: &Params, replicate: u32) -> (World, InitialState, BuildTimes) {
         let t0 = std::time::Instant::now();
         let (population, initial) = crate::population::draw(params, replicate);
         let population_seconds = t0.elapsed().as_secs_f64();
@@ -166,36 +176,105 @@ pub fn simulate(
     mut on_day: impl FnMut(&DayTally),
 ) -> Vec<u8> {
     let conditions = timeline::conditions(params);
-    let k = params.platforms.len();
-    let InitialState {
-        platform: mut prev,
-        mut installed,
-    } = initial;
-    let mut next = vec![0u8; prev.len()];
-    let mut global = vec![0u64; k];
-    for &p in &prev {
-        global[p as usize] += 1;
+    let mut state = State::new(initial, params.platforms.len());
+    for (day, cond) in conditions.iter().enumerate() {
+        let tally = state.step(params, world, cond, replicate, day as u32, day as u64);
+        on_day(&tally);
     }
-    // Apps are never uninstalled, so installed counts only grow by the day's installs: counted
-    // once here, then carried forward instead of recounted agent by agent each day.
-    let mut installed_now = vec![0u64; k];
-    for &mask in &installed {
-        for p in platforms_in(mask) {
-            installed_now[p] += 1;
+    state.prev
+}
+
+/// Stream days of the burn-in start here, far from any real day, so its random numbers are
+/// never those of a simulated day.
+const BURN_IN_STREAM: u64 = 1 << 62;
+
+/// Equilibrium start (`[mechanisms] burn_in_days`): runs the rules for that many days under
+/// day 0's conditions before day 0, recording nothing, and returns the state they reach, so a
+/// scenario starts from the stationary state of its own rules rather than from its drawn
+/// initial shares.
+fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32) -> InitialState {
+    let days = params.mechanisms.burn_in_days;
+    if days == 0 {
+        return initial;
+    }
+    let Some(day0) = timeline::conditions(params).into_iter().next() else {
+        return initial;
+    };
+    let mut state = State::new(initial, params.platforms.len());
+    for b in 0..days {
+        state.step(
+            params,
+            world,
+            &day0,
+            replicate,
+            0,
+            BURN_IN_STREAM + u64::from(b),
+        );
+    }
+    InitialState {
+        platform: state.prev,
+        installed: state.installed,
+    }
+}
+
+/// The agents' state between days: platforms, installed sets and the counts carried forward.
+struct State {
+    prev: Vec<u8>,
+    next: Vec<u8>,
+    installed: Vec<u32>,
+    global: Vec<u64>,
+    installed_now: Vec<u64>,
+}
+
+impl State {
+    fn new(initial: InitialState, k: usize) -> State {
+        let InitialState {
+            platform: prev,
+            installed,
+        } = initial;
+        let mut global = vec![0u64; k];
+        for &p in &prev {
+            global[p as usize] += 1;
+        }
+        // Apps are never uninstalled, so installed counts only grow by the day's installs:
+        // counted once here, then carried forward instead of recounted agent by agent each day.
+        let mut installed_now = vec![0u64; k];
+        for &mask in &installed {
+            for p in platforms_in(mask) {
+                installed_now[p] += 1;
+            }
+        }
+        State {
+            next: vec![0u8; prev.len()],
+            prev,
+            installed,
+            global,
+            installed_now,
         }
     }
-    for (day, cond) in conditions.iter().enumerate() {
-        let day = day as u32;
+
+    /// One day under `cond`: labelled `day` in the tally, its random numbers from stream day
+    /// `stream_day`.
+    fn step(
+        &mut self,
+        params: &Params,
+        world: &World,
+        cond: &DayConditions,
+        replicate: u32,
+        day: u32,
+        stream_day: u64,
+    ) -> DayTally {
+        let k = params.platforms.len();
         let ctx = DayContext {
             params,
             world,
             cond,
             utility: Utility::new(params, &world.population, cond),
-            prev: &prev,
-            global: &global,
+            prev: &self.prev,
+            global: &self.global,
             seed: params.seed,
             replicate,
-            day,
+            stream_day,
             k,
             hazard_mask: (0..k)
                 .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
@@ -207,9 +286,10 @@ pub fn simulate(
             taste_sd: params.segments.iter().map(|s| s.taste_sd as f32).collect(),
             taste_key: rng::taste_key(params.seed, replicate),
         };
-        let mut tally = next
+        let mut tally = self
+            .next
             .par_chunks_mut(CHUNK)
-            .zip(installed.par_chunks_mut(CHUNK))
+            .zip(self.installed.par_chunks_mut(CHUNK))
             .enumerate()
             .fold(
                 || ChunkWork::new(day, k),
@@ -220,15 +300,14 @@ pub fn simulate(
             )
             .map(|work| work.tally)
             .reduce(|| DayTally::new(day, k), DayTally::merge);
-        for (now, new) in installed_now.iter_mut().zip(&tally.installs) {
+        for (now, new) in self.installed_now.iter_mut().zip(&tally.installs) {
             *now += new;
         }
-        tally.installed.copy_from_slice(&installed_now);
-        global.copy_from_slice(&tally.active);
-        on_day(&tally);
-        std::mem::swap(&mut prev, &mut next);
+        tally.installed.copy_from_slice(&self.installed_now);
+        self.global.copy_from_slice(&tally.active);
+        std::mem::swap(&mut self.prev, &mut self.next);
+        tally
     }
-    prev
 }
 
 /// The day's utility terms other than peer influence, prepared once per day: for each segment,
@@ -310,7 +389,8 @@ struct DayContext<'a> {
     global: &'a [u64],
     seed: u64,
     replicate: u32,
-    day: u32,
+    /// The day of the random streams (the simulated day, or a burn-in day).
+    stream_day: u64,
     k: usize,
     /// Platforms toward which the Bass hazard can be positive today.
     hazard_mask: u32,
@@ -392,7 +472,7 @@ impl DayContext<'_> {
     /// instead of waiting on each other. Each agent's draws come from its own stream in the same
     /// order either way, so the result does not depend on the split into passes.
     fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], acc: &mut ChunkWork) {
-        let key = day_key(self.seed, self.replicate, u64::from(self.day));
+        let key = day_key(self.seed, self.replicate, self.stream_day);
         let first = c * CHUNK;
         let prev = &self.prev[first..first + out.len()];
         let ChunkWork {

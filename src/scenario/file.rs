@@ -298,6 +298,9 @@ pub struct MechanismsFile {
     /// `taste_sd`) enters its utility.
     #[serde(default = "yes")]
     pub tastes: bool,
+    /// Equilibrium start: days the rules run under day 0's conditions before day 0 (0: none).
+    #[serde(default = "unspanned")]
+    pub burn_in_days: Spanned<i64>,
 }
 
 impl Default for MechanismsFile {
@@ -314,6 +317,7 @@ impl Default for MechanismsFile {
             stickiness: true,
             daily_use: false,
             tastes: true,
+            burn_in_days: unspanned(),
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Mechanisms {
     pub daily_use: bool,
     /// Agents' own lasting tastes (by `Segment::taste_sd`) enter the utility.
     pub tastes: bool,
+    /// Days of burn-in under day 0's conditions before day 0 (equilibrium start), 0 ..= 3650.
+    pub burn_in_days: u32,
 }
 
 /// Parameters of the outputs derived from daily counts.

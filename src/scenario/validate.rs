@@ -57,6 +57,8 @@ pub const RANK_EXPONENT: RangeInclusive<f64> = 0.05..=5.0;
 pub const BACKGROUND: RangeInclusive<f64> = 0.0..=1e9;
 /// Allowed range of the power-law exponent.
 pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
+/// Allowed range of the burn-in (days).
+pub const BURN_IN: RangeInclusive<i64> = 0..=3650;
 /// Allowed range of the spread of agents' own tastes (utility units).
 pub const TASTE_SD: RangeInclusive<f64> = 0.0..=50.0;
 /// Allowed range of daily opens of the main app (opens per day).
@@ -318,6 +320,7 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         stickiness: m.stickiness,
         daily_use: m.daily_use,
         tastes: m.tastes,
+        burn_in_days: c.int(&m.burn_in_days, "mechanisms.burn_in_days", BURN_IN)? as u32,
     })
 }
 
