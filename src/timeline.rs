@@ -119,6 +119,9 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
         deadline: vec![None; k],
     };
     let fade = 0.5f64.powf(1.0 / m.salience_half_life_days) as f32;
+    // News events so far (day, boost) and the attention scale `set` gave.
+    let mut news: Vec<(i64, f64)> = Vec::new();
+    let mut set_attention = 1f32;
     let mut salience = 0f32;
     let mut events = params.events.iter().peekable();
     (0..i64::from(params.days))
@@ -129,6 +132,20 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
                 if e.day == day || !matches!(e.action, Action::Outage(..)) {
                     apply(&mut today, &mut raw, e.action);
                 }
+                if let Action::News(boost) = e.action {
+                    news.push((e.day, boost));
+                }
+                if let Action::Set(Param::AttentionScale, v) = e.action {
+                    set_attention = v as f32;
+                }
+            }
+            // News raise attention: scale x (1 + sum of boost x exp(-days since / news_days)).
+            if m.news && !news.is_empty() {
+                let lift: f64 = news
+                    .iter()
+                    .map(|&(d, b)| b * (-((day - d) as f64) / m.news_days).exp())
+                    .sum();
+                today.attention_scale = set_attention * (1.0 + lift) as f32;
             }
             // Perceived risk drives salience (protest) whether or not the anticipation term
             // itself is on; the switch only removes risk from the utility.
@@ -189,7 +206,7 @@ fn apply(c: &mut DayConditions, raw: &mut Raw, action: Action) {
                 Param::AttentionScale => c.attention_scale = v,
             }
         }
-        Action::Marker(_) => {}
+        Action::Marker(_) | Action::News(_) => {}
     }
 }
 

@@ -555,3 +555,71 @@ fn a_burn_in_makes_a_calm_world_stay_put() {
     small.agents = 20_000;
     assert_eq!(common::run(&small, 1, 0), common::run(&small, 2, 0));
 }
+
+#[test]
+fn news_raise_attention_for_some_days() {
+    use exodus::scenario::params::Event;
+    let mut p = historical();
+    let hearing = day(&p, "2025-01-10") as i64;
+    let date = p.date(hearing as u32);
+    p.events.push(Event {
+        date,
+        day: hearing,
+        action: Action::News(2.0),
+        label: "hearing in the news".into(),
+        source: "test".into(),
+    });
+    p.events.sort_by_key(|e| e.date);
+    let c = exodus::timeline::conditions(&p);
+    // Attention x (1 + 2 exp(-days / 3)) from the event's day on; 1 before.
+    let d = hearing as usize;
+    assert_eq!(c[d - 1].attention_scale, 1.0);
+    for t in 0..10 {
+        let expected = 1.0 + 2.0 * (-(t as f64) / p.mechanisms.news_days).exp();
+        assert!((f64::from(c[d + t].attention_scale) - expected).abs() < 1e-5);
+    }
+    // More agents reconsider, so more move to RedNote in the days after the news.
+    let with = records(&p);
+    p.mechanisms.news = false;
+    assert!(exodus::timeline::conditions(&p)[d].attention_scale == 1.0);
+    let without = records(&p);
+    let moved = |r: &[DayRecord]| {
+        sum(
+            &p,
+            r,
+            "RedNote",
+            Metric::Installs,
+            "2025-01-10",
+            "2025-01-12",
+        )
+    };
+    assert!(
+        moved(&with) > 1.5 * moved(&without),
+        "{} vs {}",
+        moved(&with),
+        moved(&without)
+    );
+}
+
+#[test]
+fn buzz_makes_the_surge_self_exciting() {
+    let mut p = historical();
+    let plain = records(&p);
+    // Buzz on with no gain changes nothing.
+    p.mechanisms.buzz = true;
+    assert_eq!(records(&p), plain);
+    // With a gain, each day's installs raise the next days' attention: the surge feeds on
+    // itself and peaks far higher.
+    p.mechanisms.buzz_gain = 300.0;
+    let buzzing = records(&p);
+    let top = |r: &[DayRecord]| peak(&p, r, "RedNote", Metric::Installs).0;
+    assert!(
+        top(&buzzing) > 3.0 * top(&plain),
+        "{} vs {}",
+        top(&buzzing),
+        top(&plain)
+    );
+    let mut small = p.clone();
+    small.agents = 20_000;
+    assert_eq!(common::run(&small, 1, 0), common::run(&small, 2, 0));
+}

@@ -301,6 +301,29 @@ pub struct MechanismsFile {
     /// Equilibrium start: days the rules run under day 0's conditions before day 0 (0: none).
     #[serde(default = "unspanned")]
     pub burn_in_days: Spanned<i64>,
+    /// `news` events raise attention.
+    #[serde(default = "yes")]
+    pub news: bool,
+    /// Time constant in days of the fading of a news event's attention boost.
+    #[serde(default = "default_news_days")]
+    pub news_days: Spanned<f64>,
+    /// Buzz: each day's installs raise the next days' attention (self-exciting).
+    #[serde(default)]
+    pub buzz: bool,
+    /// Buzz: attention added per unit of the population installing an app in a day.
+    #[serde(default = "unspanned")]
+    pub buzz_gain: Spanned<f64>,
+    /// Buzz: time constant in days of its fading.
+    #[serde(default = "default_buzz_days")]
+    pub buzz_days: Spanned<f64>,
+}
+
+fn default_news_days() -> Spanned<f64> {
+    Spanned::new(0..0, 3.0)
+}
+
+fn default_buzz_days() -> Spanned<f64> {
+    Spanned::new(0..0, 2.0)
 }
 
 impl Default for MechanismsFile {
@@ -318,6 +341,11 @@ impl Default for MechanismsFile {
             daily_use: false,
             tastes: true,
             burn_in_days: unspanned(),
+            news: true,
+            news_days: default_news_days(),
+            buzz: false,
+            buzz_gain: unspanned(),
+            buzz_days: default_buzz_days(),
         }
     }
 }
@@ -431,6 +459,9 @@ pub enum EventAction {
     Deadline,
     /// Only a marker for charts and reports (e.g. a court hearing); changes nothing.
     Marker,
+    /// News that makes people look at their apps again: from this date, attention is raised
+    /// by `value` (1 doubles it), fading with `[mechanisms] news_days`.
+    News,
 }
 
 impl EventAction {
@@ -445,6 +476,7 @@ impl EventAction {
             EventAction::Set => "set",
             EventAction::Deadline => "deadline",
             EventAction::Marker => "marker",
+            EventAction::News => "news",
         }
     }
 }

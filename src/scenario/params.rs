@@ -60,6 +60,14 @@ pub struct Mechanisms {
     pub tastes: bool,
     /// Days of burn-in under day 0's conditions before day 0 (equilibrium start), 0 ..= 3650.
     pub burn_in_days: u32,
+    /// `news` events raise attention, fading with time constant `news_days` (> 0).
+    pub news: bool,
+    pub news_days: f64,
+    /// Buzz: attention multiplier 1 + B(t), B(t) = B(t-1) exp(-1 / buzz_days)
+    /// + buzz_gain x installs(t-1) / agents.
+    pub buzz: bool,
+    pub buzz_gain: f64,
+    pub buzz_days: f64,
 }
 
 /// Parameters of the outputs derived from daily counts.
@@ -279,6 +287,8 @@ pub enum Action {
     /// Platform, and the day (from the start) the ban takes effect.
     Deadline(usize, i64),
     Marker(Option<usize>),
+    /// Attention boost of a news event (1 doubles attention on its day).
+    News(f64),
 }
 
 impl Action {
@@ -293,6 +303,7 @@ impl Action {
             | Action::Outage(k, _) => Some(k),
             Action::Set(param, _) => param.platform(),
             Action::Marker(k) => k,
+            Action::News(_) => None,
         }
     }
 
@@ -307,6 +318,7 @@ impl Action {
             Action::Deadline(..) => "deadline",
             Action::Outage(..) => "outage",
             Action::Marker(_) => "marker",
+            Action::News(_) => "news",
         }
     }
 }

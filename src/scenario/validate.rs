@@ -57,6 +57,10 @@ pub const RANK_EXPONENT: RangeInclusive<f64> = 0.05..=5.0;
 pub const BACKGROUND: RangeInclusive<f64> = 0.0..=1e9;
 /// Allowed range of the power-law exponent.
 pub const EXPONENT: RangeInclusive<f64> = 2.01..=5.0;
+/// Allowed range of the buzz gain (attention per unit of the population installing per day).
+pub const BUZZ_GAIN: RangeInclusive<f64> = 0.0..=100_000.0;
+/// Allowed range of a news event's attention boost.
+pub const NEWS_BOOST: RangeInclusive<f64> = 0.0..=100.0;
 /// Allowed range of the burn-in (days).
 pub const BURN_IN: RangeInclusive<i64> = 0..=3650;
 /// Allowed range of the spread of agents' own tastes (utility units).
@@ -321,6 +325,11 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         daily_use: m.daily_use,
         tastes: m.tastes,
         burn_in_days: c.int(&m.burn_in_days, "mechanisms.burn_in_days", BURN_IN)? as u32,
+        news: m.news,
+        news_days: c.float(&m.news_days, "mechanisms.news_days", TIME_SCALE)?,
+        buzz: m.buzz,
+        buzz_gain: c.float(&m.buzz_gain, "mechanisms.buzz_gain", BUZZ_GAIN)?,
+        buzz_days: c.float(&m.buzz_days, "mechanisms.buzz_days", TIME_SCALE)?,
     })
 }
 
@@ -825,6 +834,29 @@ fn validate_event(
         EventAction::Marker => {
             no_set_keys()?;
             Action::Marker(platform(false)?)
+        }
+        EventAction::News => {
+            if let Some(p) = &e.param {
+                return Err(c.invalid(
+                    p.span(),
+                    &field("param"),
+                    format!("\"{}\"", p.get_ref()),
+                    "a `news` event takes a value (attention boost), not a param",
+                    "no param unless action = \"set\"",
+                ));
+            }
+            // The platform, if given, is only for charts (the news is about it).
+            platform(false)?;
+            let value = e.value.as_ref().ok_or_else(|| {
+                c.invalid(
+                    e.action.span(),
+                    &field("value"),
+                    "(missing)",
+                    "a `news` event needs its attention boost",
+                    "0 ..= 100 (1 doubles attention on the event's day)",
+                )
+            })?;
+            Action::News(c.float(value, &field("value"), NEWS_BOOST)?)
         }
         EventAction::Outage => {
             if let Some(p) = &e.param {
