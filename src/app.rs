@@ -9,7 +9,7 @@ use crate::engine::{self, World};
 use crate::experiment::bands::Bands;
 use crate::memory;
 use crate::metrics::{Daily, SummaryBuilder};
-use crate::output::csv::{DailyCsv, FlowsCsv, ReplicatesCsv};
+use crate::output::csv::{DailyCsv, DriversCsv, FlowsCsv, ReplicatesCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
@@ -302,6 +302,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let mut exporters: Vec<Box<dyn Exporter>> = vec![
         Box::new(DailyCsv::create(&out.join("daily.csv"), params)?),
         Box::new(FlowsCsv::create(&out.join("flows.csv"), params)?),
+        Box::new(DriversCsv::create(&out.join("drivers.csv"), params)?),
     ];
 
     // Replicate 0 is written as the run's daily.csv, flows.csv and summary.json; with more

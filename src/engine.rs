@@ -177,22 +177,19 @@ pub fn simulate(
 ) -> Vec<u8> {
     let conditions = timeline::conditions(params);
     let mut state = State::new(initial, params.platforms.len());
-    let m = &params.mechanisms;
-    let buzz_fade = (-1.0 / m.buzz_days).exp();
-    let mut buzz = 0f64;
+    let mut buzz = timeline::Buzz::new(&params.mechanisms);
     for (day, cond) in conditions.iter().enumerate() {
-        let tally = if m.buzz && buzz > 0.0 {
+        let lift = buzz.level();
+        let tally = if lift > 0.0 {
             // Buzz: yesterday's installs make people look at their apps again today.
             let mut lifted = cond.clone();
-            lifted.attention_scale *= (1.0 + buzz) as f32;
+            lifted.attention_scale *= (1.0 + lift) as f32;
             state.step(params, world, &lifted, replicate, day as u32, day as u64)
         } else {
             state.step(params, world, cond, replicate, day as u32, day as u64)
         };
-        if m.buzz {
-            let installs: u64 = tally.installs.iter().sum();
-            buzz = buzz * buzz_fade + m.buzz_gain * installs as f64 / f64::from(params.agents);
-        }
+        let installs: u64 = tally.installs.iter().sum();
+        buzz.add_day(installs as f64 / f64::from(params.agents));
         on_day(&tally);
     }
     state.prev

@@ -181,6 +181,39 @@ pub fn conditions(params: &Params) -> Vec<DayConditions> {
         .collect()
 }
 
+/// Buzz (`[mechanisms] buzz`, ODD §7.7b): B(t) = B(t-1) exp(-1 / buzz_days) + buzz_gain x the
+/// share of the population that installed an app on day t-1; attention is multiplied by
+/// 1 + B(t). It depends on the run's own installs, so the engine (and the drivers output)
+/// carry it day by day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Buzz {
+    level: f64,
+    fade: f64,
+    gain: f64,
+    on: bool,
+}
+
+impl Buzz {
+    pub fn new(m: &crate::scenario::params::Mechanisms) -> Buzz {
+        Buzz {
+            level: 0.0,
+            fade: (-1.0 / m.buzz_days).exp(),
+            gain: m.buzz_gain,
+            on: m.buzz,
+        }
+    }
+
+    /// B(t) for the coming day (0 when buzz is off).
+    pub fn level(&self) -> f64 {
+        if self.on { self.level } else { 0.0 }
+    }
+
+    /// Ends a day on which `installed_share` of the population installed an app.
+    pub fn add_day(&mut self, installed_share: f64) {
+        self.level = self.level * self.fade + self.gain * installed_share;
+    }
+}
+
 fn apply(c: &mut DayConditions, raw: &mut Raw, action: Action) {
     match action {
         Action::Down(k) => c.up &= !(1 << k),

@@ -491,3 +491,46 @@ fn a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate() {
         "refused before any output"
     );
 }
+
+#[test]
+fn drivers_say_what_moved_agents_each_day() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(dir.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .args([
+            "--set",
+            "mechanisms.buzz=true",
+            "--set",
+            "mechanisms.buzz_gain=50",
+        ])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("drivers.csv")).unwrap();
+    let value = |date: &str, platform: &str, driver: &str| -> f64 {
+        text.lines()
+            .find(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                f[0] == date && f[2] == platform && f[3] == driver
+            })
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap_or_else(|| panic!("no {date} {platform} {driver}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(text.lines().next(), Some("date,day,platform,driver,value"));
+    // The deadline of Jan 19 is the peak of TikTok's perceived risk; the order of Jan 20 lifts it.
+    assert_eq!(value("2025-01-19", "TikTok", "perceived_risk"), 1.0);
+    assert!(value("2025-01-20", "TikTok", "perceived_risk") < 0.01);
+    // Out of the stores from Jan 19 to Feb 12, in service throughout.
+    assert_eq!(value("2025-01-25", "TikTok", "in_stores"), 0.0);
+    assert_eq!(value("2025-02-13", "TikTok", "in_stores"), 1.0);
+    assert_eq!(value("2025-01-25", "TikTok", "in_service"), 1.0);
+    // Buzz follows the surge of installs and lifts attention by (1 + buzz).
+    let buzz = value("2025-01-14", "(all)", "buzz");
+    assert!(buzz > 0.0);
+    let lift = value("2025-01-14", "(all)", "attention_multiplier");
+    assert!((lift - (1.0 + buzz)).abs() < 1e-6, "{lift} vs {buzz}");
+    assert_eq!(value("2024-12-15", "(all)", "buzz"), 0.0);
+}

@@ -97,6 +97,91 @@ impl Exporter for DailyCsv {
     }
 }
 
+/// One row of `drivers.csv`.
+#[derive(Debug, Serialize)]
+struct DriverRow<'a> {
+    date: &'a str,
+    day: u32,
+    /// A platform, or `(all)` for drivers of the whole population.
+    platform: &'a str,
+    driver: &'static str,
+    value: f64,
+}
+
+/// Writes `drivers.csv`: what moved agents each day. Per platform: perceived ban risk, protest
+/// pull (protest target x salience), in service and in the stores (1 or 0); for the whole
+/// population: ban salience, buzz B(t) and the attention multiplier (set scale x news x buzz).
+pub struct DriversCsv {
+    table: Table,
+    conditions: Vec<crate::timeline::DayConditions>,
+    buzz: crate::timeline::Buzz,
+    people: f64,
+}
+
+impl DriversCsv {
+    pub fn create(path: &Path, params: &Params) -> Result<DriversCsv, OutputError> {
+        Ok(DriversCsv {
+            table: Table::open(path, params)?,
+            conditions: crate::timeline::conditions(params),
+            buzz: crate::timeline::Buzz::new(&params.mechanisms),
+            people: params.people,
+        })
+    }
+}
+
+impl Exporter for DriversCsv {
+    fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
+        let table = &mut self.table;
+        let date = table.dates[r.day as usize].clone();
+        let cond = &self.conditions[r.day as usize];
+        let buzz = self.buzz.level();
+        for k in 0..table.names.len() {
+            let platform = table.names[k].clone();
+            let bit = |mask: u32| f64::from(u8::from(mask & (1 << k) != 0));
+            for (driver, value) in [
+                ("perceived_risk", f64::from(cond.risk[k])),
+                ("protest_pull", f64::from(cond.protest[k])),
+                ("in_service", bit(cond.up)),
+                ("in_stores", bit(cond.in_store)),
+            ] {
+                table.row(DriverRow {
+                    date: &date,
+                    day: r.day,
+                    platform: &platform,
+                    driver,
+                    value,
+                })?;
+            }
+        }
+        for (driver, value) in [
+            ("salience", f64::from(cond.salience)),
+            ("buzz", buzz),
+            (
+                "attention_multiplier",
+                f64::from(cond.attention_scale) * (1.0 + buzz),
+            ),
+        ] {
+            table.row(DriverRow {
+                date: &date,
+                day: r.day,
+                platform: "(all)",
+                driver,
+                value,
+            })?;
+        }
+        // The same buzz as the engine's, from the day's installs in people.
+        let installs: f64 = (0..table.names.len())
+            .map(|k| r.get(k, Metric::Installs).unwrap_or(0.0))
+            .sum();
+        self.buzz.add_day(installs / self.people);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<PathBuf, OutputError> {
+        self.table.finish()
+    }
+}
+
 /// Writes `flows.csv` (only pairs with someone moving, to keep it small).
 pub struct FlowsCsv(Table);
 
