@@ -9,7 +9,7 @@ use crate::engine::{self, World};
 use crate::experiment::bands::Bands;
 use crate::memory;
 use crate::metrics::{Daily, SummaryBuilder};
-use crate::output::csv::{DailyCsv, DriversCsv, FlowsCsv, ReplicatesCsv};
+use crate::output::csv::{ClassesCsv, DailyCsv, DriversCsv, FlowsCsv, ReplicatesCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
@@ -304,6 +304,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         Box::new(FlowsCsv::create(&out.join("flows.csv"), params)?),
         Box::new(DriversCsv::create(&out.join("drivers.csv"), params)?),
     ];
+    if params.outputs.audience_classes
+        && params.network != crate::scenario::params::NetworkSpec::Mixed
+    {
+        exporters.push(Box::new(ClassesCsv::create(
+            &out.join("classes.csv"),
+            params,
+        )?));
+    }
 
     // Replicate 0 is written as the run's daily.csv, flows.csv and summary.json; with more
     // replicates, every replicate also goes to replicates.csv and into the bands.

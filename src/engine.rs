@@ -47,6 +47,9 @@ pub struct DayTally {
     /// day, in units of 1 / `OPEN_UNIT` agent (integers, so sums are exact in any grouping);
     /// zeros when daily use is off.
     pub opened: Vec<u64>,
+    /// Agents of audience class c with main app k at the end of the day, at `c * K + k`
+    /// (zeros unless the scenario counts audience classes).
+    pub by_class: Vec<u64>,
 }
 
 /// Units per agent of `DayTally::opened`.
@@ -70,6 +73,7 @@ impl DayTally {
             installed: vec![0; k],
             stand_in: vec![0; k],
             opened: vec![0; k],
+            by_class: vec![0; AUDIENCE_CLASSES * k],
         }
     }
 
@@ -81,6 +85,7 @@ impl DayTally {
         add(&mut self.installed, &other.installed);
         add(&mut self.stand_in, &other.stand_in);
         add(&mut self.opened, &other.opened);
+        add(&mut self.by_class, &other.by_class);
         self
     }
 
@@ -108,7 +113,13 @@ impl DayTally {
 pub struct World {
     pub network: Network,
     pub population: Population,
+    /// Audience class of each agent (`Network::audience_classes`), when the scenario asks for
+    /// `[outputs] audience_classes`; empty otherwise.
+    pub audience: Vec<u8>,
 }
+
+/// Audience classes counted by `DayTally::by_class`: top 1%, next 9%, the rest.
+pub const AUDIENCE_CLASSES: usize = 3;
 
 impl World {
     /// Builds the world of replicate `replicate` and the agents' initial state. The population
@@ -146,10 +157,16 @@ impl World {
             population_seconds,
             network_seconds: t1.elapsed().as_secs_f64(),
         };
+        let audience = if params.outputs.audience_classes {
+            network.audience_classes()
+        } else {
+            Vec::new()
+        };
         (
             World {
                 network,
                 population,
+                audience,
             },
             initial,
             times,
@@ -502,6 +519,12 @@ impl DayContext<'_> {
         count_platforms(out, &mut tally.active);
         if let Some(opens) = &self.opens {
             self.count_opens(first, out, opens, &mut tally.opened);
+        }
+        if !self.world.audience.is_empty() {
+            let classes = &self.world.audience[first..first + out.len()];
+            for (&c, &p) in classes.iter().zip(out.iter()) {
+                tally.by_class[usize::from(c) * self.k + usize::from(p)] += 1;
+            }
         }
     }
 

@@ -76,6 +76,9 @@ pub struct DayRecord {
     pub values: Vec<[Option<f64>; Metric::ALL.len()]>,
     /// People who moved main app from -> to that day, at `from * K + to`.
     pub flows: Vec<f64>,
+    /// Main-app users per audience class and platform, at `class * K + platform` (empty
+    /// unless the scenario counts audience classes).
+    pub by_class: Vec<f64>,
 }
 
 impl DayRecord {
@@ -96,6 +99,8 @@ pub struct Daily {
     posts: Vec<f64>,
     /// Daily use on: main-app users count by `DayTally::opened`.
     daily_use: bool,
+    /// Audience classes counted.
+    by_class: bool,
 }
 
 impl Daily {
@@ -111,6 +116,7 @@ impl Daily {
                 .collect(),
             posts: vec![0.0; k],
             daily_use: params.mechanisms.daily_use,
+            by_class: params.outputs.audience_classes,
             conditions,
         }
     }
@@ -164,6 +170,11 @@ impl Daily {
             day: t.day,
             values,
             flows: t.flows.iter().map(|&a| people(a)).collect(),
+            by_class: if self.by_class {
+                t.by_class.iter().map(|&a| people(a)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -534,3 +534,56 @@ fn drivers_say_what_moved_agents_each_day() {
     assert!((lift - (1.0 + buzz)).abs() < 1e-6, "{lift} vs {buzz}");
     assert_eq!(value("2024-12-15", "(all)", "buzz"), 0.0);
 }
+
+#[test]
+fn audience_classes_show_whether_influencers_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(dir.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .args(["--set", "outputs.audience_classes=true"])
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_path(dir.path().join("classes.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "date",
+            "day",
+            "class",
+            "platform",
+            "main_app_users",
+            "share"
+        ]
+    );
+    let mut size = std::collections::BTreeMap::new();
+    let mut shares = std::collections::BTreeMap::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        if &r[1] == "0" {
+            *size.entry(r[2].to_string()).or_insert(0.0) += r[4].parse::<f64>().unwrap();
+        }
+        if &r[1] == "0" || &r[0] == "2025-01-20" {
+            *shares
+                .entry((r[0].to_string(), r[2].to_string()))
+                .or_insert(0.0) += r[5].parse::<f64>().unwrap();
+        }
+    }
+    // The classes hold 1%, 9% and 90% of the 170 M people, and shares sum to 1 in each.
+    assert_eq!(size["top 1%"], 1_700_000.0);
+    assert_eq!(size["next 9%"], 15_300_000.0);
+    assert_eq!(size["rest"], 153_000_000.0);
+    for (key, total) in &shares {
+        assert!((total - 1.0).abs() < 1e-9, "{key:?}: {total}");
+    }
+    // Without the key there is no classes.csv.
+    let plain = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(plain.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .assert()
+        .success();
+    assert!(!plain.path().join("classes.csv").exists());
+}

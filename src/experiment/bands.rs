@@ -194,6 +194,7 @@ mod tests {
             day,
             values: vec![v],
             flows: vec![0.0],
+            by_class: Vec::new(),
         }
     }
 

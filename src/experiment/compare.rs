@@ -31,6 +31,12 @@ pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
             })
             .collect(),
         flows: a.flows.iter().zip(&b.flows).map(|(x, y)| x - y).collect(),
+        by_class: a
+            .by_class
+            .iter()
+            .zip(&b.by_class)
+            .map(|(x, y)| x - y)
+            .collect(),
     }
 }
 
@@ -185,6 +191,7 @@ mod tests {
             day,
             values: vec![v],
             flows: vec![0.0],
+            by_class: Vec::new(),
         }
     }
 

@@ -74,6 +74,58 @@ impl Network {
         }
     }
 
+    /// Each agent's audience class by in-degree: 0 for the top 1% of agents, 1 for the next
+    /// 9%, 2 for the rest; ties at a boundary go to the lower index first. Empty for a mixed
+    /// population, where every agent is watched alike.
+    pub fn audience_classes(&self) -> Vec<u8> {
+        if matches!(self, Network::Mixed { .. }) {
+            return Vec::new();
+        }
+        let indeg = self.in_degrees();
+        let n = indeg.len();
+        let max = indeg.iter().copied().max().unwrap_or(0) as usize;
+        let mut histogram = vec![0usize; max + 1];
+        for &d in &indeg {
+            histogram[d as usize] += 1;
+        }
+        // For each quota (top 1%, top 10%): the in-degree at the boundary and how many agents
+        // of exactly that in-degree still fit, taken in index order.
+        let boundary = |quota: usize| -> (usize, usize) {
+            let mut above = 0;
+            for d in (0..=max).rev() {
+                if above + histogram[d] >= quota {
+                    return (d, quota - above);
+                }
+                above += histogram[d];
+            }
+            (0, 0)
+        };
+        let quotas = [n.div_ceil(100), n.div_ceil(10)];
+        let bounds = quotas.map(boundary);
+        let mut taken = [0usize; 2];
+        indeg
+            .iter()
+            .map(|&d| {
+                let d = d as usize;
+                let mut class = 2u8;
+                for c in (0..2).rev() {
+                    let (at, room) = bounds[c];
+                    if d > at || (d == at && taken[c] < room) {
+                        class = c as u8;
+                    }
+                }
+                // Count ties taken at each boundary the agent falls within.
+                for c in 0..2 {
+                    let (at, _) = bounds[c];
+                    if d == at && usize::from(class) <= c {
+                        taken[c] += 1;
+                    }
+                }
+                class
+            })
+            .collect()
+    }
+
     /// How many agents watch each agent (in-degree), for diagnostics and tests.
     pub fn in_degrees(&self) -> Vec<u32> {
         let n = self.agents();
@@ -115,6 +167,27 @@ fn other_than<R: rand::Rng>(rng: &mut R, i: usize, n: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn audience_classes_take_the_most_watched_first_and_ties_by_index() {
+        // 200 agents each watching agent 0 and one of agents 1..=4 (so 1..=4 are watched 50
+        // times each) and nobody else: in-degrees 200, 50, 50, 50, 50, then 0.
+        let n = 200usize;
+        let mut targets = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            targets.push(if i == 0 { 1 } else { 0 });
+            targets.push(if i == 1 { 2 } else { 1 + (i % 4) as u32 });
+        }
+        let net = Network::Regular { degree: 2, targets };
+        let c = net.audience_classes();
+        // Top 1% of 200 = 2 agents: agent 0, then the first of the tied 50s by index.
+        assert_eq!(c.iter().filter(|&&x| x == 0).count(), 2);
+        assert_eq!(c[0], 0);
+        // Top 10% = 20 agents in classes 0 and 1.
+        assert_eq!(c.iter().filter(|&&x| x <= 1).count(), 20);
+        assert!(net.audience_classes() == c, "deterministic");
+        assert!(Network::Mixed { agents: 10 }.audience_classes().is_empty());
+    }
+
     use super::*;
 
     fn check_no_self_loops(net: &Network) {

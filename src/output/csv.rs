@@ -182,6 +182,62 @@ impl Exporter for DriversCsv {
     }
 }
 
+/// One row of `classes.csv`.
+#[derive(Debug, Serialize)]
+struct ClassRow<'a> {
+    date: &'a str,
+    day: u32,
+    class: &'static str,
+    platform: &'a str,
+    main_app_users: f64,
+    /// Share of the class with this main app.
+    share: f64,
+}
+
+/// Names of the audience classes in `classes.csv`.
+pub const CLASS_NAMES: [&str; crate::engine::AUDIENCE_CLASSES] = ["top 1%", "next 9%", "rest"];
+
+/// Writes `classes.csv`: main-app users per audience class (by how many watch each agent) and
+/// platform, and their share of the class.
+pub struct ClassesCsv(Table);
+
+impl ClassesCsv {
+    pub fn create(path: &Path, params: &Params) -> Result<ClassesCsv, OutputError> {
+        Table::open(path, params).map(ClassesCsv)
+    }
+}
+
+impl Exporter for ClassesCsv {
+    fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
+        let table = &mut self.0;
+        let k = table.names.len();
+        if r.by_class.len() != CLASS_NAMES.len() * k {
+            return Ok(());
+        }
+        let date = table.dates[r.day as usize].clone();
+        for (c, class) in CLASS_NAMES.iter().enumerate() {
+            let row = &r.by_class[c * k..(c + 1) * k];
+            let total: f64 = row.iter().sum();
+            for (p, &users) in row.iter().enumerate() {
+                let platform = table.names[p].clone();
+                table.row(ClassRow {
+                    date: &date,
+                    day: r.day,
+                    class,
+                    platform: &platform,
+                    main_app_users: users,
+                    share: if total > 0.0 { users / total } else { 0.0 },
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<PathBuf, OutputError> {
+        self.0.finish()
+    }
+}
+
 /// Writes `flows.csv` (only pairs with someone moving, to keep it small).
 pub struct FlowsCsv(Table);
 

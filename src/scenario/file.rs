@@ -376,6 +376,10 @@ pub struct OutputsFile {
     /// name (e.g. RedNote's users outside the US TikTok population), added to the rank input.
     #[serde(default = "unspanned")]
     pub background_installs: Spanned<BTreeMap<String, f64>>,
+    /// Write `classes.csv`: main-app users per audience class (the top 1% of agents by how
+    /// many watch them, the next 9%, the rest), to see whether high-influence agents lead.
+    #[serde(default)]
+    pub audience_classes: bool,
 }
 
 impl NetworkKind {
@@ -407,6 +411,7 @@ impl Default for OutputsFile {
             rank_exponent: None,
             rank_store_share: None,
             background_installs: unspanned(),
+            audience_classes: false,
         }
     }
 }

@@ -77,6 +77,8 @@ pub struct DerivedOutputs {
     pub rank: Option<RankCurve>,
     /// Installs per day from outside the population, per platform (people).
     pub background_installs: Vec<f64>,
+    /// Count main-app users per audience class (`classes.csv`).
+    pub audience_classes: bool,
 }
 
 /// Downloads needed for a store rank: downloads(r) = top x r^-exponent (an assumption to be

@@ -370,6 +370,7 @@ fn validate_outputs(
     Ok(DerivedOutputs {
         rank,
         background_installs,
+        audience_classes: o.audience_classes,
     })
 }
 
