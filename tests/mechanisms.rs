@@ -415,17 +415,15 @@ fn a_half_day_outage_barely_touches_heavy_users_and_halves_light_ones() {
     let tiktok = idx(&p, "TikTok");
     // TikTok is out for about 12 of Jan 19's 24 hours (outage 0.5).
     let (normal, outage) = (day(&p, "2025-01-16"), day(&p, "2025-01-19"));
-    let main_share = |r: &[DayRecord], d: usize| {
-        // Daily users from main-app users only: remove second-app use and stand-ins, which
-        // daily use does not change, by differencing against daily opens so high that every
-        // main-app user opens the app (P = 1 to rounding), outage or not.
-        r[d].get(tiktok, Metric::DailyActiveUsers).unwrap()
-    };
+    let dau = |r: &[DayRecord], d: usize| r[d].get(tiktok, Metric::DailyActiveUsers).unwrap();
+    // Daily use changes only the main-app term of daily users. With 1000 opens a day every
+    // main-app user opens the app, outage or not, so that run's DAU minus its main-app users
+    // is the rest (second-app use, stand-ins), the same in every run.
     let all = records(&with_daily_opens(p.clone(), TraitDist::Constant(1000.0)));
     let heavy = records(&with_daily_opens(p.clone(), TraitDist::Constant(20.0)));
     let light = records(&with_daily_opens(p.clone(), TraitDist::Constant(0.3)));
     let main = |d: usize| all[d].get(tiktok, Metric::MainAppUsers).unwrap();
-    let own = |r: &[DayRecord], d: usize| main_share(r, d) - (main_share(&all, d) - main(d));
+    let own = |r: &[DayRecord], d: usize| dau(r, d) - (dau(&all, d) - main(d));
     // Heavy users (20 opens a day): P(open) = 1 - exp(-20 x 0.5) = 0.99995 on the outage day.
     let h = own(&heavy, outage) / main(outage);
     assert!((h - (1.0 - (-10.0f64).exp())).abs() < 1e-3, "heavy {h}");
@@ -438,9 +436,7 @@ fn a_half_day_outage_barely_touches_heavy_users_and_halves_light_ones() {
     );
     // Without daily use the outage halves main-app use, heavy or light.
     let off = records(&p);
-    let o = (off[outage].get(tiktok, Metric::DailyActiveUsers).unwrap()
-        - (main_share(&all, outage) - main(outage)))
-        / main(outage);
+    let o = own(&off, outage) / main(outage);
     assert!((o - 0.5).abs() < 1e-3, "without daily use {o}");
 }
 

@@ -8,7 +8,7 @@
 //! or `x = low (high / low)^u`, so the prior is uniform on the unit cube in every case.
 
 use std::ops::RangeInclusive;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -474,11 +474,6 @@ pub fn target_id_location(path: &Path, id: &str) -> Location {
         .find(&format!("\"{id}\""))
         .map_or(0..0, |i| i..i + id.len() + 2);
     Location::in_file(path, &source, span)
-}
-
-/// The file a calibration was read from, for the manifest.
-pub fn display(path: &Path) -> PathBuf {
-    path.to_path_buf()
 }
 
 #[cfg(test)]

@@ -298,7 +298,7 @@ fn choose_targets(
         }
         if calibration.fit.contains(id) && calibration.hold_out.contains(id) {
             return Err(ScenarioError::invalid(
-                Location::CommandLine,
+                super::params::target_id_location(targets_path, id),
                 "calibration.hold_out",
                 format!("\"{id}\""),
                 "is both fitted and held back",

@@ -47,18 +47,10 @@ pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, Scen
         file.population.agents = toml::Spanned::new(0..0, agents as i64);
     }
     Ok(Scenario {
-        path: chain
-            .paths()
-            .next()
-            .unwrap_or(path_placeholder())
-            .to_path_buf(),
+        path: resolved.sources.root(),
         file,
         params,
     })
-}
-
-fn path_placeholder() -> &'static Path {
-    Path::new("scenario.toml")
 }
 
 /// The resolved scenario as TOML text (what `exodus validate --resolved` prints): every value

@@ -277,15 +277,9 @@ impl Chain {
             if !sets.is_empty() {
                 let before = deserialize(tree.clone(), &sources)?;
                 let valid = parameter_paths(&before);
-                for (a, base) in sets.iter().zip(&set_bases) {
-                    apply(
-                        &mut tree,
-                        a,
-                        *base,
-                        &texts[texts.len() - sets.len()..],
-                        &valid,
-                        &sources,
-                    )?;
+                let set_texts = &texts[texts.len() - sets.len()..];
+                for ((a, base), source) in sets.iter().zip(&set_bases).zip(set_texts) {
+                    apply(&mut tree, a, *base, &source.text, &valid, &sources)?;
                 }
             }
             deserialize(tree, &sources)?
@@ -723,16 +717,12 @@ fn apply<'i>(
     tree: &mut DeTable<'i>,
     a: &Assignment,
     base: usize,
-    set_texts: &'i [Source],
+    text: &'i str,
     valid: &[String],
     sources: &Sources,
 ) -> Result<(), ScenarioError> {
     let location = sources.locate(base..base + 1);
     check_path(&a.path, valid, location.clone(), &a.value)?;
-    let text = set_texts
-        .iter()
-        .find(|s| s.base == base)
-        .map_or("", |s| s.text.as_str());
     let value_text = text.split_once('=').map_or("", |(_, v)| v.trim());
     let span = base..base + text.len().max(1);
     let value = match DeValue::parse(value_text) {
