@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::model::{bass, logit, platforms_in};
 use crate::network::Network;
-use crate::population::{InitialState, Population, TraitId};
+use crate::population::{InitialState, Population, TraitId, Trial};
 use crate::rng::{self, CHUNK, agent_stream, day_key};
 use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
 use crate::timeline::{self, DayConditions};
@@ -50,6 +50,19 @@ pub struct DayTally {
     /// Agents of audience class c with main app k at the end of the day, at `c * K + k`
     /// (zeros unless the scenario counts audience classes).
     pub by_class: Vec<u64>,
+    /// Trials (`[mechanisms] trials`; zeros when off): agents trying each platform beside
+    /// their main app at the end of the day.
+    pub trying: Vec<u64>,
+    /// Agents who began trying each platform that day.
+    pub trial_starts: Vec<u64>,
+    /// Agents who dropped their trial of each platform that day.
+    pub drops: Vec<u64>,
+    /// Agents who uninstalled each platform that day (dropping a trial that installed it).
+    pub uninstalls: Vec<u64>,
+    /// Agents who tried or installed each platform for the first time in the run that day.
+    pub first_tries: Vec<u64>,
+    /// Daily use of the tried apps, in units of 1 / `OPEN_UNIT` agent (as `opened`).
+    pub trial_opened: Vec<u64>,
 }
 
 /// Units per agent of `DayTally::opened`.
@@ -74,6 +87,12 @@ impl DayTally {
             stand_in: vec![0; k],
             opened: vec![0; k],
             by_class: vec![0; AUDIENCE_CLASSES * k],
+            trying: vec![0; k],
+            trial_starts: vec![0; k],
+            drops: vec![0; k],
+            uninstalls: vec![0; k],
+            first_tries: vec![0; k],
+            trial_opened: vec![0; k],
         }
     }
 
@@ -86,6 +105,12 @@ impl DayTally {
         add(&mut self.stand_in, &other.stand_in);
         add(&mut self.opened, &other.opened);
         add(&mut self.by_class, &other.by_class);
+        add(&mut self.trying, &other.trying);
+        add(&mut self.trial_starts, &other.trial_starts);
+        add(&mut self.drops, &other.drops);
+        add(&mut self.uninstalls, &other.uninstalls);
+        add(&mut self.first_tries, &other.first_tries);
+        add(&mut self.trial_opened, &other.trial_opened);
         self
     }
 
@@ -193,7 +218,7 @@ pub fn simulate(
     mut on_day: impl FnMut(&DayTally),
 ) -> Vec<u8> {
     let conditions = timeline::conditions(params);
-    let mut state = State::new(initial, params.platforms.len());
+    let mut state = State::new(params, initial);
     let mut buzz = timeline::Buzz::new(&params.mechanisms);
     for (day, cond) in conditions.iter().enumerate() {
         let lift = buzz.level();
@@ -228,7 +253,7 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
     let Some(day0) = timeline::conditions(params).into_iter().next() else {
         return initial;
     };
-    let mut state = State::new(initial, params.platforms.len());
+    let mut state = State::new(params, initial);
     for b in 0..days {
         state.step(
             params,
@@ -242,30 +267,40 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
     InitialState {
         platform: state.prev,
         installed: state.installed,
+        trials: state.trials,
     }
 }
 
-/// The agents' state between days: platforms, installed sets and the counts carried forward.
+/// The agents' state between days: platforms, installed sets, trials (empty when trials are
+/// off) and the counts carried forward.
 struct State {
     prev: Vec<u8>,
     next: Vec<u8>,
     installed: Vec<u32>,
+    trials: Vec<Trial>,
     global: Vec<u64>,
     installed_now: Vec<u64>,
 }
 
 impl State {
-    fn new(initial: InitialState, k: usize) -> State {
+    fn new(params: &Params, initial: InitialState) -> State {
+        let k = params.platforms.len();
         let InitialState {
             platform: prev,
             installed,
+            trials,
         } = initial;
+        let trials = match params.mechanisms.trials {
+            false => Vec::new(),
+            true if trials.len() == prev.len() => trials,
+            true => vec![Trial::IDLE; prev.len()],
+        };
         let mut global = vec![0u64; k];
         for &p in &prev {
             global[p as usize] += 1;
         }
-        // Apps are never uninstalled, so installed counts only grow by the day's installs:
-        // counted once here, then carried forward instead of recounted agent by agent each day.
+        // Installed counts change only by the day's installs and uninstalls: counted once here,
+        // then carried forward instead of recounted agent by agent each day.
         let mut installed_now = vec![0u64; k];
         for &mask in &installed {
             for p in platforms_in(mask) {
@@ -276,6 +311,7 @@ impl State {
             next: vec![0u8; prev.len()],
             prev,
             installed,
+            trials,
             global,
             installed_now,
         }
@@ -308,28 +344,45 @@ impl State {
                 .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
                 .fold(0u32, |m, j| m | (1 << j)),
             install_cost: params.install_cost as f32,
-            plain: plain_thresholds(params, &world.population, cond),
+            plain: if self.trials.is_empty() {
+                plain_thresholds(params, &world.population, cond)
+            } else {
+                None
+            },
+            trials: (!self.trials.is_empty()).then(|| {
+                let m = &params.mechanisms;
+                TrialRule::new(m.review_rate, m.novelty_days, m.switch_cost)
+            }),
             opens: Opens::new(params, &world.population, cond),
             tastes: params.mechanisms.tastes && params.segments.iter().any(|s| s.taste_sd > 0.0),
             taste_sd: params.segments.iter().map(|s| s.taste_sd as f32).collect(),
             taste_key: rng::taste_key(params.seed, replicate),
         };
+        // Each chunk's trials, or an empty slice per chunk when trials are off.
+        let chunks = self.next.len().div_ceil(CHUNK);
+        let trials = crate::population::split_chunks(&mut self.trials, chunks);
         let mut tally = self
             .next
             .par_chunks_mut(CHUNK)
             .zip(self.installed.par_chunks_mut(CHUNK))
+            .zip(trials.into_par_iter())
             .enumerate()
             .fold(
                 || ChunkWork::new(day, k),
-                |mut acc, (c, (out, inst))| {
-                    ctx.step_chunk(c, out, inst, &mut acc);
+                |mut acc, (c, ((out, inst), trials))| {
+                    ctx.step_chunk(c, out, inst, trials, &mut acc);
                     acc
                 },
             )
             .map(|work| work.tally)
             .reduce(|| DayTally::new(day, k), DayTally::merge);
-        for (now, new) in self.installed_now.iter_mut().zip(&tally.installs) {
-            *now += new;
+        for ((now, new), gone) in self
+            .installed_now
+            .iter_mut()
+            .zip(&tally.installs)
+            .zip(&tally.uninstalls)
+        {
+            *now = *now + new - gone;
         }
         tally.installed.copy_from_slice(&self.installed_now);
         self.global.copy_from_slice(&tally.active);
@@ -432,6 +485,39 @@ struct DayContext<'a> {
     /// Each segment's spread of lasting tastes.
     taste_sd: Vec<f32>,
     taste_key: u64,
+    /// Trying, keeping, dropping, when on.
+    trials: Option<TrialRule>,
+}
+
+/// The rule of trials (`[mechanisms] trials`), prepared once per day.
+///
+/// An agent trying app t beside its main app m reviews the trial, on the a-th day after it
+/// began, with probability review_rate x (1 - exp(-a / novelty_days)) (review_rate when
+/// novelty_days = 0). At a review it keeps t as its new main app with the binary-logit
+/// probability 1 / (1 + exp(u_m - u_t + switch_cost)) and otherwise drops it, uninstalling it
+/// if the trial had installed it.
+struct TrialRule {
+    /// Review probability by days since the trial began (0 ..= 255).
+    review: [f32; 256],
+    switch_cost: f32,
+}
+
+impl TrialRule {
+    fn new(review_rate: f64, novelty_days: f64, switch_cost: f64) -> TrialRule {
+        let mut review = [0f32; 256];
+        for (a, r) in review.iter_mut().enumerate().skip(1) {
+            let worn = if novelty_days > 0.0 {
+                1.0 - (-(a as f64) / novelty_days).exp()
+            } else {
+                1.0
+            };
+            *r = (review_rate * worn) as f32;
+        }
+        TrialRule {
+            review,
+            switch_cost: switch_cost as f32,
+        }
+    }
 }
 
 /// Daily use prepared for one day: what each main-app agent adds to its app's daily users.
@@ -499,7 +585,14 @@ impl DayContext<'_> {
     /// platforms of agents further down the queue, so the random reads from memory overlap
     /// instead of waiting on each other. Each agent's draws come from its own stream in the same
     /// order either way, so the result does not depend on the split into passes.
-    fn step_chunk(&self, c: usize, out: &mut [u8], installed: &mut [u32], acc: &mut ChunkWork) {
+    fn step_chunk(
+        &self,
+        c: usize,
+        out: &mut [u8],
+        installed: &mut [u32],
+        trials: &mut [Trial],
+        acc: &mut ChunkWork,
+    ) {
         let key = day_key(self.seed, self.replicate, self.stream_day);
         let first = c * CHUNK;
         let prev = &self.prev[first..first + out.len()];
@@ -513,17 +606,41 @@ impl DayContext<'_> {
         if let Some(thresholds) = self.plain.as_deref() {
             self.plain_first_pass(key, first, prev, out, thresholds, queue, draws);
         } else {
-            self.first_pass(key, first, prev, out, installed, any_outage, queue);
+            self.first_pass(key, first, prev, out, installed, trials, any_outage, queue);
         }
-        self.second_pass(first, prev, out, installed, tally, queue);
+        self.second_pass(first, prev, out, installed, trials, tally, queue);
         count_platforms(out, &mut tally.active);
         if let Some(opens) = &self.opens {
             self.count_opens(first, out, opens, &mut tally.opened);
+        }
+        if !trials.is_empty() {
+            self.count_trials(first, trials, tally);
         }
         if !self.world.audience.is_empty() {
             let classes = &self.world.audience[first..first + out.len()];
             for (&c, &p) in classes.iter().zip(out.iter()) {
                 tally.by_class[usize::from(c) * self.k + usize::from(p)] += 1;
+            }
+        }
+    }
+
+    /// Trials: counts the agents trying each platform and, with daily use, their opening of it.
+    #[inline(never)]
+    fn count_trials(&self, first: usize, trials: &[Trial], tally: &mut DayTally) {
+        let pop = &self.world.population;
+        for (j, t) in trials.iter().enumerate() {
+            let Some(p) = t.platform() else { continue };
+            tally.trying[p] += 1;
+            match &self.opens {
+                Some(Opens::BySegment(units)) => {
+                    tally.trial_opened[p] += u64::from(units[pop.segment_of(first + j)][p]);
+                }
+                Some(Opens::PerAgent(service)) => {
+                    let i = first + j;
+                    let r = pop.get(TraitId::DailyOpens).get(i, pop.segment_of(i));
+                    tally.trial_opened[p] += u64::from(open_units(r, service[p]));
+                }
+                None => {}
             }
         }
     }
@@ -609,6 +726,7 @@ impl DayContext<'_> {
         prev: &[u8],
         out: &mut [u8],
         installed: &[u32],
+        trials: &mut [Trial],
         any_outage: bool,
         queue: &mut Vec<Pending>,
     ) {
@@ -621,6 +739,12 @@ impl DayContext<'_> {
             let mut rng = agent_stream(key, i as u64);
             let cur = prev[j] as usize;
             let usable = cond.usable(*inst);
+            // Trials: the app it is trying, one day older.
+            let trying = match (&self.trials, trials.get_mut(j)) {
+                (Some(_), Some(t)) => t.platform().inspect(|_| t.age = t.age.saturating_add(1)),
+                _ => None,
+            };
+            let age = trials.get(j).map_or(0, |t| t.age);
             let j = j as u32;
             // A partial outage: an agent that hits it uses another app it has, chosen by the
             // logit rule, for the rest of the day, and keeps its main app.
@@ -645,6 +769,15 @@ impl DayContext<'_> {
                 }
                 continue;
             }
+            if let (Some(rule), Some(app)) = (&self.trials, trying) {
+                // Trying an app: no reconsidering; a review, if its app can be used today.
+                *slot = cur as u8;
+                if usable & (1 << app) != 0 && rng.random::<f32>() < rule.review[usize::from(age)] {
+                    let both = (1 << cur) | (1 << app);
+                    queue.push(Pending::new(Choice::Review, j, both, rng.random()));
+                }
+                continue;
+            }
             let seg = pop.segment_of(i);
             let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
             let queued = match self.params.rule {
@@ -665,6 +798,7 @@ impl DayContext<'_> {
     }
 
     /// The second pass: the queued agents choose, reading their contacts (prefetched ahead).
+    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn second_pass(
         &self,
@@ -672,6 +806,7 @@ impl DayContext<'_> {
         prev: &[u8],
         out: &mut [u8],
         installed: &mut [u32],
+        trials: &mut [Trial],
         tally: &mut DayTally,
         queue: &[Pending],
     ) {
@@ -703,11 +838,85 @@ impl DayContext<'_> {
             let inst = &mut installed[j];
             let seg = pop.segment_of(i);
             let chosen = match p.choice {
-                Choice::Logit => self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u),
+                Choice::Logit => {
+                    let k2 = self.logit_choice(
+                        i,
+                        seg,
+                        cur,
+                        p.options,
+                        *inst,
+                        &mut shares,
+                        p.u,
+                        NO_HANDICAP,
+                    );
+                    if let Some(t) = trials.get_mut(j) {
+                        if k2 != cur && p.options & (1 << cur) != 0 {
+                            // Trials: it reconsidered and picked another app, so it tries that
+                            // app beside its main one, installing it if it must.
+                            let fresh = *inst & (1 << k2) == 0;
+                            if fresh {
+                                *inst |= 1 << k2;
+                                tally.installs[k2] += 1;
+                            }
+                            t.begin(k2, fresh);
+                            tally.trial_starts[k2] += 1;
+                            if t.note_tried(k2) {
+                                tally.first_tries[k2] += 1;
+                            }
+                            continue;
+                        }
+                        if t.platform() == Some(k2) {
+                            // Forced off its main app onto the app it was trying: kept.
+                            t.end();
+                        }
+                    }
+                    k2
+                }
                 Choice::StandIn => {
-                    let k2 = self.logit_choice(i, seg, cur, p.options, *inst, &mut shares, p.u);
-                    tally.stand_in[k2] += 1;
+                    let k2 = self.logit_choice(
+                        i,
+                        seg,
+                        cur,
+                        p.options,
+                        *inst,
+                        &mut shares,
+                        p.u,
+                        NO_HANDICAP,
+                    );
+                    // Those already trying the stand-in app count among its triers.
+                    if trials.get(j).and_then(|t| t.platform()) != Some(k2) {
+                        tally.stand_in[k2] += 1;
+                    }
                     continue;
+                }
+                Choice::Review => {
+                    // Queued only for agents trying an app, with trials on.
+                    let t = &mut trials[j];
+                    let app = t.platform().unwrap_or(cur);
+                    let cost = self.trials.as_ref().map_or(0.0, |r| r.switch_cost);
+                    let k2 = self.logit_choice(
+                        i,
+                        seg,
+                        cur,
+                        p.options,
+                        *inst,
+                        &mut shares,
+                        p.u,
+                        (app, cost),
+                    );
+                    let kept = t.installed_it();
+                    t.end();
+                    if k2 != app {
+                        // Dropped, and uninstalled if the trial had installed it.
+                        tally.drops[app] += 1;
+                        if kept {
+                            *inst &= !(1 << app);
+                            tally.uninstalls[app] += 1;
+                        }
+                        continue;
+                    }
+                    // Kept: its new main app.
+                    app
                 }
                 Choice::Bass => {
                     let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
@@ -729,13 +938,19 @@ impl DayContext<'_> {
                 if *inst & (1 << chosen) == 0 {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
+                    if let Some(t) = trials.get_mut(j)
+                        && t.note_tried(chosen)
+                    {
+                        tally.first_tries[chosen] += 1;
+                    }
                 }
             }
         }
     }
 
     /// The logit choice of agent i (of segment `seg`, main app `cur`) among `options`, given
-    /// its installed set and uniform draw `u`.
+    /// its installed set and uniform draw `u`; `handicap` = (platform, utility) takes that
+    /// utility from that platform (a trial's switch cost; `NO_HANDICAP` for none).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn logit_choice(
@@ -747,6 +962,7 @@ impl DayContext<'_> {
         installed: u32,
         shares: &mut [f32; MAX_PLATFORMS],
         u: f32,
+        handicap: (usize, f32),
     ) -> usize {
         let pop = &self.world.population;
         let k = self.k;
@@ -766,6 +982,9 @@ impl DayContext<'_> {
                     base[j] += sd * rng::taste(self.taste_key, i as u64, j);
                 }
             }
+        }
+        if handicap.1 != 0.0 {
+            base[handicap.0] -= handicap.1;
         }
         // (Subtracting a zero cost would change no utility.)
         if self.install_cost != 0.0 {
@@ -873,7 +1092,30 @@ enum Choice {
     StandIn,
     /// Moves with the Bass hazards.
     Bass,
+    /// Trials: reviews the app it is trying against its main app (keeps it as main or drops it).
+    Review,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reviews_wait_for_the_novelty_to_wear_off() {
+        let rule = TrialRule::new(0.3, 2.0, 0.0);
+        // Never on the day the trial begins; 0.3 x (1 - e^-1/2) the next day; then toward 0.3.
+        assert_eq!(rule.review[0], 0.0);
+        assert!((rule.review[1] - 0.3 * (1.0 - (-0.5f32).exp())).abs() < 1e-6);
+        assert!(rule.review.windows(2).all(|w| w[0] <= w[1]));
+        assert!((rule.review[255] - 0.3).abs() < 1e-6);
+        // No novelty: the full rate from the first day after.
+        let rule = TrialRule::new(0.3, 0.0, 0.0);
+        assert_eq!((rule.review[0], rule.review[1]), (0.0, 0.3));
+    }
+}
+
+/// No handicap in `DayContext::logit_choice`.
+const NO_HANDICAP: (usize, f32) = (0, 0.0);
 
 /// An agent queued for the second pass, with the draws it made in the first.
 #[derive(Debug, Clone, Copy)]

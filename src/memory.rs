@@ -6,7 +6,8 @@
 //! - population (all stages): 1 (platform, u8), plus 4 (installed set, u32 bit mask), plus 1
 //!   if more than one segment (segment, u8), plus 4 per trait that differs between agents
 //!   within a segment (attention, peer weight and the five mechanism weights; f32; traits
-//!   constant within segments are stored per segment);
+//!   constant within segments are stored per segment), plus 8 with `[mechanisms] trials`
+//!   (the app being tried, its age and the apps ever tried);
 //! - network (built, then kept): 4 x degree (contacts, u32; no offsets, every agent has
 //!   `degree` contacts); nothing for a mixed population;
 //! - while a power-law network is built: 12 transient (popularity weight f64, reused in place
@@ -42,7 +43,8 @@ pub fn estimate(params: &Params) -> Estimate {
         .iter()
         .filter(|&&id| Trait::storage(params, id) == TraitStorage::PerAgent)
         .count() as u64;
-    let population = 1 + 4 + segments + 4 * per_agent_traits;
+    let trials = if params.mechanisms.trials { 8 } else { 0 };
+    let population = 1 + 4 + segments + 4 * per_agent_traits + trials;
     let build = match params.network {
         NetworkSpec::PowerLaw { .. } => 12,
         _ => 0,

@@ -26,7 +26,8 @@ pub enum Metric {
     MainAppUsers,
     /// People with the app installed at the end of the day.
     InstalledUsers,
-    /// People who installed it that day for the first time in the run (store downloads).
+    /// People who installed it that day (store downloads): the first time in the run unless
+    /// trials let people uninstall and come back.
     Installs,
     /// People who made it their main app that day, coming from another.
     SwitchesIn,
@@ -38,10 +39,22 @@ pub enum Metric {
     /// Newcomer posts so far (e.g. #TikTokRefugee introductions): the sum over days of installs
     /// x that day's posts per newcomer; only for platforms whose `newcomer_posts` is ever > 0.
     NewcomerPosts,
+    /// Trials only (`[mechanisms] trials`): people trying the app beside their main app at the
+    /// end of the day.
+    TrialUsers,
+    /// Trials only: people who began trying it that day.
+    TrialStarts,
+    /// Trials only: people who dropped their trial of it that day.
+    TrialDrops,
+    /// Trials only: people who uninstalled it that day.
+    Uninstalls,
+    /// Trials only: people who have tried or installed it at least once in the run, so far
+    /// (unique, however many times they came and went).
+    UniqueTriers,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 13] = [
         Metric::DailyActiveUsers,
         Metric::MainAppUsers,
         Metric::InstalledUsers,
@@ -50,6 +63,11 @@ impl Metric {
         Metric::SwitchesOut,
         Metric::AppStoreRank,
         Metric::NewcomerPosts,
+        Metric::TrialUsers,
+        Metric::TrialStarts,
+        Metric::TrialDrops,
+        Metric::Uninstalls,
+        Metric::UniqueTriers,
     ];
 
     /// Name used in `daily.csv`.
@@ -63,6 +81,11 @@ impl Metric {
             Metric::SwitchesOut => "switches_out",
             Metric::AppStoreRank => "app_store_rank",
             Metric::NewcomerPosts => "newcomer_posts",
+            Metric::TrialUsers => "trial_users",
+            Metric::TrialStarts => "trial_starts",
+            Metric::TrialDrops => "trial_drops",
+            Metric::Uninstalls => "uninstalls",
+            Metric::UniqueTriers => "unique_triers",
         }
     }
 }
@@ -101,6 +124,9 @@ pub struct Daily {
     daily_use: bool,
     /// Audience classes counted.
     by_class: bool,
+    /// Trials on, and each platform's unique triers so far (agents).
+    trials: bool,
+    triers: Vec<u64>,
 }
 
 impl Daily {
@@ -117,6 +143,8 @@ impl Daily {
             posts: vec![0.0; k],
             daily_use: params.mechanisms.daily_use,
             by_class: params.outputs.audience_classes,
+            trials: params.mechanisms.trials,
+            triers: vec![0; k],
             conditions,
         }
     }
@@ -130,7 +158,8 @@ impl Daily {
             .map(|p| {
                 let up = cond.up & (1 << p) != 0;
                 let main = people(t.active[p]);
-                let second = people(t.installed[p].saturating_sub(t.active[p]));
+                let trying = people(t.trying[p]);
+                let second = people(t.installed[p].saturating_sub(t.active[p] + t.trying[p]));
                 let installs = people(t.installs[p]);
                 self.posts[p] += installs * f64::from(cond.newcomer_posts[p]);
                 // Main users who did not hit a partial outage, second-app users, and stand-ins.
@@ -139,13 +168,16 @@ impl Daily {
                 // Main-app users who use it today: with daily use, those who open it (each by
                 // its own rate, the outage cutting the day); otherwise all who did not hit the
                 // outage.
-                let main_active = if self.daily_use {
-                    people(t.opened[p]) / f64::from(crate::engine::OPEN_UNIT)
+                let (main_active, trial_active) = if self.daily_use {
+                    let unit = f64::from(crate::engine::OPEN_UNIT);
+                    (people(t.opened[p]) / unit, people(t.trial_opened[p]) / unit)
                 } else {
-                    main * (1.0 - f64::from(cond.outage[p]))
+                    let service = 1.0 - f64::from(cond.outage[p]);
+                    (main * service, trying * service)
                 };
                 let dau = if up {
                     main_active
+                        + trial_active
                         + f64::from(cond.secondary_use[p]) * (second - stand_in).max(0.0)
                         + stand_in
                 } else {
@@ -163,6 +195,14 @@ impl Daily {
                 let background = if in_store { self.background[p] } else { 0.0 };
                 v[Metric::AppStoreRank as usize] = self.rank.map(|r| r.rank(installs + background));
                 v[Metric::NewcomerPosts as usize] = self.counts_posts[p].then_some(self.posts[p]);
+                if self.trials {
+                    self.triers[p] += t.first_tries[p];
+                    v[Metric::TrialUsers as usize] = Some(trying);
+                    v[Metric::TrialStarts as usize] = Some(people(t.trial_starts[p]));
+                    v[Metric::TrialDrops as usize] = Some(people(t.drops[p]));
+                    v[Metric::Uninstalls as usize] = Some(people(t.uninstalls[p]));
+                    v[Metric::UniqueTriers as usize] = Some(people(self.triers[p]));
+                }
                 v
             })
             .collect();

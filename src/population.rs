@@ -158,6 +158,68 @@ pub struct InitialState {
     pub platform: Vec<u8>,
     /// Installed set of each agent, bit k for platform k.
     pub installed: Vec<u32>,
+    /// Each agent's trial (`[mechanisms] trials`); empty when nobody is trying anything yet.
+    pub trials: Vec<Trial>,
+}
+
+/// What an agent is trying beside its main app (`[mechanisms] trials`), and what it has ever
+/// tried. 8 bytes per agent, allocated only when trials are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trial {
+    /// The platform being tried (bits 0-4), `Trial::NONE` when none; bit 7 set when the trial
+    /// installed it, so that dropping it uninstalls it.
+    app: u8,
+    /// Days since the trial began, 0 on its first day, saturating at 255.
+    pub age: u8,
+    /// Platforms it has tried or installed in the run, bit k for platform k.
+    pub ever: u32,
+}
+
+impl Trial {
+    const NONE: u8 = 0x7f;
+    const INSTALLED_IT: u8 = 0x80;
+
+    /// Trying nothing, having tried nothing.
+    pub const IDLE: Trial = Trial {
+        app: Trial::NONE,
+        age: 0,
+        ever: 0,
+    };
+
+    /// The platform being tried, if any.
+    #[inline(always)]
+    pub fn platform(self) -> Option<usize> {
+        let p = self.app & !Trial::INSTALLED_IT;
+        (p != Trial::NONE).then_some(usize::from(p))
+    }
+
+    /// Whether the trial installed its app (dropping it then uninstalls it).
+    #[inline(always)]
+    pub fn installed_it(self) -> bool {
+        self.app & Trial::INSTALLED_IT != 0
+    }
+
+    /// Begins trying `platform` today; `installed_it` if the agent had to install it.
+    #[inline(always)]
+    pub fn begin(&mut self, platform: usize, installed_it: bool) {
+        self.app = platform as u8 | if installed_it { Trial::INSTALLED_IT } else { 0 };
+        self.age = 0;
+    }
+
+    /// Ends the trial (kept as main app, or dropped).
+    #[inline(always)]
+    pub fn end(&mut self) {
+        self.app = Trial::NONE;
+        self.age = 0;
+    }
+
+    /// Records that the agent tried or installed `platform`; true the first time.
+    #[inline(always)]
+    pub fn note_tried(&mut self, platform: usize) -> bool {
+        let first = self.ever & (1 << platform) == 0;
+        self.ever |= 1 << platform;
+        first
+    }
 }
 
 /// A distribution ready to sample, built once per segment and trait.
@@ -295,6 +357,7 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
     (
         Population { segment, traits },
         InitialState {
+            trials: Vec::new(),
             platform,
             installed,
         },
@@ -303,7 +366,7 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
 
 /// Splits `v` into `chunks` pieces of CHUNK elements (the last shorter); an empty `v` gives
 /// `chunks` empty pieces, so arrays that are not stored still zip with those that are.
-fn split_chunks<T>(v: &mut [T], chunks: usize) -> Vec<&mut [T]> {
+pub(crate) fn split_chunks<T>(v: &mut [T], chunks: usize) -> Vec<&mut [T]> {
     if v.is_empty() {
         return (0..chunks).map(|_| <&mut [T]>::default()).collect();
     }
@@ -323,6 +386,21 @@ mod tests {
         assert_eq!(categorical(&w, 0.999_999_9), 2);
         // Rounding above the total falls on the last platform with weight.
         assert_eq!(categorical(&[0.5, 0.5 - 1e-9, 0.0], 0.999_999_999_9), 1);
+    }
+
+    #[test]
+    fn a_trial_packs_its_app_and_whether_it_installed_it() {
+        assert_eq!(std::mem::size_of::<Trial>(), 8);
+        let mut t = Trial::IDLE;
+        assert_eq!(t.platform(), None);
+        t.begin(31, true);
+        assert_eq!((t.platform(), t.installed_it(), t.age), (Some(31), true, 0));
+        t.begin(0, false);
+        assert_eq!((t.platform(), t.installed_it()), (Some(0), false));
+        assert!(t.note_tried(3) && !t.note_tried(3) && t.note_tried(31));
+        t.end();
+        assert_eq!(t.platform(), None);
+        assert_eq!(t.ever, (1 << 3) | (1 << 31));
     }
 
     #[test]

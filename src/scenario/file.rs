@@ -316,6 +316,27 @@ pub struct MechanismsFile {
     /// Buzz: time constant in days of its fading.
     #[serde(default = "default_buzz_days")]
     pub buzz_days: Spanned<f64>,
+    /// Trying, keeping, dropping: a chosen app is first installed to try beside the main app,
+    /// then kept as main app or dropped (uninstalled) at a later review.
+    #[serde(default)]
+    pub trials: bool,
+    /// Trials: reviews per day once the novelty has worn off.
+    #[serde(default = "default_review_rate")]
+    pub review_rate: Spanned<f64>,
+    /// Trials: days over which a new app's novelty wears off.
+    #[serde(default = "default_novelty_days")]
+    pub novelty_days: Spanned<f64>,
+    /// Trials: utility by which a tried app must beat the main app to replace it.
+    #[serde(default = "unspanned")]
+    pub switch_cost: Spanned<f64>,
+}
+
+fn default_review_rate() -> Spanned<f64> {
+    Spanned::new(0..0, 0.2)
+}
+
+fn default_novelty_days() -> Spanned<f64> {
+    Spanned::new(0..0, 2.0)
 }
 
 fn default_news_days() -> Spanned<f64> {
@@ -346,6 +367,10 @@ impl Default for MechanismsFile {
             buzz: false,
             buzz_gain: unspanned(),
             buzz_days: default_buzz_days(),
+            trials: false,
+            review_rate: default_review_rate(),
+            novelty_days: default_novelty_days(),
+            switch_cost: unspanned(),
         }
     }
 }

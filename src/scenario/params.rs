@@ -68,6 +68,17 @@ pub struct Mechanisms {
     pub buzz: bool,
     pub buzz_gain: f64,
     pub buzz_days: f64,
+    /// Trying, keeping, dropping (logit rule only): an agent that picks an app other than its
+    /// main one installs it to try beside its main app; each day after, it reviews the trial
+    /// with probability review_rate x (1 - exp(-age / novelty_days)) and then keeps it as its
+    /// new main app with probability 1 / (1 + exp(u_main - u_trial + switch_cost)), or drops it.
+    pub trials: bool,
+    /// Reviews of a trial per day once its novelty has worn off (0 ..= 1).
+    pub review_rate: f64,
+    /// Days over which a new app's novelty wears off (0: no protection).
+    pub novelty_days: f64,
+    /// Utility a trial must beat the main app by to replace it (utility units).
+    pub switch_cost: f64,
 }
 
 /// Parameters of the outputs derived from daily counts.

@@ -15,7 +15,7 @@ use super::file::{
 };
 use super::params::{
     Action, DerivedOutputs, Event, MAX_PLATFORMS, MAX_SEGMENTS, Mechanisms, NetworkSpec, Param,
-    Params, Platform, RankCurve, Segment, TraitDist,
+    Params, Platform, RankCurve, RuleKind, Segment, TraitDist,
 };
 use super::resolve::{Assignment, Sources};
 
@@ -67,6 +67,10 @@ pub const BURN_IN: RangeInclusive<i64> = 0..=3650;
 pub const TASTE_SD: RangeInclusive<f64> = 0.0..=50.0;
 /// Allowed range of daily opens of the main app (opens per day).
 pub const DAILY_OPENS: RangeInclusive<f64> = 0.0..=1000.0;
+/// Allowed range of the days over which a tried app's novelty wears off.
+pub const NOVELTY_DAYS: RangeInclusive<f64> = 0.0..=365.0;
+/// Allowed range of the switch cost of trials (utility units).
+pub const SWITCH_COST: RangeInclusive<f64> = 0.0..=50.0;
 /// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
 const SUM_TOLERANCE: f64 = 1e-6;
 
@@ -252,6 +256,15 @@ pub fn validate(
     let rule = *file.choice.rule.get_ref();
     let install_cost = c.float(&file.choice.install_cost, "choice.install_cost", 0.0..=50.0)?;
     let mechanisms = validate_mechanisms(&c, file)?;
+    if mechanisms.trials && rule != RuleKind::Logit {
+        return Err(c.invalid(
+            file.choice.rule.span(),
+            "choice.rule",
+            "\"bass\"",
+            "cannot be used with [mechanisms] trials = true (trials are logit choices)",
+            "\"logit\", or trials = false",
+        ));
+    }
     let outputs = validate_outputs(&c, file, &names)?;
 
     // [[events]]
@@ -330,6 +343,10 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         buzz: m.buzz,
         buzz_gain: c.float(&m.buzz_gain, "mechanisms.buzz_gain", BUZZ_GAIN)?,
         buzz_days: c.float(&m.buzz_days, "mechanisms.buzz_days", TIME_SCALE)?,
+        trials: m.trials,
+        review_rate: c.float(&m.review_rate, "mechanisms.review_rate", UNIT)?,
+        novelty_days: c.float(&m.novelty_days, "mechanisms.novelty_days", NOVELTY_DAYS)?,
+        switch_cost: c.float(&m.switch_cost, "mechanisms.switch_cost", SWITCH_COST)?,
     })
 }
 
