@@ -63,6 +63,11 @@ pub struct DayTally {
     pub first_tries: Vec<u64>,
     /// Daily use of the tried apps, in units of 1 / `OPEN_UNIT` agent (as `opened`).
     pub trial_opened: Vec<u64>,
+    /// Open population (`[mechanisms] turnover`; zeros when closed): newcomers who took each
+    /// platform as main app that day.
+    pub joins: Vec<u64>,
+    /// Agents who left the population that day with each platform as main app.
+    pub leaves: Vec<u64>,
 }
 
 /// Units per agent of `DayTally::opened`.
@@ -93,6 +98,8 @@ impl DayTally {
             uninstalls: vec![0; k],
             first_tries: vec![0; k],
             trial_opened: vec![0; k],
+            joins: vec![0; k],
+            leaves: vec![0; k],
         }
     }
 
@@ -111,6 +118,8 @@ impl DayTally {
         add(&mut self.uninstalls, &other.uninstalls);
         add(&mut self.first_tries, &other.first_tries);
         add(&mut self.trial_opened, &other.trial_opened);
+        add(&mut self.joins, &other.joins);
+        add(&mut self.leaves, &other.leaves);
         self
     }
 
@@ -344,7 +353,8 @@ impl State {
                 .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
                 .fold(0u32, |m, j| m | (1 << j)),
             install_cost: params.install_cost as f32,
-            plain: if self.trials.is_empty() {
+            turnover: params.mechanisms.turnover as f32,
+            plain: if self.trials.is_empty() && params.mechanisms.turnover == 0.0 {
                 plain_thresholds(params, &world.population, cond)
             } else {
                 None
@@ -487,6 +497,8 @@ struct DayContext<'a> {
     taste_key: u64,
     /// Trying, keeping, dropping, when on.
     trials: Option<TrialRule>,
+    /// Open population: each agent's daily chance of being replaced by a newcomer (0: closed).
+    turnover: f32,
 }
 
 /// The rule of trials (`[mechanisms] trials`), prepared once per day.
@@ -746,6 +758,16 @@ impl DayContext<'_> {
             };
             let age = trials.get(j).map_or(0, |t| t.age);
             let j = j as u32;
+            // Open population: it leaves and a newcomer takes its place, installing from the
+            // stores (only if some app can be installed today).
+            if self.turnover > 0.0 && rng.random::<f32>() < self.turnover {
+                let stores = cond.up & cond.in_store;
+                if stores != 0 {
+                    queue.push(Pending::new(Choice::Join, j, stores, rng.random()));
+                    *slot = cur as u8;
+                    continue;
+                }
+            }
             // A partial outage: an agent that hits it uses another app it has, chosen by the
             // logit rule, for the rest of the day, and keeps its main app.
             if any_outage
@@ -889,6 +911,12 @@ impl DayContext<'_> {
                     }
                     continue;
                 }
+                Choice::Join => {
+                    let main =
+                        self.join(i, seg, cur, p, inst, trials.get_mut(j), &mut shares, tally);
+                    out[j] = main as u8;
+                    continue;
+                }
                 Choice::Review => {
                     // Queued only for agents trying an app, with trials on.
                     let t = &mut trials[j];
@@ -946,6 +974,55 @@ impl DayContext<'_> {
                 }
             }
         }
+    }
+
+    /// Open population: agent i (main app `cur`) leaves, uninstalling everything, and a
+    /// newcomer takes its place: it picks a main app among `p.options` (the apps up and in the
+    /// stores) by the logit rule, and installs it and, with the
+    /// segment's `also_installed` probabilities, other apps in the stores. Returns the main app.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn join(
+        &self,
+        i: usize,
+        seg: usize,
+        cur: usize,
+        p: Pending,
+        inst: &mut u32,
+        trial: Option<&mut Trial>,
+        shares: &mut [f32; MAX_PLATFORMS],
+        tally: &mut DayTally,
+    ) -> usize {
+        tally.leaves[cur] += 1;
+        for q in platforms_in(*inst) {
+            tally.uninstalls[q] += 1;
+        }
+        // The newcomer stands in the place of the one who left, with its traits, tastes and the
+        // habit of its main app (the same person on a new phone, or back after a lapse).
+        let main = self.logit_choice(i, seg, cur, p.options, 0, shares, p.u, NO_HANDICAP);
+        let mut mask = 1u32 << main;
+        let key = day_key(self.seed, self.replicate, self.stream_day);
+        let mut rng = rng::newcomer_stream(key, i as u64);
+        for (q, &share) in self.params.segments[seg].also_installed.iter().enumerate() {
+            if share > 0.0 && p.options & (1 << q) != 0 && rng.random::<f64>() < share {
+                mask |= 1 << q;
+            }
+        }
+        *inst = mask;
+        tally.joins[main] += 1;
+        let mut trial = trial;
+        if let Some(t) = trial.as_deref_mut() {
+            *t = Trial::IDLE;
+        }
+        for q in platforms_in(mask) {
+            tally.installs[q] += 1;
+            if let Some(t) = trial.as_deref_mut()
+                && t.note_tried(q)
+            {
+                tally.first_tries[q] += 1;
+            }
+        }
+        main
     }
 
     /// The logit choice of agent i (of segment `seg`, main app `cur`) among `options`, given
@@ -1094,6 +1171,8 @@ enum Choice {
     Bass,
     /// Trials: reviews the app it is trying against its main app (keeps it as main or drops it).
     Review,
+    /// Open population: leaves, and a newcomer takes its place.
+    Join,
 }
 
 #[cfg(test)]

@@ -46,15 +46,20 @@ pub enum Metric {
     TrialStarts,
     /// Trials only: people who dropped their trial of it that day.
     TrialDrops,
-    /// Trials only: people who uninstalled it that day.
+    /// Trials or open population only: people who uninstalled it that day (dropping a trial,
+    /// or leaving the population).
     Uninstalls,
     /// Trials only: people who have tried or installed it at least once in the run, so far
     /// (unique, however many times they came and went).
     UniqueTriers,
+    /// Open population only (`[mechanisms] turnover`): newcomers who took it as main app.
+    Joins,
+    /// Open population only: people who left the population with it as main app.
+    Leaves,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 13] = [
+    pub const ALL: [Metric; 15] = [
         Metric::DailyActiveUsers,
         Metric::MainAppUsers,
         Metric::InstalledUsers,
@@ -68,6 +73,8 @@ impl Metric {
         Metric::TrialDrops,
         Metric::Uninstalls,
         Metric::UniqueTriers,
+        Metric::Joins,
+        Metric::Leaves,
     ];
 
     /// Name used in `daily.csv`.
@@ -86,6 +93,8 @@ impl Metric {
             Metric::TrialDrops => "trial_drops",
             Metric::Uninstalls => "uninstalls",
             Metric::UniqueTriers => "unique_triers",
+            Metric::Joins => "joins",
+            Metric::Leaves => "leaves",
         }
     }
 }
@@ -127,6 +136,8 @@ pub struct Daily {
     /// Trials on, and each platform's unique triers so far (agents).
     trials: bool,
     triers: Vec<u64>,
+    /// Open population (turnover above 0).
+    open: bool,
 }
 
 impl Daily {
@@ -145,6 +156,7 @@ impl Daily {
             by_class: params.outputs.audience_classes,
             trials: params.mechanisms.trials,
             triers: vec![0; k],
+            open: params.mechanisms.turnover > 0.0,
             conditions,
         }
     }
@@ -200,8 +212,14 @@ impl Daily {
                     v[Metric::TrialUsers as usize] = Some(trying);
                     v[Metric::TrialStarts as usize] = Some(people(t.trial_starts[p]));
                     v[Metric::TrialDrops as usize] = Some(people(t.drops[p]));
-                    v[Metric::Uninstalls as usize] = Some(people(t.uninstalls[p]));
                     v[Metric::UniqueTriers as usize] = Some(people(self.triers[p]));
+                }
+                if self.trials || self.open {
+                    v[Metric::Uninstalls as usize] = Some(people(t.uninstalls[p]));
+                }
+                if self.open {
+                    v[Metric::Joins as usize] = Some(people(t.joins[p]));
+                    v[Metric::Leaves as usize] = Some(people(t.leaves[p]));
                 }
                 v
             })

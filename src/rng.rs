@@ -94,6 +94,14 @@ fn first_draws_in(key: u64, first: u64, out: &mut [u32]) {
     }
 }
 
+/// The second generator of agent `agent` on the day whose key is `key`, for the draws of a
+/// newcomer taking its place (open population): unrelated to `agent_stream(key, agent)`.
+#[inline]
+pub fn newcomer_stream(key: u64, agent: u64) -> SplitMix64 {
+    const NEWCOMER: u64 = 0x6E65_7763_6F6D_6572; // "newcomer"
+    SplitMix64::seed_from_u64(mix(mix(key ^ NEWCOMER) ^ agent))
+}
+
 /// Key of the lasting tastes of replicate `replicate` of a run seeded with `seed`.
 pub fn taste_key(seed: u64, replicate: u32) -> u64 {
     let mut h = mix(seed);

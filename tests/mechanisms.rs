@@ -780,3 +780,78 @@ fn protest_while_salient_keeps_triers() {
         kept_share(&p)
     );
 }
+
+fn with_turnover(mut p: Params, turnover: f64) -> Params {
+    p.mechanisms.turnover = turnover;
+    p
+}
+
+#[test]
+fn an_app_out_of_the_stores_loses_the_newcomers() {
+    // Open population: 0.2% of people a day start over on a new phone (or lapse and come
+    // back) and install their apps from the stores. While TikTok is out of them (Jan 19 to
+    // Feb 13) none can install it, so it loses main-app users it keeps in a closed population,
+    // and wins them back once it returns.
+    let closed = historical();
+    let open = with_turnover(closed.clone(), 0.002);
+    let (c, o) = (records(&closed), records(&open));
+    let tt = idx(&closed, "TikTok");
+    let main =
+        |r: &[DayRecord], date: &str| value(&closed, r, "TikTok", Metric::MainAppUsers, date);
+    assert_eq!(
+        sum(
+            &open,
+            &o,
+            "TikTok",
+            Metric::Joins,
+            "2025-01-19",
+            "2025-02-12"
+        ),
+        0.0,
+        "no one installs TikTok while it is out of the stores"
+    );
+    // 25 days x 0.2% x 170 M = 8.5 M people start over while it is out; most would have
+    // reinstalled TikTok.
+    let lost = (main(&c, "2025-02-12") - main(&c, "2025-01-18"))
+        - (main(&o, "2025-02-12") - main(&o, "2025-01-18"));
+    assert!(
+        lost > 4e6,
+        "TikTok lost {lost} more main-app users with turnover"
+    );
+    // Back in the stores, newcomers take it again and those who went elsewhere return.
+    let regained = main(&o, "2025-04-30") - main(&o, "2025-02-12");
+    assert!(regained > 0.5 * lost, "regained {regained} of {lost}");
+    assert!(o.iter().all(|d| d.get(tt, Metric::Joins).is_some()));
+    assert!(c.iter().all(|d| d.get(tt, Metric::Joins).is_none()));
+}
+
+#[test]
+fn an_open_population_keeps_its_books() {
+    let p = with_trials(with_turnover(historical(), 0.01));
+    let r = records(&p);
+    let k = p.platforms.len();
+    for w in r.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        let total = |m: Metric| (0..k).map(|q| b.get(q, m).unwrap()).sum::<f64>();
+        // Everyone who leaves is replaced.
+        assert!((total(Metric::Joins) - total(Metric::Leaves)).abs() < 1e-3);
+        for q in 0..k {
+            let g = |d: &DayRecord, m: Metric| d.get(q, m).unwrap();
+            let main = g(a, Metric::MainAppUsers) + g(b, Metric::SwitchesIn)
+                - g(b, Metric::SwitchesOut)
+                + g(b, Metric::Joins)
+                - g(b, Metric::Leaves);
+            assert!(
+                (main - g(b, Metric::MainAppUsers)).abs() < 1e-3,
+                "day {}",
+                b.day
+            );
+            let installed =
+                g(a, Metric::InstalledUsers) + g(b, Metric::Installs) - g(b, Metric::Uninstalls);
+            assert!((installed - g(b, Metric::InstalledUsers)).abs() < 1e-3);
+        }
+    }
+    let mut small = p.clone();
+    small.agents = 20_000;
+    assert_eq!(common::run(&small, 1, 0), common::run(&small, 2, 0));
+}

@@ -329,6 +329,10 @@ pub struct MechanismsFile {
     /// Trials: utility by which a tried app must beat the main app to replace it.
     #[serde(default = "unspanned")]
     pub switch_cost: Spanned<f64>,
+    /// Open population: share of agents per day replaced by a newcomer who installs its apps
+    /// from the stores (0: closed).
+    #[serde(default = "unspanned")]
+    pub turnover: Spanned<f64>,
 }
 
 fn default_review_rate() -> Spanned<f64> {
@@ -371,6 +375,7 @@ impl Default for MechanismsFile {
             review_rate: default_review_rate(),
             novelty_days: default_novelty_days(),
             switch_cost: unspanned(),
+            turnover: unspanned(),
         }
     }
 }

@@ -79,6 +79,9 @@ pub struct Mechanisms {
     pub novelty_days: f64,
     /// Utility a trial must beat the main app by to replace it (utility units).
     pub switch_cost: f64,
+    /// Open population: the share of agents per day who leave and are replaced by a newcomer
+    /// (a new phone, a lapsed user) who installs its apps from the stores (0: closed).
+    pub turnover: f64,
 }
 
 /// Parameters of the outputs derived from daily counts.

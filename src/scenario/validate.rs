@@ -71,6 +71,8 @@ pub const DAILY_OPENS: RangeInclusive<f64> = 0.0..=1000.0;
 pub const NOVELTY_DAYS: RangeInclusive<f64> = 0.0..=365.0;
 /// Allowed range of the switch cost of trials (utility units).
 pub const SWITCH_COST: RangeInclusive<f64> = 0.0..=50.0;
+/// Allowed range of the daily turnover of the population (share of agents per day).
+pub const TURNOVER: RangeInclusive<f64> = 0.0..=0.1;
 /// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
 const SUM_TOLERANCE: f64 = 1e-6;
 
@@ -347,6 +349,7 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         review_rate: c.float(&m.review_rate, "mechanisms.review_rate", UNIT)?,
         novelty_days: c.float(&m.novelty_days, "mechanisms.novelty_days", NOVELTY_DAYS)?,
         switch_cost: c.float(&m.switch_cost, "mechanisms.switch_cost", SWITCH_COST)?,
+        turnover: c.float(&m.turnover, "mechanisms.turnover", TURNOVER)?,
     })
 }
 
