@@ -50,6 +50,9 @@ pub struct DayTally {
     /// Agents of audience class c with main app k at the end of the day, at `c * K + k`
     /// (zeros unless the scenario counts audience classes).
     pub by_class: Vec<u64>,
+    /// Agents of audience class c trying platform k at the end of the day, at `c * K + k`
+    /// (zeros unless the scenario counts audience classes and trials are on).
+    pub trying_by_class: Vec<u64>,
     /// Trials (`[mechanisms] trials`; zeros when off): agents trying each platform beside
     /// their main app at the end of the day.
     pub trying: Vec<u64>,
@@ -92,6 +95,7 @@ impl DayTally {
             stand_in: vec![0; k],
             opened: vec![0; k],
             by_class: vec![0; AUDIENCE_CLASSES * k],
+            trying_by_class: vec![0; AUDIENCE_CLASSES * k],
             trying: vec![0; k],
             trial_starts: vec![0; k],
             drops: vec![0; k],
@@ -112,6 +116,7 @@ impl DayTally {
         add(&mut self.stand_in, &other.stand_in);
         add(&mut self.opened, &other.opened);
         add(&mut self.by_class, &other.by_class);
+        add(&mut self.trying_by_class, &other.trying_by_class);
         add(&mut self.trying, &other.trying);
         add(&mut self.trial_starts, &other.trial_starts);
         add(&mut self.drops, &other.drops);
@@ -287,6 +292,12 @@ struct State {
     next: Vec<u8>,
     installed: Vec<u32>,
     trials: Vec<Trial>,
+    /// Influence by exposure: the app each agent was trying at the end of yesterday
+    /// (`NOT_TRYING` if none), snapshot at the start of each day so that every agent reads
+    /// yesterday's trials; empty unless exposure is active.
+    shown: Vec<u8>,
+    /// Agents trying each platform at the end of yesterday.
+    trying: Vec<u64>,
     global: Vec<u64>,
     installed_now: Vec<u64>,
 }
@@ -316,7 +327,20 @@ impl State {
                 installed_now[p] += 1;
             }
         }
+        let exposure = exposure_active(params);
+        let mut trying = vec![0u64; k];
+        for t in &trials {
+            if let Some(p) = t.platform() {
+                trying[p] += 1;
+            }
+        }
         State {
+            shown: if exposure {
+                vec![NOT_TRYING; prev.len()]
+            } else {
+                Vec::new()
+            },
+            trying,
             next: vec![0u8; prev.len()],
             prev,
             installed,
@@ -338,6 +362,16 @@ impl State {
         stream_day: u64,
     ) -> DayTally {
         let k = params.platforms.len();
+        if !self.shown.is_empty() {
+            self.shown
+                .par_chunks_mut(CHUNK)
+                .zip(self.trials.par_chunks(CHUNK))
+                .for_each(|(shown, trials)| {
+                    for (s, t) in shown.iter_mut().zip(trials) {
+                        *s = t.platform().map_or(NOT_TRYING, |p| p as u8);
+                    }
+                });
+        }
         let ctx = DayContext {
             params,
             world,
@@ -345,6 +379,15 @@ impl State {
             utility: Utility::new(params, &world.population, cond),
             prev: &self.prev,
             global: &self.global,
+            shown: &self.shown,
+            trying: &self.trying,
+            exposure_weight: (!self.shown.is_empty()).then(|| {
+                params
+                    .segments
+                    .iter()
+                    .map(|s| s.exposure_weight as f32)
+                    .collect()
+            }),
             seed: params.seed,
             replicate,
             stream_day,
@@ -396,6 +439,7 @@ impl State {
         }
         tally.installed.copy_from_slice(&self.installed_now);
         self.global.copy_from_slice(&tally.active);
+        self.trying.copy_from_slice(&tally.trying);
         std::mem::swap(&mut self.prev, &mut self.next);
         tally
     }
@@ -478,6 +522,11 @@ struct DayContext<'a> {
     utility: Utility,
     prev: &'a [u8],
     global: &'a [u64],
+    /// Influence by exposure, when active: yesterday's trials of every agent, the counts of
+    /// agents trying each platform, and each segment's exposure weight.
+    shown: &'a [u8],
+    trying: &'a [u64],
+    exposure_weight: Option<Vec<f32>>,
     seed: u64,
     replicate: u32,
     /// The day of the random streams (the simulated day, or a burn-in day).
@@ -569,7 +618,52 @@ impl Opens {
     }
 }
 
+/// `State::shown` of an agent trying nothing.
+const NOT_TRYING: u8 = u8::MAX;
+
+/// Influence by exposure plays a part: trials on, the switch on and some segment's weight
+/// above 0.
+pub(crate) fn exposure_active(params: &Params) -> bool {
+    let m = &params.mechanisms;
+    m.trials && m.exposure && params.segments.iter().any(|s| s.exposure_weight > 0.0)
+}
+
+/// Writes to `out` the shares of `contacts` trying each of the `k` platforms (`shown`).
+#[inline(always)]
+fn contact_exposure(contacts: &[u32], shown: &[u8], k: usize, out: &mut [f32; MAX_PLATFORMS]) {
+    let mut counts = [0u32; MAX_PLATFORMS];
+    for &j in contacts {
+        let s = shown[j as usize];
+        if s != NOT_TRYING {
+            counts[usize::from(s)] += 1;
+        }
+    }
+    let inv = 1.0 / contacts.len() as f32;
+    for (x, &c) in out.iter_mut().zip(&counts).take(k) {
+        *x = c as f32 * inv;
+    }
+}
+
 impl DayContext<'_> {
+    /// Shares of agent `i`'s contacts trying each platform yesterday (the whole population's,
+    /// itself excluded, in a mixed population).
+    #[inline(always)]
+    fn exposure(&self, i: usize, out: &mut [f32; MAX_PLATFORMS]) {
+        match &self.world.network {
+            Network::Mixed { agents } => {
+                let others = (*agents - 1) as f32;
+                let own = self.shown[i];
+                for (k, x) in out.iter_mut().enumerate().take(self.k) {
+                    let on_k = self.trying[k] - u64::from(usize::from(own) == k);
+                    *x = on_k as f32 / others;
+                }
+            }
+            Network::Regular { .. } => {
+                contact_exposure(self.world.network.contacts(i), self.shown, self.k, out);
+            }
+        }
+    }
+
     /// Shares of agent `i`'s contacts on each platform yesterday.
     #[inline(always)]
     fn shares(&self, i: usize, cur: usize, out: &mut [f32; MAX_PLATFORMS]) {
@@ -643,6 +737,9 @@ impl DayContext<'_> {
         for (j, t) in trials.iter().enumerate() {
             let Some(p) = t.platform() else { continue };
             tally.trying[p] += 1;
+            if let Some(&c) = self.world.audience.get(first + j) {
+                tally.trying_by_class[usize::from(c) * self.k + p] += 1;
+            }
             match &self.opens {
                 Some(Opens::BySegment(units)) => {
                     tally.trial_opened[p] += u64::from(units[pop.segment_of(first + j)][p]);
@@ -1062,6 +1159,17 @@ impl DayContext<'_> {
         }
         if handicap.1 != 0.0 {
             base[handicap.0] -= handicap.1;
+        }
+        // Influence by exposure: what its contacts were trying yesterday.
+        if let Some(weights) = &self.exposure_weight {
+            let w = weights[seg];
+            if w > 0.0 {
+                let mut seen = [0f32; MAX_PLATFORMS];
+                self.exposure(i, &mut seen);
+                for j in platforms_in(options) {
+                    base[j] += w * seen[j];
+                }
+            }
         }
         // (Subtracting a zero cost would change no utility.)
         if self.install_cost != 0.0 {

@@ -111,6 +111,9 @@ pub struct DayRecord {
     /// Main-app users per audience class and platform, at `class * K + platform` (empty
     /// unless the scenario counts audience classes).
     pub by_class: Vec<f64>,
+    /// People of each audience class trying each platform, at `class * K + platform` (empty
+    /// unless the scenario counts audience classes and trials are on).
+    pub trying_by_class: Vec<f64>,
 }
 
 impl DayRecord {
@@ -228,6 +231,11 @@ impl Daily {
             day: t.day,
             values,
             flows: t.flows.iter().map(|&a| people(a)).collect(),
+            trying_by_class: if self.by_class && self.trials {
+                t.trying_by_class.iter().map(|&a| people(a)).collect()
+            } else {
+                Vec::new()
+            },
             by_class: if self.by_class {
                 t.by_class.iter().map(|&a| people(a)).collect()
             } else {

@@ -587,3 +587,37 @@ fn audience_classes_show_whether_influencers_lead() {
         .success();
     assert!(!plain.path().join("classes.csv").exists());
 }
+
+#[test]
+fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(dir.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .args(["--set", "outputs.audience_classes=true"])
+        .args(["--set", "mechanisms.trials=true"])
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_path(dir.path().join("classes.csv")).unwrap();
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&headers[6..], ["trial_users", "trial_share"]);
+    // On Jan 19 each class's triers of RedNote, summed, are the day's trial_users in daily.csv.
+    let mut triers = 0.0;
+    for r in reader.records() {
+        let r = r.unwrap();
+        if &r[0] == "2025-01-19" && &r[3] == "RedNote" {
+            triers += r[6].parse::<f64>().unwrap();
+        }
+    }
+    let daily = std::fs::read_to_string(dir.path().join("daily.csv")).unwrap();
+    let row = daily
+        .lines()
+        .find(|l| l.starts_with("2025-01-19,") && l.contains(",RedNote,trial_users,"))
+        .expect("daily.csv has trial_users");
+    let value: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+    assert!(
+        triers > 0.0 && (triers - value).abs() < 1e-6,
+        "{triers} vs {value}"
+    );
+}

@@ -855,3 +855,53 @@ fn an_open_population_keeps_its_books() {
     small.agents = 20_000;
     assert_eq!(common::run(&small, 1, 0), common::run(&small, 2, 0));
 }
+
+fn segment(p: &Params, name: &str) -> usize {
+    p.segments.iter().position(|s| s.name == name).unwrap()
+}
+
+#[test]
+fn exposure_without_weight_or_trials_changes_nothing() {
+    let p = with_trials(historical());
+    let mut off = p.clone();
+    for s in &mut off.segments {
+        s.exposure_weight = 20.0;
+    }
+    off.mechanisms.exposure = false;
+    assert_eq!(records(&off), records(&p));
+    // Without trials there is nothing to see.
+    let mut untried = off.clone();
+    untried.mechanisms.trials = false;
+    untried.mechanisms.exposure = true;
+    assert_eq!(records(&untried), records(&historical()));
+}
+
+#[test]
+fn audiences_try_what_the_creators_they_watch_try() {
+    // Creators (watched 40x as often) take to RedNote; with exposure, the others, who see
+    // them trying it, try it more, and more the more they are exposed.
+    let mut p = with_trials(historical());
+    let creators = segment(&p, "creators");
+    let rn = idx(&p, "RedNote");
+    p.segments[creators].prefer[rn] = 6.0;
+    let triers = |w: f64| {
+        let mut q = p.clone();
+        for (s, seg) in q.segments.iter_mut().enumerate() {
+            if s != creators {
+                seg.exposure_weight = w;
+            }
+        }
+        let r = records(&q);
+        r.last().unwrap().get(rn, Metric::UniqueTriers).unwrap()
+    };
+    let (none, some, more) = (triers(0.0), triers(20.0), triers(60.0));
+    eprintln!("unique RedNote triers: {none} without exposure, {some} at 20, {more} at 60");
+    assert!(
+        some > none * 1.05 && more > some * 1.05,
+        "{none} {some} {more}"
+    );
+    let mut small = p.clone();
+    small.agents = 20_000;
+    small.segments[0].exposure_weight = 20.0;
+    assert_eq!(common::run(&small, 1, 0), common::run(&small, 2, 0));
+}

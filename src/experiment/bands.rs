@@ -195,6 +195,7 @@ mod tests {
             values: vec![v],
             flows: vec![0.0],
             by_class: Vec::new(),
+            trying_by_class: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::metrics::{DayRecord, Metric};
 
 /// A day's records of `a` minus `b` (metrics reported in both; flows subtracted).
 pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
+    let sub = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(x, y)| x - y).collect();
     DayRecord {
         day: a.day,
         values: a
@@ -30,13 +31,9 @@ pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
                 v
             })
             .collect(),
-        flows: a.flows.iter().zip(&b.flows).map(|(x, y)| x - y).collect(),
-        by_class: a
-            .by_class
-            .iter()
-            .zip(&b.by_class)
-            .map(|(x, y)| x - y)
-            .collect(),
+        flows: sub(&a.flows, &b.flows),
+        by_class: sub(&a.by_class, &b.by_class),
+        trying_by_class: sub(&a.trying_by_class, &b.trying_by_class),
     }
 }
 
@@ -192,6 +189,7 @@ mod tests {
             values: vec![v],
             flows: vec![0.0],
             by_class: Vec::new(),
+            trying_by_class: Vec::new(),
         }
     }
 

@@ -194,6 +194,20 @@ struct ClassRow<'a> {
     share: f64,
 }
 
+/// One row of `classes.csv` when trials are on: also the class's people trying the platform.
+#[derive(Debug, Serialize)]
+struct ClassTrialRow<'a> {
+    date: &'a str,
+    day: u32,
+    class: &'static str,
+    platform: &'a str,
+    main_app_users: f64,
+    share: f64,
+    trial_users: f64,
+    /// Share of the class trying this platform.
+    trial_share: f64,
+}
+
 /// Names of the audience classes in `classes.csv`.
 pub const CLASS_NAMES: [&str; crate::engine::AUDIENCE_CLASSES] = ["top 1%", "next 9%", "rest"];
 
@@ -220,14 +234,28 @@ impl Exporter for ClassesCsv {
             let total: f64 = row.iter().sum();
             for (p, &users) in row.iter().enumerate() {
                 let platform = table.names[p].clone();
-                table.row(ClassRow {
-                    date: &date,
-                    day: r.day,
-                    class,
-                    platform: &platform,
-                    main_app_users: users,
-                    share: if total > 0.0 { users / total } else { 0.0 },
-                })?;
+                let share = if total > 0.0 { users / total } else { 0.0 };
+                if let Some(&trying) = r.trying_by_class.get(c * k + p) {
+                    table.row(ClassTrialRow {
+                        date: &date,
+                        day: r.day,
+                        class,
+                        platform: &platform,
+                        main_app_users: users,
+                        share,
+                        trial_users: trying,
+                        trial_share: if total > 0.0 { trying / total } else { 0.0 },
+                    })?;
+                } else {
+                    table.row(ClassRow {
+                        date: &date,
+                        day: r.day,
+                        class,
+                        platform: &platform,
+                        main_app_users: users,
+                        share,
+                    })?;
+                }
             }
         }
         Ok(())

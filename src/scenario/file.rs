@@ -108,6 +108,10 @@ pub struct SegmentFile {
     /// taste).
     #[serde(default = "unspanned")]
     pub taste_sd: Spanned<f64>,
+    /// Influence by exposure (`[mechanisms] exposure`, with trials): utility of a platform per
+    /// unit share of the agent's contacts trying it yesterday.
+    #[serde(default = "unspanned")]
+    pub exposure_weight: Spanned<f64>,
 }
 
 /// Daily opens when not written: so many that every main-app user opens the app every day.
@@ -329,6 +333,9 @@ pub struct MechanismsFile {
     /// Trials: utility by which a tried app must beat the main app to replace it.
     #[serde(default = "unspanned")]
     pub switch_cost: Spanned<f64>,
+    /// Influence by exposure: contacts' trials enter the utility (segments' `exposure_weight`).
+    #[serde(default = "yes")]
+    pub exposure: bool,
     /// Open population: share of agents per day replaced by a newcomer who installs its apps
     /// from the stores (0: closed).
     #[serde(default = "unspanned")]
@@ -375,6 +382,7 @@ impl Default for MechanismsFile {
             review_rate: default_review_rate(),
             novelty_days: default_novelty_days(),
             switch_cost: unspanned(),
+            exposure: true,
             turnover: unspanned(),
         }
     }

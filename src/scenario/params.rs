@@ -79,6 +79,9 @@ pub struct Mechanisms {
     pub novelty_days: f64,
     /// Utility a trial must beat the main app by to replace it (utility units).
     pub switch_cost: f64,
+    /// Influence by exposure: contacts' trials (what they try and post about) enter the utility
+    /// with the segments' `exposure_weight`.
+    pub exposure: bool,
     /// Open population: the share of agents per day who leave and are replaced by a newcomer
     /// (a new phone, a lapsed user) who installs its apps from the stores (0: closed).
     pub turnover: f64,
@@ -207,6 +210,9 @@ pub struct Segment {
     /// Standard deviation of agents' own lasting tastes for platforms, in utility units
     /// ([0, 50]); read with `Mechanisms::tastes`.
     pub taste_sd: f64,
+    /// Utility per unit share of contacts trying a platform ([0, 100]); read with
+    /// `Mechanisms::exposure` and trials.
+    pub exposure_weight: f64,
 }
 
 /// A validated distribution for a per-agent trait; draws are clipped to `[min, max]`.

@@ -349,6 +349,7 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         review_rate: c.float(&m.review_rate, "mechanisms.review_rate", UNIT)?,
         novelty_days: c.float(&m.novelty_days, "mechanisms.novelty_days", NOVELTY_DAYS)?,
         switch_cost: c.float(&m.switch_cost, "mechanisms.switch_cost", SWITCH_COST)?,
+        exposure: m.exposure,
         turnover: c.float(&m.turnover, "mechanisms.turnover", TURNOVER)?,
     })
 }
@@ -518,6 +519,7 @@ fn validate_segments(
             popularity: c.float(&s.popularity, &field("popularity"), POPULARITY)?,
             daily_opens: trait_dist(c, &s.daily_opens, &field("daily_opens"), DAILY_OPENS)?,
             taste_sd: c.float(&s.taste_sd, &field("taste_sd"), TASTE_SD)?,
+            exposure_weight: c.float(&s.exposure_weight, &field("exposure_weight"), WEIGHT)?,
         });
     }
     let total: f64 = out.iter().map(|s| s.share).sum();
