@@ -356,7 +356,7 @@ fn check_writes_a_calibration_report() {
     assert!(md.contains("| T1c | RedNote US daily active users, Jan 13 |"));
     assert!(md.contains("## What does not fit"));
     let rows = md.lines().filter(|l| l.starts_with("| T")).count();
-    assert_eq!(rows, 14, "one row per target");
+    assert_eq!(rows, 19, "one row per target");
 }
 
 #[test]
