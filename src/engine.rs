@@ -956,18 +956,14 @@ impl DayContext<'_> {
             let cur = prev[j] as usize;
             let inst = &mut installed[j];
             let seg = pop.segment_of(i);
+            let have = *inst;
+            // The logit choice among the queued options, with a handicap (a trial's switch cost).
+            let mut choose = |handicap| {
+                self.logit_choice(i, seg, cur, p.options, have, &mut shares, p.u, handicap)
+            };
             let chosen = match p.choice {
                 Choice::Logit => {
-                    let k2 = self.logit_choice(
-                        i,
-                        seg,
-                        cur,
-                        p.options,
-                        *inst,
-                        &mut shares,
-                        p.u,
-                        NO_HANDICAP,
-                    );
+                    let k2 = choose(NO_HANDICAP);
                     if let Some(t) = trials.get_mut(j) {
                         if k2 != cur && p.options & (1 << cur) != 0 {
                             // Trials: it reconsidered and picked another app, so it tries that
@@ -992,16 +988,7 @@ impl DayContext<'_> {
                     k2
                 }
                 Choice::StandIn => {
-                    let k2 = self.logit_choice(
-                        i,
-                        seg,
-                        cur,
-                        p.options,
-                        *inst,
-                        &mut shares,
-                        p.u,
-                        NO_HANDICAP,
-                    );
+                    let k2 = choose(NO_HANDICAP);
                     // Those already trying the stand-in app count among its triers.
                     if trials.get(j).and_then(|t| t.platform()) != Some(k2) {
                         tally.stand_in[k2] += 1;
@@ -1019,16 +1006,7 @@ impl DayContext<'_> {
                     let t = &mut trials[j];
                     let app = t.platform().unwrap_or(cur);
                     let cost = self.trials.as_ref().map_or(0.0, |r| r.switch_cost);
-                    let k2 = self.logit_choice(
-                        i,
-                        seg,
-                        cur,
-                        p.options,
-                        *inst,
-                        &mut shares,
-                        p.u,
-                        (app, cost),
-                    );
+                    let k2 = choose((app, cost));
                     let kept = t.installed_it();
                     t.end();
                     if k2 != app {
