@@ -9,7 +9,7 @@ use crate::engine::{self, World};
 use crate::experiment::bands::Bands;
 use crate::memory;
 use crate::metrics::{Daily, SummaryBuilder};
-use crate::output::csv::{ClassesCsv, DailyCsv, DriversCsv, FlowsCsv, ReplicatesCsv};
+use crate::output::csv::{DailyCsv, DriversCsv, FlowsCsv, GroupsCsv, ReplicatesCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
@@ -307,8 +307,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     if params.outputs.audience_classes
         && params.network != crate::scenario::params::NetworkSpec::Mixed
     {
-        exporters.push(Box::new(ClassesCsv::create(
+        exporters.push(Box::new(GroupsCsv::classes(
             &out.join("classes.csv"),
+            params,
+        )?));
+    }
+    if params.outputs.segments {
+        exporters.push(Box::new(GroupsCsv::segments(
+            &out.join("segments.csv"),
             params,
         )?));
     }

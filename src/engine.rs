@@ -53,6 +53,12 @@ pub struct DayTally {
     /// Agents of audience class c trying platform k at the end of the day, at `c * K + k`
     /// (zeros unless the scenario counts audience classes and trials are on).
     pub trying_by_class: Vec<u64>,
+    /// Agents of segment s with main app k at the end of the day, at `s * K + k` (empty unless
+    /// the scenario counts segments, `[outputs] segments`).
+    pub by_segment: Vec<u64>,
+    /// Agents of segment s trying platform k, at `s * K + k` (empty unless the scenario counts
+    /// segments; zeros without trials).
+    pub trying_by_segment: Vec<u64>,
     /// Trials (`[mechanisms] trials`; zeros when off): agents trying each platform beside
     /// their main app at the end of the day.
     pub trying: Vec<u64>,
@@ -85,8 +91,11 @@ pub fn open_units(rate: f32, in_service: f32) -> u32 {
 }
 
 impl DayTally {
-    fn new(day: u32, k: usize) -> DayTally {
+    /// An empty tally for `k` platforms and `segments` counted segments (0: not counted).
+    fn new(day: u32, k: usize, segments: usize) -> DayTally {
         DayTally {
+            by_segment: vec![0; segments * k],
+            trying_by_segment: vec![0; segments * k],
             day,
             active: vec![0; k],
             installs: vec![0; k],
@@ -117,6 +126,8 @@ impl DayTally {
         add(&mut self.opened, &other.opened);
         add(&mut self.by_class, &other.by_class);
         add(&mut self.trying_by_class, &other.trying_by_class);
+        add(&mut self.by_segment, &other.by_segment);
+        add(&mut self.trying_by_segment, &other.trying_by_segment);
         add(&mut self.trying, &other.trying);
         add(&mut self.trial_starts, &other.trial_starts);
         add(&mut self.drops, &other.drops);
@@ -397,6 +408,11 @@ impl State {
                 .fold(0u32, |m, j| m | (1 << j)),
             install_cost: params.install_cost as f32,
             turnover: params.mechanisms.turnover as f32,
+            counted_segments: if params.outputs.segments {
+                params.segments.len()
+            } else {
+                0
+            },
             plain: if self.trials.is_empty() && params.mechanisms.turnover == 0.0 {
                 plain_thresholds(params, &world.population, cond)
             } else {
@@ -421,14 +437,17 @@ impl State {
             .zip(trials.into_par_iter())
             .enumerate()
             .fold(
-                || ChunkWork::new(day, k),
+                || ChunkWork::new(day, k, ctx.counted_segments),
                 |mut acc, (c, ((out, inst), trials))| {
                     ctx.step_chunk(c, out, inst, trials, &mut acc);
                     acc
                 },
             )
             .map(|work| work.tally)
-            .reduce(|| DayTally::new(day, k), DayTally::merge);
+            .reduce(
+                || DayTally::new(day, k, ctx.counted_segments),
+                DayTally::merge,
+            );
         for ((now, new), gone) in self
             .installed_now
             .iter_mut()
@@ -548,6 +567,8 @@ struct DayContext<'a> {
     trials: Option<TrialRule>,
     /// Open population: each agent's daily chance of being replaced by a newcomer (0: closed).
     turnover: f32,
+    /// Segments counted per day (`[outputs] segments`), 0 when not counted.
+    counted_segments: usize,
 }
 
 /// The rule of trials (`[mechanisms] trials`), prepared once per day.
@@ -722,10 +743,26 @@ impl DayContext<'_> {
         if !trials.is_empty() {
             self.count_trials(first, trials, tally);
         }
+        if self.counted_segments > 0 {
+            self.count_segments(first, out, trials, tally);
+        }
         if !self.world.audience.is_empty() {
             let classes = &self.world.audience[first..first + out.len()];
             for (&c, &p) in classes.iter().zip(out.iter()) {
                 tally.by_class[usize::from(c) * self.k + usize::from(p)] += 1;
+            }
+        }
+    }
+
+    /// `[outputs] segments`: counts the main-app users and triers of each segment.
+    #[inline(never)]
+    fn count_segments(&self, first: usize, out: &[u8], trials: &[Trial], tally: &mut DayTally) {
+        let pop = &self.world.population;
+        for (j, &p) in out.iter().enumerate() {
+            let s = pop.segment_of(first + j);
+            tally.by_segment[s * self.k + usize::from(p)] += 1;
+            if let Some(t) = trials.get(j).and_then(|t| t.platform()) {
+                tally.trying_by_segment[s * self.k + t] += 1;
             }
         }
     }
@@ -1316,9 +1353,9 @@ struct ChunkWork {
 }
 
 impl ChunkWork {
-    fn new(day: u32, k: usize) -> ChunkWork {
+    fn new(day: u32, k: usize, segments: usize) -> ChunkWork {
         ChunkWork {
-            tally: DayTally::new(day, k),
+            tally: DayTally::new(day, k, segments),
             queue: Vec::with_capacity(CHUNK),
             draws: vec![0; CHUNK],
         }

@@ -114,6 +114,10 @@ pub struct DayRecord {
     /// People of each audience class trying each platform, at `class * K + platform` (empty
     /// unless the scenario counts audience classes and trials are on).
     pub trying_by_class: Vec<f64>,
+    /// Main-app users per segment and platform, at `segment * K + platform`, and the triers
+    /// (with trials) likewise (empty unless the scenario counts segments).
+    pub by_segment: Vec<f64>,
+    pub trying_by_segment: Vec<f64>,
 }
 
 impl DayRecord {
@@ -231,6 +235,12 @@ impl Daily {
             day: t.day,
             values,
             flows: t.flows.iter().map(|&a| people(a)).collect(),
+            by_segment: t.by_segment.iter().map(|&a| people(a)).collect(),
+            trying_by_segment: if self.trials {
+                t.trying_by_segment.iter().map(|&a| people(a)).collect()
+            } else {
+                Vec::new()
+            },
             trying_by_class: if self.by_class && self.trials {
                 t.trying_by_class.iter().map(|&a| people(a)).collect()
             } else {

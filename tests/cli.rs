@@ -621,3 +621,58 @@ fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
         "{triers} vs {value}"
     );
 }
+
+#[test]
+fn segments_csv_gives_each_segment_its_own_series() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(dir.path())
+        .arg(common::scenario_path("historical-2025.toml"))
+        .args(["--set", "outputs.segments=true"])
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_path(dir.path().join("segments.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "date",
+            "day",
+            "segment",
+            "platform",
+            "main_app_users",
+            "share"
+        ]
+    );
+    // Per day the segments' main-app users add up to the platform's in daily.csv, and each
+    // segment's shares to 1.
+    let mut by_platform = std::collections::BTreeMap::new();
+    let mut shares = std::collections::BTreeMap::new();
+    let mut segments = std::collections::BTreeSet::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        segments.insert(r[2].to_string());
+        if &r[0] == "2025-01-20" {
+            *by_platform.entry(r[3].to_string()).or_insert(0.0) += r[4].parse::<f64>().unwrap();
+            *shares.entry(r[2].to_string()).or_insert(0.0) += r[5].parse::<f64>().unwrap();
+        }
+    }
+    assert_eq!(segments.len(), 5);
+    let daily = std::fs::read_to_string(dir.path().join("daily.csv")).unwrap();
+    for (platform, users) in &by_platform {
+        let row = daily
+            .lines()
+            .find(|l| {
+                l.starts_with("2025-01-20,") && l.contains(&format!(",{platform},main_app_users,"))
+            })
+            .unwrap();
+        let value: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(
+            (users - value).abs() < 1e-6,
+            "{platform}: {users} vs {value}"
+        );
+    }
+    for (segment, total) in &shares {
+        assert!((total - 1.0).abs() < 1e-9, "{segment}: {total}");
+    }
+}

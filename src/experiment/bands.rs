@@ -196,6 +196,8 @@ mod tests {
             flows: vec![0.0],
             by_class: Vec::new(),
             trying_by_class: Vec::new(),
+            by_segment: Vec::new(),
+            trying_by_segment: Vec::new(),
         }
     }
 

@@ -34,6 +34,8 @@ pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
         flows: sub(&a.flows, &b.flows),
         by_class: sub(&a.by_class, &b.by_class),
         trying_by_class: sub(&a.trying_by_class, &b.trying_by_class),
+        by_segment: sub(&a.by_segment, &b.by_segment),
+        trying_by_segment: sub(&a.trying_by_segment, &b.trying_by_segment),
     }
 }
 
@@ -190,6 +192,8 @@ mod tests {
             flows: vec![0.0],
             by_class: Vec::new(),
             trying_by_class: Vec::new(),
+            by_segment: Vec::new(),
+            trying_by_segment: Vec::new(),
         }
     }
 

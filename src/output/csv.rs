@@ -182,79 +182,98 @@ impl Exporter for DriversCsv {
     }
 }
 
-/// One row of `classes.csv`.
-#[derive(Debug, Serialize)]
-struct ClassRow<'a> {
-    date: &'a str,
-    day: u32,
-    class: &'static str,
-    platform: &'a str,
-    main_app_users: f64,
-    /// Share of the class with this main app.
-    share: f64,
-}
-
-/// One row of `classes.csv` when trials are on: also the class's people trying the platform.
-#[derive(Debug, Serialize)]
-struct ClassTrialRow<'a> {
-    date: &'a str,
-    day: u32,
-    class: &'static str,
-    platform: &'a str,
-    main_app_users: f64,
-    share: f64,
-    trial_users: f64,
-    /// Share of the class trying this platform.
-    trial_share: f64,
-}
-
 /// Names of the audience classes in `classes.csv`.
 pub const CLASS_NAMES: [&str; crate::engine::AUDIENCE_CLASSES] = ["top 1%", "next 9%", "rest"];
 
-/// Writes `classes.csv`: main-app users per audience class (by how many watch each agent) and
-/// platform, and their share of the class.
-pub struct ClassesCsv(Table);
+/// The counts a group table reads from a day's record: main-app users and triers per group and
+/// platform, at `group * K + platform`.
+type GroupCounts = fn(&DayRecord) -> (&[f64], &[f64]);
 
-impl ClassesCsv {
-    pub fn create(path: &Path, params: &Params) -> Result<ClassesCsv, OutputError> {
-        Table::open(path, params).map(ClassesCsv)
+/// Writes a table of main-app users, and with trials triers, per group of agents and platform,
+/// with their share of the group: `classes.csv` (audience classes: the top 1% of agents by how
+/// many watch them, the next 9%, the rest) or `segments.csv` (population segments).
+pub struct GroupsCsv {
+    table: Table,
+    groups: Vec<String>,
+    counts: GroupCounts,
+    trials: bool,
+}
+
+impl GroupsCsv {
+    /// `classes.csv`.
+    pub fn classes(path: &Path, params: &Params) -> Result<GroupsCsv, OutputError> {
+        let groups = CLASS_NAMES.iter().map(|c| c.to_string()).collect();
+        GroupsCsv::create(path, params, "class", groups, |r| {
+            (&r.by_class, &r.trying_by_class)
+        })
+    }
+
+    /// `segments.csv`.
+    pub fn segments(path: &Path, params: &Params) -> Result<GroupsCsv, OutputError> {
+        let groups = params.segments.iter().map(|s| s.name.clone()).collect();
+        GroupsCsv::create(path, params, "segment", groups, |r| {
+            (&r.by_segment, &r.trying_by_segment)
+        })
+    }
+
+    fn create(
+        path: &Path,
+        params: &Params,
+        column: &str,
+        groups: Vec<String>,
+        counts: GroupCounts,
+    ) -> Result<GroupsCsv, OutputError> {
+        let mut table = Table::open(path, params)?;
+        let trials = params.mechanisms.trials;
+        let mut header = vec!["date", "day", column, "platform", "main_app_users", "share"];
+        if trials {
+            header.extend(["trial_users", "trial_share"]);
+        }
+        table
+            .writer
+            .write_record(&header)
+            .map_err(|source| OutputError::Csv {
+                path: table.path.clone(),
+                source,
+            })?;
+        Ok(GroupsCsv {
+            table,
+            groups,
+            counts,
+            trials,
+        })
     }
 }
 
-impl Exporter for ClassesCsv {
+impl Exporter for GroupsCsv {
     fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
-        let table = &mut self.0;
-        let k = table.names.len();
-        if r.by_class.len() != CLASS_NAMES.len() * k {
+        let k = self.table.names.len();
+        let (main, trying) = (self.counts)(r);
+        if main.len() != self.groups.len() * k {
             return Ok(());
         }
-        let date = table.dates[r.day as usize].clone();
-        for (c, class) in CLASS_NAMES.iter().enumerate() {
-            let row = &r.by_class[c * k..(c + 1) * k];
+        let date = self.table.dates[r.day as usize].clone();
+        for (g, group) in self.groups.iter().enumerate() {
+            let row = &main[g * k..(g + 1) * k];
             let total: f64 = row.iter().sum();
+            let share = |x: f64| if total > 0.0 { x / total } else { 0.0 };
             for (p, &users) in row.iter().enumerate() {
-                let platform = table.names[p].clone();
-                let share = if total > 0.0 { users / total } else { 0.0 };
-                if let Some(&trying) = r.trying_by_class.get(c * k + p) {
-                    table.row(ClassTrialRow {
-                        date: &date,
-                        day: r.day,
-                        class,
-                        platform: &platform,
-                        main_app_users: users,
-                        share,
-                        trial_users: trying,
-                        trial_share: if total > 0.0 { trying / total } else { 0.0 },
-                    })?;
-                } else {
-                    table.row(ClassRow {
-                        date: &date,
-                        day: r.day,
-                        class,
-                        platform: &platform,
-                        main_app_users: users,
-                        share,
-                    })?;
+                let platform = self.table.names[p].clone();
+                let (d, day, group, platform) = (&date, r.day, group.as_str(), platform.as_str());
+                match trying.get(g * k + p) {
+                    Some(&t) if self.trials => self.table.row((
+                        d,
+                        day,
+                        group,
+                        platform,
+                        users,
+                        share(users),
+                        t,
+                        share(t),
+                    ))?,
+                    _ => self
+                        .table
+                        .row((d, day, group, platform, users, share(users)))?,
                 }
             }
         }
@@ -262,7 +281,7 @@ impl Exporter for ClassesCsv {
     }
 
     fn finish(self: Box<Self>) -> Result<PathBuf, OutputError> {
-        self.0.finish()
+        self.table.finish()
     }
 }
 

@@ -418,6 +418,10 @@ pub struct OutputsFile {
     /// many watch them, the next 9%, the rest), to see whether high-influence agents lead.
     #[serde(default)]
     pub audience_classes: bool,
+    /// Write `segments.csv`: main-app users (and, with trials, triers) per population segment
+    /// and platform.
+    #[serde(default)]
+    pub segments: bool,
 }
 
 impl NetworkKind {
@@ -450,6 +454,7 @@ impl Default for OutputsFile {
             rank_store_share: None,
             background_installs: unspanned(),
             audience_classes: false,
+            segments: false,
         }
     }
 }

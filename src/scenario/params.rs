@@ -96,6 +96,8 @@ pub struct DerivedOutputs {
     pub background_installs: Vec<f64>,
     /// Count main-app users per audience class (`classes.csv`).
     pub audience_classes: bool,
+    /// Count main-app users and triers per segment (`segments.csv`).
+    pub segments: bool,
 }
 
 /// Downloads needed for a store rank: downloads(r) = top x r^-exponent (an assumption to be

@@ -392,6 +392,7 @@ fn validate_outputs(
         rank,
         background_installs,
         audience_classes: o.audience_classes,
+        segments: o.segments,
     })
 }
 
