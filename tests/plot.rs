@@ -418,3 +418,23 @@ fn benchmark_table_gets_its_charts() {
     let memory = svg_text(&out.join("bench-memory.svg"), 900, 500);
     assert!(!memory.contains("R1 hand-written loop estimate"));
 }
+
+#[test]
+fn trials_and_risk_charts_appear_when_their_data_exist() {
+    let out = tempfile::tempdir().unwrap();
+    run(
+        "historical-2025.toml",
+        out.path(),
+        &["--set", "mechanisms.trials=true"],
+    );
+    let trials = svg_text(&out.path().join("trials.svg"), 1200, 675);
+    assert!(trials.contains("People trying it (people)") && trials.contains("RedNote"));
+    let risk = svg_text(&out.path().join("risk.svg"), 1200, 675);
+    assert!(risk.contains("Perceived ban risk (%)") && risk.contains("100%"));
+    // Without trials there is no trials chart; without any ban risk, no risk chart.
+    let plain = tempfile::tempdir().unwrap();
+    run("reference-r1.toml", plain.path(), &[]);
+    assert!(!plain.path().join("trials.svg").exists());
+    assert!(!plain.path().join("risk.svg").exists());
+    assert!(plain.path().join("adoption.svg").exists());
+}

@@ -22,10 +22,14 @@ pub enum ChartKind {
     Multiples,
     /// Estimated App Store rank per platform (only when the run estimated ranks).
     Rank,
+    /// People trying each platform beside their main app (only with trials).
+    Trials,
+    /// Perceived ban risk per platform, from drivers.csv (only when some risk is above 0).
+    Risk,
 }
 
 impl ChartKind {
-    pub const ALL: [ChartKind; 7] = [
+    pub const ALL: [ChartKind; 9] = [
         ChartKind::Adoption,
         ChartKind::Share,
         ChartKind::Installs,
@@ -33,6 +37,8 @@ impl ChartKind {
         ChartKind::NetFlows,
         ChartKind::Multiples,
         ChartKind::Rank,
+        ChartKind::Trials,
+        ChartKind::Risk,
     ];
 
     /// File name stem, e.g. `adoption` for adoption.svg / adoption.png.
@@ -45,6 +51,8 @@ impl ChartKind {
             ChartKind::NetFlows => "net-flows",
             ChartKind::Multiples => "multiples",
             ChartKind::Rank => "rank",
+            ChartKind::Trials => "trials",
+            ChartKind::Risk => "risk",
         }
     }
 
@@ -52,6 +60,11 @@ impl ChartKind {
     pub fn available(self, r: &RunResults) -> bool {
         match self {
             ChartKind::Rank => r.daily.contains_key("app_store_rank"),
+            ChartKind::Trials => r.daily.contains_key("trial_users"),
+            ChartKind::Risk => r
+                .drivers
+                .get("perceived_risk")
+                .is_some_and(|v| v.iter().flatten().any(|&x| x > 0.0)),
             _ => true,
         }
     }
@@ -198,6 +211,31 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                 "Rank (log scale)",
                 platform_series(r, ranks),
                 YFormat::Rank,
+                false,
+            ))
+        }
+        ChartKind::Trials => Figure::Time(time(
+            "People trying each app beside their main app (installed to try; kept as main app or dropped at a review)",
+            "People trying it (people)",
+            metric_series(r, "trial_users"),
+            YFormat::People,
+            false,
+        )),
+        ChartKind::Risk => {
+            let risk = r
+                .drivers
+                .get("perceived_risk")
+                .map(|v| {
+                    v.iter()
+                        .map(|p| p.iter().map(|x| 100.0 * x).collect())
+                        .collect()
+                })
+                .unwrap_or_else(|| vec![vec![0.0; days]; r.platforms.len()]);
+            Figure::Time(time(
+                "Perceived chance of a ban, per platform: what pushes users away (drivers.csv)",
+                "Perceived ban risk (%)",
+                platform_series(r, risk),
+                YFormat::Percent,
                 false,
             ))
         }

@@ -89,6 +89,9 @@ pub struct RunResults {
     pub bands: BTreeMap<String, BandCells>,
     /// Replicates behind the bands.
     pub replicates: u32,
+    /// Per-platform drivers of `drivers.csv`, if the folder has it: driver name -> platform
+    /// index -> value per day.
+    pub drivers: BTreeMap<String, Vec<Vec<f64>>>,
 }
 
 impl RunResults {
@@ -187,7 +190,9 @@ impl RunResults {
             .collect();
 
         let (bands, replicates) = load_bands(dir, &platforms, dates.len())?;
+        let drivers = load_drivers(dir, &platforms, dates.len())?;
         Ok(RunResults {
+            drivers,
             bands,
             replicates,
             dir: dir.to_path_buf(),
@@ -252,6 +257,41 @@ struct BandRecord {
 }
 
 /// Reads bands.csv if the folder has one.
+/// The per-platform rows of `drivers.csv` (those of `(all)` are left out), if the file exists
+/// (runs of older versions have none).
+fn load_drivers(
+    dir: &Path,
+    platforms: &[String],
+    days: usize,
+) -> Result<BTreeMap<String, Vec<Vec<f64>>>, PlotError> {
+    let path = dir.join("drivers.csv");
+    let mut out: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
+    if !path.exists() {
+        return Ok(out);
+    }
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| PlotError::Format(path.clone(), e.to_string()))?;
+    for (line, row) in reader
+        .deserialize::<(String, usize, String, String, f64)>()
+        .enumerate()
+    {
+        let bad =
+            |what: String| PlotError::Format(path.clone(), format!("line {}: {what}", line + 2));
+        let (_, day, platform, driver, value) = row.map_err(|e| bad(e.to_string()))?;
+        let Some(p) = platforms.iter().position(|n| *n == platform) else {
+            continue;
+        };
+        if day >= days {
+            return Err(bad(format!("day {day} is beyond the run")));
+        }
+        let series = out
+            .entry(driver)
+            .or_insert_with(|| vec![vec![0.0; days]; platforms.len()]);
+        series[p][day] = value;
+    }
+    Ok(out)
+}
+
 fn load_bands(
     dir: &Path,
     platforms: &[String],
