@@ -611,6 +611,18 @@ enum Opens {
 }
 
 impl Opens {
+    /// The units agent i adds to platform p's daily users when it uses p that day.
+    #[inline(always)]
+    fn units(&self, pop: &Population, i: usize, p: usize) -> u32 {
+        match self {
+            Opens::BySegment(units) => units[pop.segment_of(i)][p],
+            Opens::PerAgent(service) => {
+                let rate = pop.get(TraitId::DailyOpens).get(i, pop.segment_of(i));
+                open_units(rate, service[p])
+            }
+        }
+    }
+
     fn new(params: &Params, pop: &Population, cond: &DayConditions) -> Option<Opens> {
         if !params.mechanisms.daily_use {
             return None;
@@ -777,16 +789,8 @@ impl DayContext<'_> {
             if let Some(&c) = self.world.audience.get(first + j) {
                 tally.trying_by_class[usize::from(c) * self.k + p] += 1;
             }
-            match &self.opens {
-                Some(Opens::BySegment(units)) => {
-                    tally.trial_opened[p] += u64::from(units[pop.segment_of(first + j)][p]);
-                }
-                Some(Opens::PerAgent(service)) => {
-                    let i = first + j;
-                    let r = pop.get(TraitId::DailyOpens).get(i, pop.segment_of(i));
-                    tally.trial_opened[p] += u64::from(open_units(r, service[p]));
-                }
-                None => {}
+            if let Some(opens) = &self.opens {
+                tally.trial_opened[p] += u64::from(opens.units(pop, first + j, p));
             }
         }
     }
@@ -796,21 +800,9 @@ impl DayContext<'_> {
     #[inline(never)]
     fn count_opens(&self, first: usize, out: &[u8], opens: &Opens, opened: &mut [u64]) {
         let pop = &self.world.population;
-        match opens {
-            Opens::BySegment(units) => {
-                for (j, &p) in out.iter().enumerate() {
-                    let seg = pop.segment_of(first + j);
-                    opened[usize::from(p)] += u64::from(units[seg][usize::from(p)]);
-                }
-            }
-            Opens::PerAgent(service) => {
-                let rate = pop.get(TraitId::DailyOpens);
-                for (j, &p) in out.iter().enumerate() {
-                    let i = first + j;
-                    let r = rate.get(i, pop.segment_of(i));
-                    opened[usize::from(p)] += u64::from(open_units(r, service[usize::from(p)]));
-                }
-            }
+        for (j, &p) in out.iter().enumerate() {
+            let p = usize::from(p);
+            opened[p] += u64::from(opens.units(pop, first + j, p));
         }
     }
 
@@ -885,12 +877,13 @@ impl DayContext<'_> {
             let mut rng = agent_stream(key, i as u64);
             let cur = prev[j] as usize;
             let usable = cond.usable(*inst);
-            // Trials: the app it is trying, one day older.
-            let trying = match (&self.trials, trials.get_mut(j)) {
-                (Some(_), Some(t)) => t.platform().inspect(|_| t.age = t.age.saturating_add(1)),
-                _ => None,
-            };
-            let age = trials.get(j).map_or(0, |t| t.age);
+            // Trials (`trials` is empty when they are off): the app it is trying and the
+            // trial's age, one day older.
+            let trying = trials.get_mut(j).and_then(|t| {
+                let app = t.platform()?;
+                t.age = t.age.saturating_add(1);
+                Some((app, t.age))
+            });
             let j = j as u32;
             // Open population: it leaves and a newcomer takes its place, installing from the
             // stores (only if some app can be installed today).
@@ -925,7 +918,7 @@ impl DayContext<'_> {
                 }
                 continue;
             }
-            if let (Some(rule), Some(app)) = (&self.trials, trying) {
+            if let (Some(rule), Some((app, age))) = (&self.trials, trying) {
                 // Trying an app: no reconsidering; a review, if its app can be used today.
                 *slot = cur as u8;
                 if usable & (1 << app) != 0 && rng.random::<f32>() < rule.review[usize::from(age)] {
