@@ -492,21 +492,35 @@ fn a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate() {
     );
 }
 
+/// Runs the historical scenario at 20,000 agents with `--set` assignments; returns its folder.
+fn run_historical(sets: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = exodus();
+    cmd.args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
+        .arg(dir.path())
+        .arg(common::scenario_path("historical-2025.toml"));
+    for a in sets {
+        cmd.args(["--set", a]);
+    }
+    cmd.assert().success();
+    dir
+}
+
+/// The value of `metric` for `platform` on `date` in the `daily.csv` of `dir`.
+fn daily_value(dir: &Path, date: &str, platform: &str, metric: &str) -> f64 {
+    let daily = std::fs::read_to_string(dir.join("daily.csv")).unwrap();
+    let row = daily
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!("{date},")) && l.contains(&format!(",{platform},{metric},"))
+        })
+        .unwrap_or_else(|| panic!("daily.csv has no {metric} of {platform} on {date}"));
+    row.rsplit(',').next().unwrap().parse().unwrap()
+}
+
 #[test]
 fn drivers_say_what_moved_agents_each_day() {
-    let dir = tempfile::tempdir().unwrap();
-    exodus()
-        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
-        .arg(dir.path())
-        .arg(common::scenario_path("historical-2025.toml"))
-        .args([
-            "--set",
-            "mechanisms.buzz=true",
-            "--set",
-            "mechanisms.buzz_gain=50",
-        ])
-        .assert()
-        .success();
+    let dir = run_historical(&["mechanisms.buzz=true", "mechanisms.buzz_gain=50"]);
     let text = std::fs::read_to_string(dir.path().join("drivers.csv")).unwrap();
     let value = |date: &str, platform: &str, driver: &str| -> f64 {
         text.lines()
@@ -537,14 +551,7 @@ fn drivers_say_what_moved_agents_each_day() {
 
 #[test]
 fn audience_classes_show_whether_influencers_lead() {
-    let dir = tempfile::tempdir().unwrap();
-    exodus()
-        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
-        .arg(dir.path())
-        .arg(common::scenario_path("historical-2025.toml"))
-        .args(["--set", "outputs.audience_classes=true"])
-        .assert()
-        .success();
+    let dir = run_historical(&["outputs.audience_classes=true"]);
     let mut reader = csv::Reader::from_path(dir.path().join("classes.csv")).unwrap();
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
@@ -578,27 +585,13 @@ fn audience_classes_show_whether_influencers_lead() {
         assert!((total - 1.0).abs() < 1e-9, "{key:?}: {total}");
     }
     // Without the key there is no classes.csv.
-    let plain = tempfile::tempdir().unwrap();
-    exodus()
-        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
-        .arg(plain.path())
-        .arg(common::scenario_path("historical-2025.toml"))
-        .assert()
-        .success();
+    let plain = run_historical(&[]);
     assert!(!plain.path().join("classes.csv").exists());
 }
 
 #[test]
 fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
-    let dir = tempfile::tempdir().unwrap();
-    exodus()
-        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
-        .arg(dir.path())
-        .arg(common::scenario_path("historical-2025.toml"))
-        .args(["--set", "outputs.audience_classes=true"])
-        .args(["--set", "mechanisms.trials=true"])
-        .assert()
-        .success();
+    let dir = run_historical(&["outputs.audience_classes=true", "mechanisms.trials=true"]);
     let mut reader = csv::Reader::from_path(dir.path().join("classes.csv")).unwrap();
     let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(&headers[6..], ["trial_users", "trial_share"]);
@@ -610,12 +603,7 @@ fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
             triers += r[6].parse::<f64>().unwrap();
         }
     }
-    let daily = std::fs::read_to_string(dir.path().join("daily.csv")).unwrap();
-    let row = daily
-        .lines()
-        .find(|l| l.starts_with("2025-01-19,") && l.contains(",RedNote,trial_users,"))
-        .expect("daily.csv has trial_users");
-    let value: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+    let value = daily_value(dir.path(), "2025-01-19", "RedNote", "trial_users");
     assert!(
         triers > 0.0 && (triers - value).abs() < 1e-6,
         "{triers} vs {value}"
@@ -624,14 +612,7 @@ fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
 
 #[test]
 fn segments_csv_gives_each_segment_its_own_series() {
-    let dir = tempfile::tempdir().unwrap();
-    exodus()
-        .args(["run", "-q", "--no-plots", "--agents", "20000", "--out"])
-        .arg(dir.path())
-        .arg(common::scenario_path("historical-2025.toml"))
-        .args(["--set", "outputs.segments=true"])
-        .assert()
-        .success();
+    let dir = run_historical(&["outputs.segments=true"]);
     let mut reader = csv::Reader::from_path(dir.path().join("segments.csv")).unwrap();
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
@@ -658,15 +639,8 @@ fn segments_csv_gives_each_segment_its_own_series() {
         }
     }
     assert_eq!(segments.len(), 5);
-    let daily = std::fs::read_to_string(dir.path().join("daily.csv")).unwrap();
     for (platform, users) in &by_platform {
-        let row = daily
-            .lines()
-            .find(|l| {
-                l.starts_with("2025-01-20,") && l.contains(&format!(",{platform},main_app_users,"))
-            })
-            .unwrap();
-        let value: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+        let value = daily_value(dir.path(), "2025-01-20", platform, "main_app_users");
         assert!(
             (users - value).abs() < 1e-6,
             "{platform}: {users} vs {value}"
