@@ -36,6 +36,9 @@ pub struct DayTally {
     pub active: Vec<u64>,
     /// Agents that installed each platform that day.
     pub installs: Vec<u64>,
+    /// Of those installs, the ones newcomers made on joining (not moved by the migration, so
+    /// not buzz).
+    pub newcomer_installs: u64,
     /// Agents that moved from platform `from` to `to`, at `from * K + to`.
     pub flows: Vec<u64>,
     /// Agents with each platform installed at the end of the day (main app included).
@@ -99,6 +102,7 @@ impl DayTally {
             day,
             active: vec![0; k],
             installs: vec![0; k],
+            newcomer_installs: 0,
             flows: vec![0; k * k],
             installed: vec![0; k],
             stand_in: vec![0; k],
@@ -120,6 +124,7 @@ impl DayTally {
         let add = |a: &mut [u64], b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         add(&mut self.active, &other.active);
         add(&mut self.installs, &other.installs);
+        self.newcomer_installs += other.newcomer_installs;
         add(&mut self.flows, &other.flows);
         add(&mut self.installed, &other.installed);
         add(&mut self.stand_in, &other.stand_in);
@@ -255,7 +260,7 @@ pub fn simulate(
         } else {
             state.step(params, world, cond, replicate, day as u32, day as u64)
         };
-        let installs: u64 = tally.installs.iter().sum();
+        let installs: u64 = tally.installs.iter().sum::<u64>() - tally.newcomer_installs;
         buzz.add_day(installs as f64 / f64::from(params.agents));
         on_day(&tally);
     }
@@ -289,10 +294,16 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
             BURN_IN_STREAM + u64::from(b),
         );
     }
+    // The run's record of what each agent "ever tried" starts at day 0, with what it is trying
+    // then.
+    let mut trials = state.trials;
+    for t in &mut trials {
+        t.ever = t.platform().map_or(0, |p| 1 << p);
+    }
     InitialState {
         platform: state.prev,
         installed: state.installed,
-        trials: state.trials,
+        trials,
     }
 }
 
@@ -309,6 +320,9 @@ struct State {
     shown: Vec<u8>,
     /// Agents trying each platform at the end of yesterday.
     trying: Vec<u64>,
+    /// Agents that had tried each platform before the first day (their `ever` bits at the
+    /// start), added to the first day's first tries; emptied then.
+    start_tries: Vec<u64>,
     global: Vec<u64>,
     installed_now: Vec<u64>,
 }
@@ -340,9 +354,13 @@ impl State {
         }
         let exposure = exposure_active(params);
         let mut trying = vec![0u64; k];
+        let mut start_tries = vec![0u64; k];
         for t in &trials {
             if let Some(p) = t.platform() {
                 trying[p] += 1;
+            }
+            for p in platforms_in(t.ever) {
+                start_tries[p] += 1;
             }
         }
         State {
@@ -352,6 +370,7 @@ impl State {
                 Vec::new()
             },
             trying,
+            start_tries,
             next: vec![0u8; prev.len()],
             prev,
             installed,
@@ -459,6 +478,10 @@ impl State {
         tally.installed.copy_from_slice(&self.installed_now);
         self.global.copy_from_slice(&tally.active);
         self.trying.copy_from_slice(&tally.trying);
+        // Apps already tried at the start (after a burn-in) count as first tries of day 0.
+        for (first, start) in tally.first_tries.iter_mut().zip(self.start_tries.drain(..)) {
+            *first += start;
+        }
         std::mem::swap(&mut self.prev, &mut self.next);
         tally
     }
@@ -1119,6 +1142,7 @@ impl DayContext<'_> {
         if let Some(t) = trial.as_deref_mut() {
             *t = Trial::IDLE;
         }
+        tally.newcomer_installs += u64::from(mask.count_ones());
         for q in platforms_in(mask) {
             tally.installs[q] += 1;
             if let Some(t) = trial.as_deref_mut()

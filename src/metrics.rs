@@ -118,6 +118,9 @@ pub struct DayRecord {
     /// (with trials) likewise (empty unless the scenario counts segments).
     pub by_segment: Vec<f64>,
     pub trying_by_segment: Vec<f64>,
+    /// People who installed apps on joining (open population), counted in `installs` but not
+    /// in the buzz.
+    pub newcomer_installs: f64,
 }
 
 impl DayRecord {
@@ -233,6 +236,7 @@ impl Daily {
             .collect();
         DayRecord {
             day: t.day,
+            newcomer_installs: people(t.newcomer_installs),
             values,
             flows: t.flows.iter().map(|&a| people(a)).collect(),
             by_segment: t.by_segment.iter().map(|&a| people(a)).collect(),

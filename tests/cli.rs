@@ -45,8 +45,12 @@ fn every_shipped_scenario_validates_and_runs() {
         let daily = std::fs::read_to_string(out.path().join("daily.csv")).unwrap();
         let mut lines = daily.lines();
         assert_eq!(lines.next(), Some("date,day,platform,metric,value"));
-        // Six metrics per platform and day, plus the rank and newcomer posts where configured.
-        let per_day = params.platforms.len() * 6
+        // Six metrics per platform and day, five more with trials (trial users, starts, drops,
+        // uninstalls, unique triers), joins and leaves (and uninstalls) with an open
+        // population, plus the rank and newcomer posts where configured.
+        let (trials, open) = (params.mechanisms.trials, params.mechanisms.turnover > 0.0);
+        let extra = if trials { 5 } else { 0 } + if open { 2 + usize::from(!trials) } else { 0 };
+        let per_day = params.platforms.len() * (6 + extra)
             + if params.outputs.rank.is_some() {
                 params.platforms.len()
             } else {
@@ -520,7 +524,8 @@ fn daily_value(dir: &Path, date: &str, platform: &str, metric: &str) -> f64 {
 
 #[test]
 fn drivers_say_what_moved_agents_each_day() {
-    let dir = run_historical(&["mechanisms.buzz=true", "mechanisms.buzz_gain=50"]);
+    // Without news, so that the attention multiplier is (1 + buzz) alone.
+    let dir = run_historical(&["mechanisms.buzz_gain=50", "mechanisms.news=false"]);
     let text = std::fs::read_to_string(dir.path().join("drivers.csv")).unwrap();
     let value = |date: &str, platform: &str, driver: &str| -> f64 {
         text.lines()
@@ -534,8 +539,11 @@ fn drivers_say_what_moved_agents_each_day() {
             .unwrap()
     };
     assert_eq!(text.lines().next(), Some("date,day,platform,driver,value"));
-    // The deadline of Jan 19 is the peak of TikTok's perceived risk; the order of Jan 20 lifts it.
-    assert_eq!(value("2025-01-19", "TikTok", "perceived_risk"), 1.0);
+    // After the ruling of Jan 17 TikTok's perceived risk is at its peak; service back about
+    // noon on Jan 19 halves the ban's perceived probability, and the order of Jan 20 lifts it.
+    assert!(value("2025-01-18", "TikTok", "perceived_risk") > 0.9);
+    let relief = value("2025-01-19", "TikTok", "perceived_risk");
+    assert!(relief > 0.4 && relief <= 0.5, "{relief}");
     assert!(value("2025-01-20", "TikTok", "perceived_risk") < 0.01);
     // Out of the stores from Jan 19 to Feb 12, in service throughout.
     assert_eq!(value("2025-01-25", "TikTok", "in_stores"), 0.0);
@@ -561,7 +569,9 @@ fn audience_classes_show_whether_influencers_lead() {
             "class",
             "platform",
             "main_app_users",
-            "share"
+            "share",
+            "trial_users",
+            "trial_share"
         ]
     );
     let mut size = std::collections::BTreeMap::new();
@@ -622,7 +632,9 @@ fn segments_csv_gives_each_segment_its_own_series() {
             "segment",
             "platform",
             "main_app_users",
-            "share"
+            "share",
+            "trial_users",
+            "trial_share"
         ]
     );
     // Per day the segments' main-app users add up to the platform's in daily.csv, and each

@@ -26,10 +26,16 @@ fn agents_are_conserved_and_flows_balance() {
                 b.day
             );
             for p in 0..k {
-                let expect = a.active[p] + b.switches_in(p) - b.switches_out(p);
+                // Main apps change by moves, and (open population) by newcomers and leavers.
+                let expect =
+                    a.active[p] + b.switches_in(p) + b.joins[p] - b.switches_out(p) - b.leaves[p];
                 assert_eq!(b.active[p], expect, "{name}: platform {p} on day {}", b.day);
-                // Installs are moves to a platform not installed before: never more than moves.
-                assert!(b.installs[p] <= b.switches_in(p));
+            }
+            // Installs are of apps not installed before: by moves, by trials, or by newcomers.
+            let moves: u64 = (0..k).map(|p| b.switches_in(p) + b.trial_starts[p]).sum();
+            assert!(b.installs.iter().sum::<u64>() <= moves + b.newcomer_installs);
+            if b.joins.iter().sum::<u64>() == 0 {
+                assert_eq!(b.newcomer_installs, 0);
             }
         }
     }

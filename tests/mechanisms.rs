@@ -318,9 +318,14 @@ fn multi_homing_counts_second_apps() {
     let p = historical();
     let r = records(&p);
     let d = "2025-03-01";
-    // Nobody starts with Instagram as main app, yet millions use it daily as a second app.
-    assert!(value(&p, &r, "Instagram", Metric::MainAppUsers, d) < 1e6);
-    assert!(value(&p, &r, "Instagram", Metric::DailyActiveUsers, d) > 20e6);
+    // Nobody starts with Instagram as main app and few make it theirs, yet millions use it
+    // daily as a second app.
+    let main = value(&p, &r, "Instagram", Metric::MainAppUsers, d);
+    let daily = value(&p, &r, "Instagram", Metric::DailyActiveUsers, d);
+    assert!(
+        main < 0.1 * daily && daily > 20e6,
+        "main {main}, daily {daily}"
+    );
     for app in ["TikTok", "RedNote", "Instagram"] {
         assert!(
             value(&p, &r, app, Metric::InstalledUsers, d)
@@ -382,7 +387,8 @@ fn with_daily_opens(mut p: Params, rate: exodus::scenario::params::TraitDist) ->
 #[test]
 fn daily_use_counts_who_opens_the_app() {
     use exodus::scenario::params::TraitDist;
-    let p = historical();
+    let mut p = historical();
+    p.mechanisms.daily_use = false;
     let off = records(&p);
     // Daily use changes who counts as active, not who chooses what: main apps are unchanged.
     let rate = 0.7;
@@ -395,10 +401,12 @@ fn daily_use_counts_who_opens_the_app() {
             b.get(tiktok, Metric::MainAppUsers)
         );
     }
-    // On a day without outage, main-app users count with P(open) = 1 - exp(-0.7) = 0.503 each
-    // (second-app use unchanged): DAU_on - DAU_off = main x (0.503 - 1), to rounding.
+    // On a day without outage, main-app users and those trying the app count with
+    // P(open) = 1 - exp(-0.7) = 0.503 each (second-app use unchanged):
+    // DAU_on - DAU_off = (main + trying) x (0.503 - 1), to rounding.
     let d = day(&p, "2025-01-01");
-    let main = off[d].get(tiktok, Metric::MainAppUsers).unwrap();
+    let main = off[d].get(tiktok, Metric::MainAppUsers).unwrap()
+        + off[d].get(tiktok, Metric::TrialUsers).unwrap_or(0.0);
     let gap = on[d].get(tiktok, Metric::DailyActiveUsers).unwrap()
         - off[d].get(tiktok, Metric::DailyActiveUsers).unwrap();
     let expected = main * ((1.0 - (-rate).exp()) - 1.0);
@@ -422,7 +430,11 @@ fn a_half_day_outage_barely_touches_heavy_users_and_halves_light_ones() {
     let all = records(&with_daily_opens(p.clone(), TraitDist::Constant(1000.0)));
     let heavy = records(&with_daily_opens(p.clone(), TraitDist::Constant(20.0)));
     let light = records(&with_daily_opens(p.clone(), TraitDist::Constant(0.3)));
-    let main = |d: usize| all[d].get(tiktok, Metric::MainAppUsers).unwrap();
+    // Those trying TikTok open it like its main-app users (each at the same rate here).
+    let main = |d: usize| {
+        all[d].get(tiktok, Metric::MainAppUsers).unwrap()
+            + all[d].get(tiktok, Metric::TrialUsers).unwrap_or(0.0)
+    };
     let own = |r: &[DayRecord], d: usize| dau(r, d) - (dau(&all, d) - main(d));
     // Heavy users (20 opens a day): P(open) = 1 - exp(-20 x 0.5) = 0.99995 on the outage day.
     let h = own(&heavy, outage) / main(outage);
@@ -435,7 +447,9 @@ fn a_half_day_outage_barely_touches_heavy_users_and_halves_light_ones() {
         "light {ratio} vs {expected}"
     );
     // Without daily use the outage halves main-app use, heavy or light.
-    let off = records(&p);
+    let mut off = p.clone();
+    off.mechanisms.daily_use = false;
+    let off = records(&off);
     let o = own(&off, outage) / main(outage);
     assert!((o - 0.5).abs() < 1e-3, "without daily use {o}");
 }
@@ -495,20 +509,24 @@ fn final_shares(p: &Params) -> Vec<f64> {
 #[test]
 fn heterogeneous_tastes_split_a_ban_across_the_alternatives() {
     let base = load("ban-enforced.toml", Some(AGENTS), None);
-    // Without own tastes one destination takes almost everyone (conformity locks in).
-    let locked = final_shares(&base);
-    let top = locked.iter().cloned().fold(0.0, f64::max);
-    assert!(top > 0.9, "without tastes the largest share is {top}");
-    // With a taste spread of 2 utility units the users split.
+    let top = |shares: &[f64]| shares.iter().cloned().fold(0.0, f64::max);
+    // Without own tastes the largest destination takes the most; with the shipped spread
+    // (taste_sd 1) less, and with a spread of 2 utility units the users split further.
+    let mut off = base.clone();
+    off.mechanisms.tastes = false;
+    let locked = final_shares(&off);
+    let shipped = final_shares(&base);
     let mut spread = base.clone();
     for s in &mut spread.segments {
         s.taste_sd = 2.0;
     }
     let split = final_shares(&spread);
-    let top = split.iter().cloned().fold(0.0, f64::max);
+    eprintln!(
+        "final main-app shares: {locked:?} without tastes, {shipped:?} shipped, {split:?} at 2"
+    );
     assert!(
-        top < 0.75,
-        "with tastes the largest share is {top}: {split:?}"
+        top(&locked) > top(&shipped) + 0.05 && top(&shipped) > top(&split) + 0.05,
+        "{locked:?} {shipped:?} {split:?}"
     );
     let sizable = split.iter().filter(|&&x| x > 0.05).count();
     assert!(
@@ -528,6 +546,7 @@ fn a_burn_in_makes_a_calm_world_stay_put() {
     // The historical scenario with every event removed: nothing happens.
     let mut calm = load("historical-2025.toml", Some(200_000), None);
     calm.events.clear();
+    calm.mechanisms.burn_in_days = 0;
     let change = |p: &Params, name: &str| {
         let r = records(p);
         let k = idx(p, name);
@@ -536,16 +555,26 @@ fn a_burn_in_makes_a_calm_world_stay_put() {
         let last = r[r.len() - 1].get(k, Metric::MainAppUsers).unwrap();
         last / first - 1.0
     };
-    // Started from the drawn shares, Lemon8 loses a fifth of its users by the end.
+    // Started from the drawn shares, Lemon8 drifts by a sixth of its users or more by the end.
     let drift = change(&calm, "Lemon8");
-    assert!(drift < -0.15, "without a burn-in Lemon8 changes by {drift}");
+    assert!(
+        drift.abs() > 0.15,
+        "without a burn-in Lemon8 changes by {drift}"
+    );
     // After 120 days under day 0's conditions the start is the rules' own steady state:
     // every platform with more than 0.1% of the users stays within 8% (200,000 agents).
-    calm.mechanisms.burn_in_days = 120;
+    // Under the fitted rules the start relaxes slowly (over more than a year): after a burn-in
+    // of 480 days under day 0's conditions every platform with more than 0.1% of the users stays
+    // within 10%, and Lemon8's drift is under half of what it is without one (200,000 agents;
+    // measured: Lemon8 +18% without, +16% after the shipped 60 days, +7% after 480; RedNote's
+    // change, 7-8%, does not shrink with the burn-in's length).
+    calm.mechanisms.burn_in_days = 480;
     for name in ["TikTok", "RedNote", "Lemon8"] {
         let c = change(&calm, name);
-        assert!(c.abs() < 0.08, "{name} changes by {c} after a burn-in");
+        assert!(c.abs() < 0.1, "{name} changes by {c} after a burn-in");
     }
+    let settled = change(&calm, "Lemon8");
+    assert!(settled.abs() < 0.5 * drift.abs(), "{settled} vs {drift}");
     // The burn-in draws from its own streams: thread-count invariant.
     let mut small = calm.clone();
     small.agents = 20_000;
@@ -556,6 +585,8 @@ fn a_burn_in_makes_a_calm_world_stay_put() {
 fn news_raise_attention_for_some_days() {
     use exodus::scenario::params::Event;
     let mut p = historical();
+    // Only this test's news event: the scenario's own (Jan 13) goes.
+    p.events.retain(|e| !matches!(e.action, Action::News(_)));
     let hearing = day(&p, "2025-01-10") as i64;
     let date = p.date(hearing as u32);
     p.events.push(Event {
@@ -600,9 +631,11 @@ fn news_raise_attention_for_some_days() {
 #[test]
 fn buzz_makes_the_surge_self_exciting() {
     let mut p = historical();
+    p.mechanisms.buzz = false;
     let plain = records(&p);
     // Buzz on with no gain changes nothing.
     p.mechanisms.buzz = true;
+    p.mechanisms.buzz_gain = 0.0;
     assert_eq!(records(&p), plain);
     // With a gain, each day's installs raise the next days' attention: the surge feeds on
     // itself and peaks far higher.
@@ -626,23 +659,55 @@ fn with_trials(mut p: Params) -> Params {
 }
 
 #[test]
+fn newcomers_installs_are_not_buzz() {
+    use exodus::scenario::params::TraitDist;
+    // Nobody reconsiders and nothing happens: every install is a newcomer's (1% a day start
+    // over), so buzz of any gain leaves attention, and the run, as they are.
+    let mut p = with_turnover(historical(), 0.01);
+    p.events.clear();
+    for s in &mut p.segments {
+        s.attention = TraitDist::Constant(0.0);
+    }
+    p.mechanisms.buzz = true;
+    p.mechanisms.buzz_gain = 0.0;
+    let plain = records(&p);
+    p.mechanisms.buzz_gain = 500.0;
+    let buzzing = records(&p);
+    assert_eq!(plain, buzzing);
+    let k = p.platforms.len();
+    for d in &plain {
+        let installs: f64 = (0..k).map(|q| d.get(q, Metric::Installs).unwrap()).sum();
+        // 1% of 170 M start over, each installing its main app and some others.
+        assert!(installs > 1.7e6, "day {}: {installs}", d.day);
+        assert!(
+            (installs - d.newcomer_installs).abs() < 1e-3,
+            "day {}",
+            d.day
+        );
+    }
+}
+
+#[test]
 fn trials_off_change_nothing() {
-    let p = historical();
+    let mut p = historical();
+    p.mechanisms.trials = false;
     let mut q = p.clone();
     q.mechanisms.review_rate = 0.9;
     q.mechanisms.novelty_days = 10.0;
     q.mechanisms.switch_cost = 5.0;
     let r = records(&p);
     assert_eq!(records(&q), r);
-    // Without trials none of their metrics is reported.
+    // Without trials none of their metrics is reported (uninstalls are, by leavers).
     assert!(r.iter().all(|d| (0..p.platforms.len()).all(|k| {
-        d.get(k, Metric::TrialUsers).is_none() && d.get(k, Metric::Uninstalls).is_none()
+        d.get(k, Metric::TrialUsers).is_none() && d.get(k, Metric::TrialDrops).is_none()
     })));
 }
 
 #[test]
 fn trials_let_a_surge_reverse_as_its_motive_lifts() {
-    let p = historical();
+    // A closed population, so that every uninstall is a dropped trial.
+    let mut p = with_turnover(historical(), 0.0);
+    p.mechanisms.trials = false;
     let t = with_trials(p.clone());
     let (plain, tried) = (records(&p), records(&t));
     let rn = idx(&p, "RedNote");
@@ -712,7 +777,8 @@ fn trials_keep_their_books() {
 
 #[test]
 fn a_switch_cost_turns_trials_into_drops() {
-    let p = with_trials(historical());
+    let mut p = with_trials(historical());
+    p.mechanisms.switch_cost = 0.0;
     let mut costly = p.clone();
     costly.mechanisms.switch_cost = 6.0;
     let moved = |p: &Params| {
@@ -792,7 +858,7 @@ fn an_app_out_of_the_stores_loses_the_newcomers() {
     // back) and install their apps from the stores. While TikTok is out of them (Jan 19 to
     // Feb 13) none can install it, so it loses main-app users it keeps in a closed population,
     // and wins them back once it returns.
-    let closed = historical();
+    let closed = with_turnover(historical(), 0.0);
     let open = with_turnover(closed.clone(), 0.002);
     let (c, o) = (records(&closed), records(&open));
     let tt = idx(&closed, "TikTok");
@@ -862,7 +928,9 @@ fn segment(p: &Params, name: &str) -> usize {
 
 #[test]
 fn exposure_without_weight_or_trials_changes_nothing() {
-    let p = with_trials(historical());
+    // Switched off, the weights do not matter.
+    let mut p = with_trials(historical());
+    p.mechanisms.exposure = false;
     let mut off = p.clone();
     for s in &mut off.segments {
         s.exposure_weight = 20.0;
@@ -873,14 +941,22 @@ fn exposure_without_weight_or_trials_changes_nothing() {
     let mut untried = off.clone();
     untried.mechanisms.trials = false;
     untried.mechanisms.exposure = true;
-    assert_eq!(records(&untried), records(&historical()));
+    let mut plain = historical();
+    plain.mechanisms.trials = false;
+    assert_eq!(records(&untried), records(&plain));
 }
 
 #[test]
 fn audiences_try_what_the_creators_they_watch_try() {
     // Creators (watched 40x as often) take to RedNote; with exposure, the others, who see
-    // them trying it, try it more, and more the more they are exposed.
+    // them trying it, try it more, and more the more they are exposed. Only RedNote is worth
+    // trying here (the other alternatives are put far out of reach), so that what contacts
+    // try is RedNote: with several apps tried, exposure amplifies whichever is tried most.
     let mut p = with_trials(historical());
+    for name in ["Lemon8", "Instagram", "YouTube", "Facebook"] {
+        let k = idx(&p, name);
+        p.platforms[k].appeal = -50.0;
+    }
     let creators = segment(&p, "creators");
     let rn = idx(&p, "RedNote");
     p.segments[creators].prefer[rn] = 6.0;

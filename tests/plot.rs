@@ -109,7 +109,7 @@ fn adoption_chart_has_axes_legend_and_event_labels() {
         "Date",
         "Jan 2025",
         "Feb",
-        "150 M",
+        "80 M",
         "TikTok",
         "RedNote",
         "Lemon8",
@@ -430,7 +430,7 @@ fn trials_and_risk_charts_appear_when_their_data_exist() {
     let trials = svg_text(&out.path().join("trials.svg"), 1200, 675);
     assert!(trials.contains("People trying it (people)") && trials.contains("RedNote"));
     let risk = svg_text(&out.path().join("risk.svg"), 1200, 675);
-    assert!(risk.contains("Perceived ban risk (%)") && risk.contains("100%"));
+    assert!(risk.contains("Perceived ban risk (%)") && risk.contains("80%"));
     // Without trials there is no trials chart; without any ban risk, no risk chart.
     let plain = tempfile::tempdir().unwrap();
     run("reference-r1.toml", plain.path(), &[]);

@@ -81,6 +81,9 @@ pub struct NelderMeadFile {
 #[serde(deny_unknown_fields)]
 pub struct ParameterFile {
     pub path: Spanned<String>,
+    /// More paths set to the same value (one parameter shared by several segments).
+    #[serde(default)]
+    pub also: Vec<Spanned<String>>,
     pub prior: Spanned<String>,
     pub low: Option<Spanned<f64>>,
     pub high: Option<Spanned<f64>>,
@@ -137,11 +140,27 @@ impl Prior {
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameter {
     pub path: String,
+    /// More paths that take the same value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     pub prior: Prior,
     pub source: String,
     /// Where it is written in the calibration file (for errors found later).
     #[serde(skip)]
     pub location: Option<Location>,
+}
+
+impl Parameter {
+    /// Every path this parameter sets: `path`, then `also`.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.path.as_str()).chain(self.also.iter().map(String::as_str))
+    }
+
+    /// The assignments that give this parameter value `x`.
+    pub fn assignments(&self, x: f64) -> impl Iterator<Item = crate::scenario::Assignment> + '_ {
+        self.paths()
+            .map(move |path| crate::scenario::Assignment::number(path, x))
+    }
 }
 
 /// The calibration methods.
@@ -361,14 +380,30 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
     for (i, p) in file.parameters.get_ref().iter().enumerate() {
         let field = |k: &str| format!("parameters[{i}].{k}");
         let path_text = p.path.get_ref().trim().to_string();
-        if parameters.iter().any(|q| q.path == path_text) {
-            return Err(ScenarioError::invalid(
-                at.loc(p.path.span()),
-                field("path"),
-                format!("\"{path_text}\""),
-                "is named twice",
-                "each parameter once",
-            ));
+        let also: Vec<String> = p
+            .also
+            .iter()
+            .map(|a| a.get_ref().trim().to_string())
+            .collect();
+        let named = std::iter::once((&path_text, p.path.span(), field("path"))).chain(
+            also.iter()
+                .zip(&p.also)
+                .enumerate()
+                .map(|(k, (a, s))| (a, s.span(), field(&format!("also[{k}]")))),
+        );
+        for (k, (text, span, name)) in named.enumerate() {
+            let before = also[..k.saturating_sub(1)].iter();
+            let twice = parameters.iter().any(|q| q.paths().any(|x| x == text))
+                || (k > 0 && (text == &path_text || before.clone().any(|x| x == text)));
+            if twice {
+                return Err(ScenarioError::invalid(
+                    at.loc(span),
+                    name,
+                    format!("\"{text}\""),
+                    "is named twice",
+                    "each scenario path in one parameter, once",
+                ));
+            }
         }
         let bound = |v: &Option<Spanned<f64>>, k: &str| -> Result<f64, ScenarioError> {
             match v {
@@ -438,6 +473,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
         };
         parameters.push(Parameter {
             path: path_text,
+            also,
             prior,
             source: p.source.trim().to_string(),
             location: Some(at.loc(p.path.span())),
@@ -511,6 +547,34 @@ mod tests {
         assert_eq!(c.seeds, 2);
         assert_eq!(c.abc.particles, 100);
         assert_eq!(c.free().len(), 1);
+    }
+
+    #[test]
+    fn one_parameter_can_set_several_paths() {
+        let c = parse_text(
+            "[[parameters]]\npath = \"a.x\"\nalso = [\"b.x\", \"c.x\"]\nprior = \"uniform\"\nlow = 0\nhigh = 1\n",
+        )
+        .unwrap();
+        let p = &c.parameters[0];
+        assert_eq!(p.paths().collect::<Vec<_>>(), ["a.x", "b.x", "c.x"]);
+        assert_eq!(p.assignments(0.5).count(), 3);
+        // A path named twice, in one parameter or across two, is located.
+        let err = parse_text(
+            "[[parameters]]\npath = \"a.x\"\nalso = [\"b.x\", \"a.x\"]\nprior = \"uniform\"\nlow = 0\nhigh = 1\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("p.toml:3:16") && err.contains("also[1]"),
+            "{err}"
+        );
+        let err = parse_text(
+            "[[parameters]]\npath = \"a.x\"\nalso = [\"b.x\"]\nprior = \"uniform\"\nlow = 0\nhigh = 1\n[[parameters]]\npath = \"b.x\"\nprior = \"uniform\"\nlow = 0\nhigh = 1\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("p.toml:8:8") && err.contains("named twice"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -138,11 +138,13 @@ impl Problem {
         let valid = scenario::resolve::parameter_paths(&base.file);
         for p in &calibration.parameters {
             let at = p.location.clone().unwrap_or(Location::CommandLine);
-            scenario::resolve::check_path(&p.path, &valid, at.clone(), &p.prior.describe())?;
+            for path in p.paths() {
+                scenario::resolve::check_path(path, &valid, at.clone(), &p.prior.describe())?;
+            }
             for u in [0.0, 1.0] {
                 let x = p.prior.value(u);
                 let mut o = overrides.clone();
-                o.sets.push(Assignment::number(&p.path, x));
+                o.sets.extend(p.assignments(x));
                 if let Err(e) = scenario::from_chain(&chain, &o) {
                     return Err(ScenarioError::invalid(
                         at.clone(),
@@ -199,7 +201,7 @@ impl Problem {
             self.parameters
                 .iter()
                 .zip(self.values(u))
-                .map(|(p, x)| Assignment::number(&p.path, x)),
+                .flat_map(|(p, x)| p.assignments(x)),
         );
         sets
     }

@@ -348,7 +348,7 @@ fn fitted_toml(inputs: &Inputs, u: &[f64], what: &str) -> Result<String, AppErro
         .parameters
         .iter()
         .zip(problem.values(u))
-        .map(|(p, x)| crate::scenario::Assignment::number(&p.path, x))
+        .flat_map(|(p, x)| p.assignments(x))
         .collect();
     let body = crate::scenario::resolve::assignments_toml(&scenario.file, &sets)
         .map_err(AppError::Resources)?;
@@ -456,10 +456,11 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         "## Parameters\n\n| path | prior | source |\n|---|---|---|"
     );
     for p in &problem.parameters {
+        let paths: Vec<String> = p.paths().map(|x| format!("`{x}`")).collect();
         let _ = writeln!(
             md,
-            "| `{}` | {} | {} |",
-            p.path,
+            "| {} | {} | {} |",
+            paths.join(" = "),
             p.prior.describe(),
             p.source
         );

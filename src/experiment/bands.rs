@@ -198,6 +198,7 @@ mod tests {
             trying_by_class: Vec::new(),
             by_segment: Vec::new(),
             trying_by_segment: Vec::new(),
+            newcomer_installs: 0.0,
         }
     }
 

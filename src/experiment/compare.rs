@@ -36,6 +36,7 @@ pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
         trying_by_class: sub(&a.trying_by_class, &b.trying_by_class),
         by_segment: sub(&a.by_segment, &b.by_segment),
         trying_by_segment: sub(&a.trying_by_segment, &b.trying_by_segment),
+        newcomer_installs: a.newcomer_installs - b.newcomer_installs,
     }
 }
 
@@ -194,6 +195,7 @@ mod tests {
             trying_by_class: Vec::new(),
             by_segment: Vec::new(),
             trying_by_segment: Vec::new(),
+            newcomer_installs: 0.0,
         }
     }
 

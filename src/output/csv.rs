@@ -169,10 +169,11 @@ impl Exporter for DriversCsv {
                 value,
             })?;
         }
-        // The same buzz as the engine's, from the day's installs in people.
+        // The same buzz as the engine's, from the day's installs in people (but newcomers').
         let installs: f64 = (0..table.names.len())
             .map(|k| r.get(k, Metric::Installs).unwrap_or(0.0))
-            .sum();
+            .sum::<f64>()
+            - r.newcomer_installs;
         self.buzz.add_day(installs / self.people);
         Ok(())
     }
