@@ -308,3 +308,44 @@ fn paths_lists_every_value_with_its_path() {
         assert!(text.lines().any(|l| l == line), "missing {line}");
     }
 }
+
+#[test]
+fn the_odd_parameter_table_gives_the_historical_scenarios_values() {
+    // docs/MODEL.md, "The historical scenario's values": every row's value is the one
+    // `exodus validate --paths` gives for the shipped scenario, and every path is listed.
+    let out = exodus()
+        .args(["validate", "--paths"])
+        .arg(scenarios().join("historical-2025.toml"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let values: std::collections::BTreeMap<&str, &str> =
+        text.lines().filter_map(|l| l.split_once(" = ")).collect();
+    let model =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/MODEL.md"))
+            .unwrap();
+    let start = model.find("### The historical scenario's values").unwrap();
+    let end = start + model[start..].find("\n## ").unwrap();
+    let mut rows = 0;
+    for line in model[start..end].lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let Some(path) = cells
+            .first()
+            .and_then(|c| c.strip_prefix("| `"))
+            .and_then(|c| c.strip_suffix('`'))
+        else {
+            continue;
+        };
+        assert_eq!(values.get(path), Some(&cells[1]), "{path}");
+        rows += 1;
+    }
+    let modelled = values
+        .keys()
+        .filter(|p| p.starts_with("population.segments.") || p.starts_with("mechanisms."))
+        .filter(|p| !p.ends_with(".name") && !p.ends_with(".dist"))
+        .count();
+    assert!(rows >= modelled, "{rows} rows for {modelled} segment and mechanism values");
+}
