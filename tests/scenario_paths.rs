@@ -347,5 +347,8 @@ fn the_odd_parameter_table_gives_the_historical_scenarios_values() {
         .filter(|p| p.starts_with("population.segments.") || p.starts_with("mechanisms."))
         .filter(|p| !p.ends_with(".name") && !p.ends_with(".dist"))
         .count();
-    assert!(rows >= modelled, "{rows} rows for {modelled} segment and mechanism values");
+    assert!(
+        rows >= modelled,
+        "{rows} rows for {modelled} segment and mechanism values"
+    );
 }
