@@ -510,6 +510,12 @@ pub enum ChartArg {
     Multiples,
     /// Estimated App Store rank (when the scenario estimates ranks).
     Rank,
+    /// People trying each app beside their main app (with trials).
+    Trials,
+    /// Perceived ban risk per platform (from drivers.csv).
+    Risk,
+    /// Adoption by audience class (with `[outputs] audience_classes`).
+    Classes,
 }
 
 /// Image formats.
@@ -591,6 +597,9 @@ impl ChartArg {
             ChartArg::NetFlows => ChartKind::NetFlows,
             ChartArg::Multiples => ChartKind::Multiples,
             ChartArg::Rank => ChartKind::Rank,
+            ChartArg::Trials => ChartKind::Trials,
+            ChartArg::Risk => ChartKind::Risk,
+            ChartArg::Classes => ChartKind::Classes,
         }
     }
 }

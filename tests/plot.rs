@@ -431,10 +431,43 @@ fn trials_and_risk_charts_appear_when_their_data_exist() {
     assert!(trials.contains("People trying it (people)") && trials.contains("RedNote"));
     let risk = svg_text(&out.path().join("risk.svg"), 1200, 675);
     assert!(risk.contains("Perceived ban risk (%)") && risk.contains("80%"));
+    // Without audience classes there is no classes chart.
+    assert!(!out.path().join("classes.svg").exists());
     // Without trials there is no trials chart; without any ban risk, no risk chart.
     let plain = tempfile::tempdir().unwrap();
     run("reference-r1.toml", plain.path(), &[]);
     assert!(!plain.path().join("trials.svg").exists());
     assert!(!plain.path().join("risk.svg").exists());
     assert!(plain.path().join("adoption.svg").exists());
+}
+
+#[test]
+fn the_classes_chart_shows_who_leads() {
+    let out = tempfile::tempdir().unwrap();
+    run(
+        "historical-2025.toml",
+        out.path(),
+        &["--set", "outputs.audience_classes=true"],
+    );
+    let text = svg_text(&out.path().join("classes.svg"), 1200, 675);
+    for expected in [
+        "Who leads",
+        "than TikTok as main app or trying one",
+        "Share of the class (%)",
+        "top 1%",
+        "next 9%",
+        "rest",
+    ] {
+        assert!(text.contains(expected), "classes.svg lacks {expected:?}");
+    }
+    // Redrawn alone from the saved results with --charts.
+    let again = tempfile::tempdir().unwrap();
+    exodus()
+        .args(["plot", "--charts", "classes", "--format", "svg", "--out"])
+        .arg(again.path())
+        .arg(out.path())
+        .assert()
+        .success();
+    assert!(again.path().join("classes.svg").exists());
+    assert!(!again.path().join("adoption.svg").exists());
 }

@@ -287,8 +287,8 @@ fn errors_in_a_chain_name_the_file_and_line_they_are_in() {
         );
 }
 
-#[test]
-fn paths_lists_every_value_with_its_path() {
+/// `exodus validate --paths` of the historical scenario.
+fn historical_paths() -> String {
     let out = exodus()
         .args(["validate", "--paths"])
         .arg(scenarios().join("historical-2025.toml"))
@@ -297,7 +297,12 @@ fn paths_lists_every_value_with_its_path() {
         .get_output()
         .stdout
         .clone();
-    let text = String::from_utf8(out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn paths_lists_every_value_with_its_path() {
+    let text = historical_paths();
     for line in [
         "platforms.RedNote.appeal = -3.16",
         "population.segments.under-30.attention = 0.0242",
@@ -313,15 +318,7 @@ fn paths_lists_every_value_with_its_path() {
 fn the_odd_parameter_table_gives_the_historical_scenarios_values() {
     // docs/MODEL.md, "The historical scenario's values": every row's value is the one
     // `exodus validate --paths` gives for the shipped scenario, and every path is listed.
-    let out = exodus()
-        .args(["validate", "--paths"])
-        .arg(scenarios().join("historical-2025.toml"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = historical_paths();
     let values: std::collections::BTreeMap<&str, &str> =
         text.lines().filter_map(|l| l.split_once(" = ")).collect();
     let model =

@@ -26,10 +26,13 @@ pub enum ChartKind {
     Trials,
     /// Perceived ban risk per platform, from drivers.csv (only when some risk is above 0).
     Risk,
+    /// Adoption by audience class, from classes.csv: the share of each class that uses or
+    /// tries another app than the one most had at the start (only with audience classes).
+    Classes,
 }
 
 impl ChartKind {
-    pub const ALL: [ChartKind; 9] = [
+    pub const ALL: [ChartKind; 10] = [
         ChartKind::Adoption,
         ChartKind::Share,
         ChartKind::Installs,
@@ -39,6 +42,7 @@ impl ChartKind {
         ChartKind::Rank,
         ChartKind::Trials,
         ChartKind::Risk,
+        ChartKind::Classes,
     ];
 
     /// File name stem, e.g. `adoption` for adoption.svg / adoption.png.
@@ -53,6 +57,7 @@ impl ChartKind {
             ChartKind::Rank => "rank",
             ChartKind::Trials => "trials",
             ChartKind::Risk => "risk",
+            ChartKind::Classes => "classes",
         }
     }
 
@@ -65,6 +70,7 @@ impl ChartKind {
                 .drivers
                 .get("perceived_risk")
                 .is_some_and(|v| v.iter().flatten().any(|&x| x > 0.0)),
+            ChartKind::Classes => !r.classes.is_empty(),
             _ => true,
         }
     }
@@ -235,6 +241,46 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                 "Perceived chance of a ban, per platform: what pushes users away (drivers.csv)",
                 "Perceived ban risk (%)",
                 platform_series(r, risk),
+                YFormat::Percent,
+                false,
+            ))
+        }
+        ChartKind::Classes => {
+            // The app most agents had as main app on day 0; each class's share elsewhere.
+            let main = r.metric("main_app_users");
+            let leader = (0..r.platforms.len())
+                .max_by(|&a, &b| main[a][0].total_cmp(&main[b][0]))
+                .unwrap_or(0);
+            let names: Vec<String> = r.classes.iter().map(|(c, _)| c.clone()).collect();
+            let colors = platform_colors(&names, &[]);
+            let series = r
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(i, (class, shares))| Series {
+                    label: class.clone(),
+                    color: colors[i],
+                    dash: Dash::nth(i),
+                    marker: Marker::nth(i),
+                    values: (0..days)
+                        .map(|d| {
+                            let away: f64 = (0..r.platforms.len())
+                                .filter(|&p| p != leader)
+                                .map(|p| shares[p][d])
+                                .sum();
+                            100.0 * away
+                        })
+                        .collect(),
+                    band: None,
+                })
+                .collect();
+            Figure::Time(time(
+                &format!(
+                    "Who leads: share of each audience class (by how often its members are watched) with another app than {} as main app or trying one (classes.csv)",
+                    r.platforms[leader]
+                ),
+                "Share of the class (%)",
+                series,
                 YFormat::Percent,
                 false,
             ))

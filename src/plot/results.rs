@@ -92,7 +92,14 @@ pub struct RunResults {
     /// Per-platform drivers of `drivers.csv`, if the folder has it: driver name -> platform
     /// index -> value per day.
     pub drivers: BTreeMap<String, Vec<Vec<f64>>>,
+    /// Audience classes of `classes.csv`, if the folder has it, in the file's order: class
+    /// name, and per platform and day the share of the class with it as main app plus the
+    /// share trying it.
+    pub classes: Vec<ClassShares>,
 }
+
+/// One audience class of `classes.csv`: its name, and per platform and day a share.
+pub type ClassShares = (String, Vec<Vec<f64>>);
 
 impl RunResults {
     /// Reads the results folder `dir`.
@@ -191,8 +198,10 @@ impl RunResults {
 
         let (bands, replicates) = load_bands(dir, &platforms, dates.len())?;
         let drivers = load_drivers(dir, &platforms, dates.len())?;
+        let classes = load_classes(dir, &platforms, dates.len())?;
         Ok(RunResults {
             drivers,
+            classes,
             bands,
             replicates,
             dir: dir.to_path_buf(),
@@ -288,6 +297,52 @@ fn load_drivers(
             .entry(driver)
             .or_insert_with(|| vec![vec![0.0; days]; platforms.len()]);
         series[p][day] = value;
+    }
+    Ok(out)
+}
+
+/// `classes.csv` (audience classes), if the file exists: per class, platform and day, `share`
+/// plus `trial_share` (0 when the run had no trials).
+fn load_classes(
+    dir: &Path,
+    platforms: &[String],
+    days: usize,
+) -> Result<Vec<ClassShares>, PlotError> {
+    let path = dir.join("classes.csv");
+    let mut out: Vec<ClassShares> = Vec::new();
+    if !path.exists() {
+        return Ok(out);
+    }
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| PlotError::Format(path.clone(), e.to_string()))?;
+    for (line, row) in reader.records().enumerate() {
+        let bad =
+            |what: String| PlotError::Format(path.clone(), format!("line {}: {what}", line + 2));
+        let row = row.map_err(|e| bad(e.to_string()))?;
+        let number = |i: usize| -> Result<f64, PlotError> {
+            row.get(i)
+                .ok_or_else(|| bad(format!("column {} is missing", i + 1)))?
+                .parse::<f64>()
+                .map_err(|e| bad(e.to_string()))
+        };
+        let day = number(1)? as usize;
+        let class = row.get(2).unwrap_or_default().to_string();
+        let platform = row.get(3).unwrap_or_default();
+        let Some(p) = platforms.iter().position(|n| n == platform) else {
+            return Err(bad(format!("unknown platform \"{platform}\"")));
+        };
+        if day >= days {
+            return Err(bad(format!("day {day} is beyond the run")));
+        }
+        let share = number(5)? + if row.len() > 7 { number(7)? } else { 0.0 };
+        let k = match out.iter().position(|(c, _)| *c == class) {
+            Some(k) => k,
+            None => {
+                out.push((class, vec![vec![0.0; days]; platforms.len()]));
+                out.len() - 1
+            }
+        };
+        out[k].1[p][day] = share;
     }
     Ok(out)
 }
