@@ -320,9 +320,10 @@ struct State {
     shown: Vec<u8>,
     /// Agents trying each platform at the end of yesterday.
     trying: Vec<u64>,
-    /// Agents that had tried each platform before the first day (their `ever` bits at the
-    /// start), added to the first day's first tries; emptied then.
-    start_tries: Vec<u64>,
+    /// True until the first day is stepped: the agents trying an app at the start (after a
+    /// burn-in, whose record of what each agent ever tried is reset to that app) count among
+    /// that day's first tries.
+    first_day: bool,
     global: Vec<u64>,
     installed_now: Vec<u64>,
 }
@@ -354,13 +355,9 @@ impl State {
         }
         let exposure = exposure_active(params);
         let mut trying = vec![0u64; k];
-        let mut start_tries = vec![0u64; k];
         for t in &trials {
             if let Some(p) = t.platform() {
                 trying[p] += 1;
-            }
-            for p in platforms_in(t.ever) {
-                start_tries[p] += 1;
             }
         }
         State {
@@ -370,7 +367,7 @@ impl State {
                 Vec::new()
             },
             trying,
-            start_tries,
+            first_day: true,
             next: vec![0u8; prev.len()],
             prev,
             installed,
@@ -477,11 +474,13 @@ impl State {
         }
         tally.installed.copy_from_slice(&self.installed_now);
         self.global.copy_from_slice(&tally.active);
-        self.trying.copy_from_slice(&tally.trying);
-        // Apps already tried at the start (after a burn-in) count as first tries of day 0.
-        for (first, start) in tally.first_tries.iter_mut().zip(self.start_tries.drain(..)) {
-            *first += start;
+        if std::mem::take(&mut self.first_day) {
+            // Apps already being tried at the start count as first tries of day 0.
+            for (first, start) in tally.first_tries.iter_mut().zip(&self.trying) {
+                *first += start;
+            }
         }
+        self.trying.copy_from_slice(&tally.trying);
         std::mem::swap(&mut self.prev, &mut self.next);
         tally
     }

@@ -44,10 +44,8 @@ pub fn estimate(params: &Params) -> Estimate {
         .iter()
         .filter(|&&id| Trait::storage(params, id) == TraitStorage::PerAgent)
         .count() as u64;
-    let m = &params.mechanisms;
-    let exposure =
-        m.trials && m.exposure && params.segments.iter().any(|s| s.exposure_weight > 0.0);
-    let trials = if m.trials { 8 } else { 0 } + u64::from(exposure);
+    let exposure = crate::engine::exposure_active(params);
+    let trials = if params.mechanisms.trials { 8 } else { 0 } + u64::from(exposure);
     let population = 1 + 4 + segments + 4 * per_agent_traits + trials;
     let build = match params.network {
         NetworkSpec::PowerLaw { .. } => 12,

@@ -510,6 +510,28 @@ fn run_historical(sets: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// The header of a group table (`classes.csv`, `segments.csv`).
+fn group_headers(reader: &mut csv::Reader<std::fs::File>) -> Vec<String> {
+    reader.headers().unwrap().iter().map(String::from).collect()
+}
+
+/// The columns of a group table whose group column is `group`, with trials (the historical
+/// scenario has them on).
+fn group_columns(group: &str) -> Vec<String> {
+    [
+        "date",
+        "day",
+        group,
+        "platform",
+        "main_app_users",
+        "share",
+        "trial_users",
+        "trial_share",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The value of `metric` for `platform` on `date` in the `daily.csv` of `dir`.
 fn daily_value(dir: &Path, date: &str, platform: &str, metric: &str) -> f64 {
     let daily = std::fs::read_to_string(dir.join("daily.csv")).unwrap();
@@ -561,19 +583,7 @@ fn drivers_say_what_moved_agents_each_day() {
 fn audience_classes_show_whether_influencers_lead() {
     let dir = run_historical(&["outputs.audience_classes=true"]);
     let mut reader = csv::Reader::from_path(dir.path().join("classes.csv")).unwrap();
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        [
-            "date",
-            "day",
-            "class",
-            "platform",
-            "main_app_users",
-            "share",
-            "trial_users",
-            "trial_share"
-        ]
-    );
+    assert_eq!(group_headers(&mut reader), group_columns("class"));
     let mut size = std::collections::BTreeMap::new();
     let mut shares = std::collections::BTreeMap::new();
     for r in reader.records() {
@@ -601,10 +611,13 @@ fn audience_classes_show_whether_influencers_lead() {
 
 #[test]
 fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
-    let dir = run_historical(&["outputs.audience_classes=true", "mechanisms.trials=true"]);
+    // The historical scenario has trials on.
+    let dir = run_historical(&["outputs.audience_classes=true"]);
     let mut reader = csv::Reader::from_path(dir.path().join("classes.csv")).unwrap();
-    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&headers[6..], ["trial_users", "trial_share"]);
+    assert_eq!(
+        group_headers(&mut reader)[6..],
+        ["trial_users", "trial_share"]
+    );
     // On Jan 19 each class's triers of RedNote, summed, are the day's trial_users in daily.csv.
     let mut triers = 0.0;
     for r in reader.records() {
@@ -624,19 +637,7 @@ fn with_trials_classes_count_who_is_trying_and_daily_counts_trials() {
 fn segments_csv_gives_each_segment_its_own_series() {
     let dir = run_historical(&["outputs.segments=true"]);
     let mut reader = csv::Reader::from_path(dir.path().join("segments.csv")).unwrap();
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        [
-            "date",
-            "day",
-            "segment",
-            "platform",
-            "main_app_users",
-            "share",
-            "trial_users",
-            "trial_share"
-        ]
-    );
+    assert_eq!(group_headers(&mut reader), group_columns("segment"));
     // Per day the segments' main-app users add up to the platform's in daily.csv, and each
     // segment's shares to 1.
     let mut by_platform = std::collections::BTreeMap::new();

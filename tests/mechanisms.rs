@@ -660,13 +660,15 @@ fn with_trials(mut p: Params) -> Params {
 
 #[test]
 fn newcomers_installs_are_not_buzz() {
-    use exodus::scenario::params::TraitDist;
-    // Nobody reconsiders and nothing happens: every install is a newcomer's (1% a day start
-    // over), so buzz of any gain leaves attention, and the run, as they are.
+    // Everyone has every app installed and nothing happens: agents reconsider, try and switch,
+    // but install nothing; every install is a newcomer's (1% a day start over, installing
+    // everything again), so buzz of any gain leaves attention, and the run, as they are. Were
+    // newcomers' installs buzz, a gain of 500 would multiply attention several times over.
     let mut p = with_turnover(historical(), 0.01);
     p.events.clear();
+    let k = p.platforms.len();
     for s in &mut p.segments {
-        s.attention = TraitDist::Constant(0.0);
+        s.also_installed = vec![1.0; k];
     }
     p.mechanisms.buzz = true;
     p.mechanisms.buzz_gain = 0.0;
@@ -674,7 +676,6 @@ fn newcomers_installs_are_not_buzz() {
     p.mechanisms.buzz_gain = 500.0;
     let buzzing = records(&p);
     assert_eq!(plain, buzzing);
-    let k = p.platforms.len();
     for d in &plain {
         let installs: f64 = (0..k).map(|q| d.get(q, Metric::Installs).unwrap()).sum();
         // 1% of 170 M start over, each installing its main app and some others.
@@ -935,7 +936,6 @@ fn exposure_without_weight_or_trials_changes_nothing() {
     for s in &mut off.segments {
         s.exposure_weight = 20.0;
     }
-    off.mechanisms.exposure = false;
     assert_eq!(records(&off), records(&p));
     // Without trials there is nothing to see.
     let mut untried = off.clone();

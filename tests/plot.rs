@@ -422,11 +422,8 @@ fn benchmark_table_gets_its_charts() {
 #[test]
 fn trials_and_risk_charts_appear_when_their_data_exist() {
     let out = tempfile::tempdir().unwrap();
-    run(
-        "historical-2025.toml",
-        out.path(),
-        &["--set", "mechanisms.trials=true"],
-    );
+    // The historical scenario has trials on.
+    run("historical-2025.toml", out.path(), &[]);
     let trials = svg_text(&out.path().join("trials.svg"), 1200, 675);
     assert!(trials.contains("People trying it (people)") && trials.contains("RedNote"));
     let risk = svg_text(&out.path().join("risk.svg"), 1200, 675);

@@ -391,11 +391,11 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
                 .enumerate()
                 .map(|(k, (a, s))| (a, s.span(), field(&format!("also[{k}]")))),
         );
-        for (k, (text, span, name)) in named.enumerate() {
-            let before = also[..k.saturating_sub(1)].iter();
-            let twice = parameters.iter().any(|q| q.paths().any(|x| x == text))
-                || (k > 0 && (text == &path_text || before.clone().any(|x| x == text)));
-            if twice {
+        let mut seen: Vec<&str> = Vec::new();
+        for (text, span, name) in named {
+            if seen.contains(&text.as_str())
+                || parameters.iter().any(|q| q.paths().any(|x| x == text))
+            {
                 return Err(ScenarioError::invalid(
                     at.loc(span),
                     name,
@@ -404,6 +404,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
                     "each scenario path in one parameter, once",
                 ));
             }
+            seen.push(text);
         }
         let bound = |v: &Option<Spanned<f64>>, k: &str| -> Result<f64, ScenarioError> {
             match v {

@@ -265,7 +265,6 @@ struct BandRecord {
     high: f64,
 }
 
-/// Reads bands.csv if the folder has one.
 /// The per-platform rows of `drivers.csv` (those of `(all)` are left out), if the file exists
 /// (runs of older versions have none).
 fn load_drivers(
@@ -347,6 +346,7 @@ fn load_classes(
     Ok(out)
 }
 
+/// Reads bands.csv if the folder has one.
 fn load_bands(
     dir: &Path,
     platforms: &[String],
