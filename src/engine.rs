@@ -761,13 +761,20 @@ impl DayContext<'_> {
             tally,
             queue,
             draws,
+            seconds,
         } = acc;
         queue.clear();
         let any_outage = self.cond.outage.iter().any(|&s| s > 0.0);
         if let Some(thresholds) = self.plain.as_deref() {
             self.plain_first_pass(key, first, prev, out, thresholds, queue, draws);
         } else {
-            self.first_pass(key, first, prev, out, installed, trials, any_outage, queue);
+            let firsts = &mut draws[..out.len()];
+            let seconds = &mut seconds[..out.len()];
+            rng::leading_draws(key, first as u64, firsts, seconds);
+            let leads = (&*firsts, &*seconds);
+            self.first_pass(
+                key, first, prev, out, installed, trials, any_outage, leads, queue,
+            );
         }
         self.second_pass(first, prev, out, installed, trials, tally, queue);
         count_platforms(out, &mut tally.active);
@@ -888,15 +895,19 @@ impl DayContext<'_> {
         installed: &[u32],
         trials: &mut [Trial],
         any_outage: bool,
+        (firsts, seconds): (&[u32], &[u32]),
         queue: &mut Vec<Pending>,
     ) {
         let cond = self.cond;
         let pop = &self.world.population;
         let attention = pop.get(TraitId::Attention);
-        for (j, (slot, inst)) in out.iter_mut().zip(installed.iter()).enumerate() {
+        let leads = firsts.iter().zip(seconds);
+        for (j, ((slot, inst), (&d1, &d2))) in out.iter_mut().zip(installed).zip(leads).enumerate()
+        {
             let i = first + j;
-            // Each agent's own stream for the day (common random numbers across scenarios).
-            let mut rng = agent_stream(key, i as u64);
+            // Each agent's own stream for the day (common random numbers across scenarios),
+            // its first two numbers computed for the whole chunk at once.
+            let mut rng = rng::LedStream::new(key, i as u64, d1, d2);
             let cur = prev[j] as usize;
             let usable = cond.usable(*inst);
             // Trials (`trials` is empty when they are off): the app it is trying and the
@@ -909,10 +920,10 @@ impl DayContext<'_> {
             let j = j as u32;
             // Open population: it leaves and a newcomer takes its place, installing from the
             // stores (only if some app can be installed today).
-            if self.turnover > 0.0 && rng.random::<f32>() < self.turnover {
+            if self.turnover > 0.0 && rng.unit_f32() < self.turnover {
                 let stores = cond.up & cond.in_store;
                 if stores != 0 {
-                    queue.push(Pending::new(Choice::Join, j, stores, rng.random()));
+                    queue.push(Pending::new(Choice::Join, j, stores, rng.unit_f32()));
                     *slot = cur as u8;
                     continue;
                 }
@@ -922,11 +933,11 @@ impl DayContext<'_> {
             if any_outage
                 && usable & (1 << cur) != 0
                 && cond.outage[cur] > 0.0
-                && rng.random::<f32>() < cond.outage[cur]
+                && rng.unit_f32() < cond.outage[cur]
             {
                 let others = usable & *inst & !(1 << cur);
                 if others != 0 {
-                    queue.push(Pending::new(Choice::StandIn, j, others, rng.random()));
+                    queue.push(Pending::new(Choice::StandIn, j, others, rng.unit_f32()));
                 }
                 *slot = cur as u8;
                 continue;
@@ -936,27 +947,27 @@ impl DayContext<'_> {
                 if usable == 0 {
                     *slot = cur as u8;
                 } else {
-                    queue.push(Pending::new(Choice::Logit, j, usable, rng.random()));
+                    queue.push(Pending::new(Choice::Logit, j, usable, rng.unit_f32()));
                 }
                 continue;
             }
             if let (Some(rule), Some((app, age))) = (&self.trials, trying) {
                 // Trying an app: no reconsidering; a review, if its app can be used today.
                 *slot = cur as u8;
-                if usable & (1 << app) != 0 && rng.random::<f32>() < rule.review[usize::from(age)] {
+                if usable & (1 << app) != 0 && rng.unit_f32() < rule.review[usize::from(age)] {
                     let both = (1 << cur) | (1 << app);
-                    queue.push(Pending::new(Choice::Review, j, both, rng.random()));
+                    queue.push(Pending::new(Choice::Review, j, both, rng.unit_f32()));
                 }
                 continue;
             }
             let seg = pop.segment_of(i);
             let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
             let queued = match self.params.rule {
-                RuleKind::Logit => (rng.random::<f32>() < attention)
-                    .then(|| Pending::new(Choice::Logit, j, usable, rng.random())),
+                RuleKind::Logit => (rng.unit_f32() < attention)
+                    .then(|| Pending::new(Choice::Logit, j, usable, rng.unit_f32())),
                 RuleKind::Bass => {
                     let targets = usable & self.hazard_mask & !(1 << cur);
-                    (targets != 0).then(|| Pending::new(Choice::Bass, j, targets, rng.random()))
+                    (targets != 0).then(|| Pending::new(Choice::Bass, j, targets, rng.unit_f32()))
                 }
             };
             // Written now even if queued (overwritten then): `out` holds every agent's platform
@@ -1364,8 +1375,9 @@ impl Pending {
 struct ChunkWork {
     tally: DayTally,
     queue: Vec<Pending>,
-    /// The chunk's first draws (plain days).
+    /// The chunk's first draws (plain days and others) and second draws (other days).
     draws: Vec<u32>,
+    seconds: Vec<u32>,
 }
 
 impl ChunkWork {
@@ -1374,6 +1386,7 @@ impl ChunkWork {
             tally: DayTally::new(day, k, segments),
             queue: Vec::with_capacity(CHUNK),
             draws: vec![0; CHUNK],
+            seconds: vec![0; CHUNK],
         }
     }
 }

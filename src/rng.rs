@@ -85,12 +85,95 @@ unsafe fn first_draws_avx512(key: u64, first: u64, out: &mut [u32]) {
 /// variant; `tests::first_draws_match_the_streams` checks the two agree).
 #[inline(always)]
 fn first_draws_in(key: u64, first: u64, out: &mut [u32]) {
-    const PHI: u64 = 0x9E37_79B9_7F4A_7C15;
     for (j, o) in out.iter_mut().enumerate() {
-        let mut z = mix(key ^ (first + j as u64)).wrapping_add(PHI);
-        z = (z ^ (z >> 33)).wrapping_mul(0x62A9_D9ED_7997_05F5);
-        z = (z ^ (z >> 28)).wrapping_mul(0xCB24_D0A5_C88C_35B3);
-        *o = (z >> 32) as u32;
+        *o = splitmix_output32(mix(key ^ (first + j as u64)).wrapping_add(PHI));
+    }
+}
+
+/// The first two 32-bit outputs of the streams of agents `first`, `first + 1`, ...: element j
+/// of `firsts` and `seconds` is what the first and second `next_u32` of
+/// `agent_stream(key, first + j)` return. Vectorised as `first_draws`.
+pub fn leading_draws(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512dq") {
+        // SAFETY: the processor has just been found to support AVX-512 F and DQ, the only
+        // requirement of `leading_draws_avx512`.
+        unsafe { leading_draws_avx512(key, first, firsts, seconds) };
+        return;
+    }
+    leading_draws_in(key, first, firsts, seconds);
+}
+
+/// `leading_draws` compiled for AVX-512 (F, DQ); call only where the processor has them.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn leading_draws_avx512(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
+    leading_draws_in(key, first, firsts, seconds);
+}
+
+/// `leading_draws`, portable.
+#[inline(always)]
+fn leading_draws_in(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
+    for (j, (a, b)) in firsts.iter_mut().zip(seconds.iter_mut()).enumerate() {
+        let state = mix(key ^ (first + j as u64));
+        *a = splitmix_output32(state.wrapping_add(PHI));
+        *b = splitmix_output32(state.wrapping_add(PHI.wrapping_mul(2)));
+    }
+}
+
+/// SplitMix64's increment (the golden ratio in 64 bits).
+const PHI: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's 32-bit output of the state `z` (rand_xoshiro's `next_u32`, Stafford's Mix4
+/// variant), after the state was advanced.
+#[inline(always)]
+fn splitmix_output32(mut z: u64) -> u32 {
+    z = (z ^ (z >> 33)).wrapping_mul(0x62A9_D9ED_7997_05F5);
+    z = (z ^ (z >> 28)).wrapping_mul(0xCB24_D0A5_C88C_35B3);
+    (z >> 32) as u32
+}
+
+/// Agent `agent`'s stream on the day whose key is `key`, with its first two outputs already
+/// computed (`leading_draws`): the same numbers as `agent_stream(key, agent)`'s `next_u32`,
+/// in the same order, the later ones computed when asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct LedStream {
+    key: u64,
+    agent: u64,
+    lead: [u32; 2],
+    used: u32,
+}
+
+impl LedStream {
+    #[inline(always)]
+    pub fn new(key: u64, agent: u64, first: u32, second: u32) -> LedStream {
+        LedStream {
+            key,
+            agent,
+            lead: [first, second],
+            used: 0,
+        }
+    }
+
+    /// The stream's next 32-bit output.
+    #[inline(always)]
+    pub fn next_u32(&mut self) -> u32 {
+        let n = self.used;
+        self.used += 1;
+        match self.lead.get(n as usize) {
+            Some(&x) => x,
+            None => {
+                let state = mix(self.key ^ self.agent);
+                splitmix_output32(state.wrapping_add(PHI.wrapping_mul(u64::from(n) + 1)))
+            }
+        }
+    }
+
+    /// A uniform draw in [0, 1) from the next output, as `rand`'s `random::<f32>()` makes it
+    /// (the top 24 bits over 2^24).
+    #[inline(always)]
+    pub fn unit_f32(&mut self) -> f32 {
+        (self.next_u32() >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
     }
 }
 
@@ -192,6 +275,32 @@ mod tests {
             for (j, (&a, &b)) in fast.iter().zip(&portable).enumerate() {
                 let want = agent_stream(key, first + j as u64).next_u32();
                 assert_eq!((a, b), (want, want), "agent {}", first + j as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn led_streams_match_the_streams() {
+        use rand::RngExt;
+        for (key, first) in [(day_key(1, 0, 5), 0u64), (day_key(9, 3, 100), 987_654_321)] {
+            let mut firsts = vec![0u32; 300];
+            let mut seconds = vec![0u32; 300];
+            leading_draws(key, first, &mut firsts, &mut seconds);
+            let mut portable = (vec![0u32; 300], vec![0u32; 300]);
+            leading_draws_in(key, first, &mut portable.0, &mut portable.1);
+            assert_eq!((&firsts, &seconds), (&portable.0, &portable.1));
+            for j in 0..300 {
+                let agent = first + j as u64;
+                let mut want = agent_stream(key, agent);
+                let mut led = LedStream::new(key, agent, firsts[j], seconds[j]);
+                for n in 0..6 {
+                    if n % 2 == 0 {
+                        assert_eq!(led.next_u32(), want.next_u32(), "agent {agent} draw {n}");
+                    } else {
+                        let (a, b) = (led.unit_f32(), want.random::<f32>());
+                        assert_eq!(a.to_bits(), b.to_bits(), "agent {agent} draw {n}");
+                    }
+                }
             }
         }
     }
