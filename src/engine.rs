@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::model::{bass, logit, platforms_in};
 use crate::network::Network;
-use crate::population::{InitialState, Population, TraitId, Trial};
+use crate::population::{InitialState, Population, Trait, TraitId, Trial};
 use crate::rng::{self, CHUNK, agent_stream, day_key};
 use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
 use crate::timeline::{self, DayConditions};
@@ -314,10 +314,11 @@ struct State {
     next: Vec<u8>,
     installed: Vec<u32>,
     trials: Vec<Trial>,
-    /// Influence by exposure: the app each agent was trying at the end of yesterday
-    /// (`NOT_TRYING` if none), snapshot at the start of each day so that every agent reads
-    /// yesterday's trials; empty unless exposure is active.
-    shown: Vec<u8>,
+    /// Influence by exposure: what each agent showed its contacts at the end of yesterday, its
+    /// main app (low byte) and the app it was trying (high byte, `NOT_TRYING` if none),
+    /// snapshot at the start of each day so that every agent reads yesterday's trials. One
+    /// 16-bit read per contact gives both. Empty unless exposure is active.
+    seen: Vec<u16>,
     /// Agents trying each platform at the end of yesterday.
     trying: Vec<u64>,
     /// True until the first day is stepped: the agents trying an app at the start (after a
@@ -361,8 +362,8 @@ impl State {
             }
         }
         State {
-            shown: if exposure {
-                vec![NOT_TRYING; prev.len()]
+            seen: if exposure {
+                vec![0; prev.len()]
             } else {
                 Vec::new()
             },
@@ -389,13 +390,15 @@ impl State {
         stream_day: u64,
     ) -> DayTally {
         let k = params.platforms.len();
-        if !self.shown.is_empty() {
-            self.shown
+        if !self.seen.is_empty() {
+            self.seen
                 .par_chunks_mut(CHUNK)
+                .zip(self.prev.par_chunks(CHUNK))
                 .zip(self.trials.par_chunks(CHUNK))
-                .for_each(|(shown, trials)| {
-                    for (s, t) in shown.iter_mut().zip(trials) {
-                        *s = t.platform().map_or(NOT_TRYING, |p| p as u8);
+                .for_each(|((seen, prev), trials)| {
+                    for ((s, &p), t) in seen.iter_mut().zip(prev).zip(trials) {
+                        let trying = t.platform().map_or(NOT_TRYING, |p| p as u8);
+                        *s = u16::from(p) | u16::from(trying) << 8;
                     }
                 });
         }
@@ -406,9 +409,9 @@ impl State {
             utility: Utility::new(params, &world.population, cond),
             prev: &self.prev,
             global: &self.global,
-            shown: &self.shown,
+            seen: &self.seen,
             trying: &self.trying,
-            exposure_weight: (!self.shown.is_empty()).then(|| {
+            exposure_weight: (!self.seen.is_empty()).then(|| {
                 params
                     .segments
                     .iter()
@@ -563,9 +566,10 @@ struct DayContext<'a> {
     utility: Utility,
     prev: &'a [u8],
     global: &'a [u64],
-    /// Influence by exposure, when active: yesterday's trials of every agent, the counts of
-    /// agents trying each platform, and each segment's exposure weight.
-    shown: &'a [u8],
+    /// Influence by exposure, when active: what every agent showed yesterday
+    /// (`State::seen`), the counts of agents trying each platform, and each segment's exposure
+    /// weight.
+    seen: &'a [u16],
     trying: &'a [u64],
     exposure_weight: Option<Vec<f32>>,
     seed: u64,
@@ -673,7 +677,7 @@ impl Opens {
     }
 }
 
-/// `State::shown` of an agent trying nothing.
+/// The high byte of `State::seen` of an agent trying nothing.
 const NOT_TRYING: u8 = u8::MAX;
 
 /// Influence by exposure plays a part: trials on, the switch on and some segment's weight
@@ -683,12 +687,12 @@ pub(crate) fn exposure_active(params: &Params) -> bool {
     m.trials && m.exposure && params.segments.iter().any(|s| s.exposure_weight > 0.0)
 }
 
-/// Writes to `out` the shares of `contacts` trying each of the `k` platforms (`shown`).
+/// Writes to `out` the shares of `contacts` trying each of the `k` platforms (`seen`).
 #[inline(always)]
-fn contact_exposure(contacts: &[u32], shown: &[u8], k: usize, out: &mut [f32; MAX_PLATFORMS]) {
+fn contact_exposure(contacts: &[u32], seen: &[u16], k: usize, out: &mut [f32; MAX_PLATFORMS]) {
     let mut counts = [0u32; MAX_PLATFORMS];
     for &j in contacts {
-        let s = shown[j as usize];
+        let s = (seen[j as usize] >> 8) as u8;
         if s != NOT_TRYING {
             counts[usize::from(s)] += 1;
         }
@@ -707,14 +711,14 @@ impl DayContext<'_> {
         match &self.world.network {
             Network::Mixed { agents } => {
                 let others = (*agents - 1) as f32;
-                let own = self.shown[i];
+                let own = (self.seen[i] >> 8) as u8;
                 for (k, x) in out.iter_mut().enumerate().take(self.k) {
                     let on_k = self.trying[k] - u64::from(usize::from(own) == k);
                     *x = on_k as f32 / others;
                 }
             }
             Network::Regular { .. } => {
-                contact_exposure(self.world.network.contacts(i), self.shown, self.k, out);
+                contact_exposure(self.world.network.contacts(i), self.seen, self.k, out);
             }
         }
     }
@@ -730,8 +734,12 @@ impl DayContext<'_> {
                     *s = on_k as f32 / others;
                 }
             }
-            Network::Regular { .. } => {
+            Network::Regular { .. } if self.seen.is_empty() => {
                 contact_shares(self.world.network.contacts(i), self.prev, self.k, out);
+            }
+            // The same main apps, read from the snapshot the exposure reads too.
+            Network::Regular { .. } => {
+                contact_shares(self.world.network.contacts(i), self.seen, self.k, out);
             }
         }
     }
@@ -762,6 +770,7 @@ impl DayContext<'_> {
             queue,
             draws,
             seconds,
+            segment_counts,
         } = acc;
         queue.clear();
         let any_outage = self.cond.outage.iter().any(|&s| s > 0.0);
@@ -778,14 +787,15 @@ impl DayContext<'_> {
         }
         self.second_pass(first, prev, out, installed, trials, tally, queue);
         count_platforms(out, &mut tally.active);
-        if let Some(opens) = &self.opens {
+        let by_segment = matches!(self.opens, Some(Opens::BySegment(_)));
+        if by_segment || self.counted_segments > 0 {
+            self.count_segments(first, out, by_segment, tally, segment_counts);
+        }
+        if let Some(opens @ Opens::PerAgent(_)) = &self.opens {
             self.count_opens(first, out, opens, &mut tally.opened);
         }
         if !trials.is_empty() {
             self.count_trials(first, trials, tally);
-        }
-        if self.counted_segments > 0 {
-            self.count_segments(first, out, trials, tally);
         }
         if !self.world.audience.is_empty() {
             let classes = &self.world.audience[first..first + out.len()];
@@ -795,20 +805,56 @@ impl DayContext<'_> {
         }
     }
 
-    /// `[outputs] segments`: counts the main-app users and triers of each segment.
+    /// Counts the main-app users of each segment and platform in one pass, for
+    /// `[outputs] segments` and, with daily opens the same within each segment
+    /// (`by_segment_opens`), the day's opening of main apps (count x units per segment).
     #[inline(never)]
-    fn count_segments(&self, first: usize, out: &[u8], trials: &[Trial], tally: &mut DayTally) {
-        let pop = &self.world.population;
-        for (j, &p) in out.iter().enumerate() {
-            let s = pop.segment_of(first + j);
-            tally.by_segment[s * self.k + usize::from(p)] += 1;
-            if let Some(t) = trials.get(j).and_then(|t| t.platform()) {
-                tally.trying_by_segment[s * self.k + t] += 1;
+    fn count_segments(
+        &self,
+        first: usize,
+        out: &[u8],
+        by_segment_opens: bool,
+        tally: &mut DayTally,
+        counts: &mut Vec<u32>,
+    ) {
+        let k = self.k;
+        let segments = self.params.segments.len();
+        let cells = segments * k;
+        // Four interleaved sets of counters, so that runs of agents in the same cell do not
+        // wait on each other's increments.
+        counts.clear();
+        counts.resize(4 * cells, 0);
+        let segment = &self.world.population.segment;
+        if segment.is_empty() {
+            for (j, &p) in out.iter().enumerate() {
+                counts[(j & 3) * cells + usize::from(p)] += 1;
+            }
+        } else {
+            let segment = &segment[first..first + out.len()];
+            for (j, (&s, &p)) in segment.iter().zip(out).enumerate() {
+                counts[(j & 3) * cells + usize::from(s) * k + usize::from(p)] += 1;
+            }
+        }
+        let (a, rest) = counts.split_at_mut(cells);
+        for part in rest.chunks(cells) {
+            a.iter_mut().zip(part).for_each(|(x, y)| *x += y);
+        }
+        if self.counted_segments > 0 {
+            for (total, &c) in tally.by_segment.iter_mut().zip(a.iter()) {
+                *total += u64::from(c);
+            }
+        }
+        if let (true, Some(Opens::BySegment(units))) = (by_segment_opens, &self.opens) {
+            for (row, units) in a.chunks(k).zip(units) {
+                for (p, (&c, &u)) in row.iter().zip(units).enumerate() {
+                    tally.opened[p] += u64::from(c) * u64::from(u);
+                }
             }
         }
     }
 
-    /// Trials: counts the agents trying each platform and, with daily use, their opening of it.
+    /// Trials: counts the agents trying each platform (per audience class and segment too) and,
+    /// with daily use, their opening of it.
     #[inline(never)]
     fn count_trials(&self, first: usize, trials: &[Trial], tally: &mut DayTally) {
         let pop = &self.world.population;
@@ -821,11 +867,14 @@ impl DayContext<'_> {
             if let Some(opens) = &self.opens {
                 tally.trial_opened[p] += u64::from(opens.units(pop, first + j, p));
             }
+            if self.counted_segments > 0 {
+                tally.trying_by_segment[pop.segment_of(first + j) * self.k + p] += 1;
+            }
         }
     }
 
-    /// Daily use: adds each agent's expected opening of its main app (in `OPEN_UNIT`s) to
-    /// `opened`.
+    /// Daily use with opens per agent: adds each agent's expected opening of its main app (in
+    /// `OPEN_UNIT`s) to `opened`.
     #[inline(never)]
     fn count_opens(&self, first: usize, out: &[u8], opens: &Opens, opened: &mut [u64]) {
         let pop = &self.world.population;
@@ -1003,13 +1052,28 @@ impl DayContext<'_> {
                 // Ask early for what agents further down the queue will read: first their
                 // contact lists, then (once a list has arrived) their contacts' platforms.
                 if let Some(p) = queue.get(q + PREFETCH_ROWS) {
-                    let row = network.contacts(first + p.agent as usize);
+                    let i = first + p.agent as usize;
+                    let row = network.contacts(i);
                     prefetch(row.as_ptr());
                     prefetch(&raw const row[row.len() - 1]);
+                    // Its own traits that vary agent by agent (sparse reads: most agents of
+                    // the chunk are not queued).
+                    if let Some(s) = pop.segment.get(i) {
+                        prefetch(s);
+                    }
+                    for (id, _) in &self.utility.per_agent {
+                        if let Trait::PerAgent(v) = pop.get(*id) {
+                            prefetch(&raw const v[i]);
+                        }
+                    }
                 }
                 if let Some(p) = queue.get(q + PREFETCH_PLATFORMS) {
                     for &t in network.contacts(first + p.agent as usize) {
-                        prefetch(&raw const self.prev[t as usize]);
+                        if self.seen.is_empty() {
+                            prefetch(&raw const self.prev[t as usize]);
+                        } else {
+                            prefetch(&raw const self.seen[t as usize]);
+                        }
                     }
                 }
             }
@@ -1254,16 +1318,23 @@ fn plain_thresholds(params: &Params, pop: &Population, cond: &DayConditions) -> 
     })
 }
 
-/// Writes to `out` the shares of `contacts` on each of the `k` platforms in `prev`.
+/// Writes to `out` the shares of `contacts` on each of the `k` platforms in `prev` (their
+/// platforms, or `State::seen`, whose low byte is the platform).
 #[inline(always)]
-fn contact_shares(contacts: &[u32], prev: &[u8], k: usize, out: &mut [f32; MAX_PLATFORMS]) {
+fn contact_shares<T: Copy + Into<u16>>(
+    contacts: &[u32],
+    prev: &[T],
+    k: usize,
+    out: &mut [f32; MAX_PLATFORMS],
+) {
+    let platform = |j: u32| u32::from(prev[j as usize].into() & 0xff);
     let inv = 1.0 / contacts.len() as f32;
     if k <= 8 {
         // Counted in 16-bit lanes of one register (degree <= 1000 < 2^16): no chain of
         // increments through memory when most contacts share a platform.
         let mut packed = 0u128;
         for &j in contacts {
-            packed += 1u128 << (16 * u32::from(prev[j as usize]));
+            packed += 1u128 << (16 * platform(j));
         }
         for (p, s) in out.iter_mut().enumerate().take(k) {
             *s = f32::from((packed >> (16 * p)) as u16) * inv;
@@ -1271,7 +1342,7 @@ fn contact_shares(contacts: &[u32], prev: &[u8], k: usize, out: &mut [f32; MAX_P
     } else {
         let mut counts = [0u32; MAX_PLATFORMS];
         for &j in contacts {
-            counts[prev[j as usize] as usize] += 1;
+            counts[platform(j) as usize] += 1;
         }
         for (s, &c) in out.iter_mut().zip(&counts).take(k) {
             *s = c as f32 * inv;
@@ -1378,6 +1449,8 @@ struct ChunkWork {
     /// The chunk's first draws (plain days and others) and second draws (other days).
     draws: Vec<u32>,
     seconds: Vec<u32>,
+    /// Scratch counters of `count_segments`.
+    segment_counts: Vec<u32>,
 }
 
 impl ChunkWork {
@@ -1387,6 +1460,7 @@ impl ChunkWork {
             queue: Vec::with_capacity(CHUNK),
             draws: vec![0; CHUNK],
             seconds: vec![0; CHUNK],
+            segment_counts: Vec::new(),
         }
     }
 }

@@ -7,8 +7,8 @@
 //!   if more than one segment (segment, u8), plus 4 per trait that differs between agents
 //!   within a segment (attention, peer weight and the five mechanism weights; f32; traits
 //!   constant within segments are stored per segment), plus 8 with `[mechanisms] trials`
-//!   (the app being tried, its age and the apps ever tried), plus 1 with influence by exposure
-//!   (the day's snapshot of every agent's trial);
+//!   (the app being tried, its age and the apps ever tried), plus 2 with influence by exposure
+//!   (the day's snapshot of every agent's main app and trial, u16);
 //! - network (built, then kept): 4 x degree (contacts, u32; no offsets, every agent has
 //!   `degree` contacts); nothing for a mixed population;
 //! - while a power-law network is built: 12 transient (popularity weight f64, reused in place
@@ -45,7 +45,7 @@ pub fn estimate(params: &Params) -> Estimate {
         .filter(|&&id| Trait::storage(params, id) == TraitStorage::PerAgent)
         .count() as u64;
     let exposure = crate::engine::exposure_active(params);
-    let trials = if params.mechanisms.trials { 8 } else { 0 } + u64::from(exposure);
+    let trials = if params.mechanisms.trials { 8 } else { 0 } + 2 * u64::from(exposure);
     let population = 1 + 4 + segments + 4 * per_agent_traits + trials;
     let build = match params.network {
         NetworkSpec::PowerLaw { .. } => 12,
