@@ -426,7 +426,8 @@ impl State {
                 .filter(|&j| cond.innovation[j] > 0.0 || cond.imitation[j] > 0.0)
                 .fold(0u32, |m, j| m | (1 << j)),
             install_cost: params.install_cost as f32,
-            turnover: params.mechanisms.turnover as f32,
+            turnover: threshold24(params.mechanisms.turnover as f32),
+            attention: attention_thresholds(params, &world.population, cond),
             counted_segments: if params.outputs.segments {
                 params.segments.len()
             } else {
@@ -591,8 +592,11 @@ struct DayContext<'a> {
     taste_key: u64,
     /// Trying, keeping, dropping, when on.
     trials: Option<TrialRule>,
-    /// Open population: each agent's daily chance of being replaced by a newcomer (0: closed).
-    turnover: f32,
+    /// Open population: `threshold24` of each agent's daily chance of being replaced by a
+    /// newcomer (0: closed).
+    turnover: u32,
+    /// Each segment's reconsidering threshold, if attention is the same within segments.
+    attention: Option<Vec<u32>>,
     /// Segments counted per day (`[outputs] segments`), 0 when not counted.
     counted_segments: usize,
 }
@@ -605,21 +609,21 @@ struct DayContext<'a> {
 /// probability 1 / (1 + exp(u_m - u_t + switch_cost)) and otherwise drops it, uninstalling it
 /// if the trial had installed it.
 struct TrialRule {
-    /// Review probability by days since the trial began (0 ..= 255).
-    review: [f32; 256],
+    /// `threshold24` of the review probability by days since the trial began (0 ..= 255).
+    review: [u32; 256],
     switch_cost: f32,
 }
 
 impl TrialRule {
     fn new(review_rate: f64, novelty_days: f64, switch_cost: f64) -> TrialRule {
-        let mut review = [0f32; 256];
+        let mut review = [0u32; 256];
         for (a, r) in review.iter_mut().enumerate().skip(1) {
             let worn = if novelty_days > 0.0 {
                 1.0 - (-(a as f64) / novelty_days).exp()
             } else {
                 1.0
             };
-            *r = (review_rate * worn) as f32;
+            *r = threshold24((review_rate * worn) as f32);
         }
         TrialRule {
             review,
@@ -799,8 +803,9 @@ impl DayContext<'_> {
         }
         if !self.world.audience.is_empty() {
             let classes = &self.world.audience[first..first + out.len()];
-            for (&c, &p) in classes.iter().zip(out.iter()) {
-                tally.by_class[usize::from(c) * self.k + usize::from(p)] += 1;
+            let counts = count_pairs(classes, out, self.k, AUDIENCE_CLASSES, segment_counts);
+            for (total, &c) in tally.by_class.iter_mut().zip(counts) {
+                *total += u64::from(c);
             }
         }
     }
@@ -818,27 +823,12 @@ impl DayContext<'_> {
         counts: &mut Vec<u32>,
     ) {
         let k = self.k;
-        let segments = self.params.segments.len();
-        let cells = segments * k;
-        // Four interleaved sets of counters, so that runs of agents in the same cell do not
-        // wait on each other's increments.
-        counts.clear();
-        counts.resize(4 * cells, 0);
         let segment = &self.world.population.segment;
-        if segment.is_empty() {
-            for (j, &p) in out.iter().enumerate() {
-                counts[(j & 3) * cells + usize::from(p)] += 1;
-            }
-        } else {
-            let segment = &segment[first..first + out.len()];
-            for (j, (&s, &p)) in segment.iter().zip(out).enumerate() {
-                counts[(j & 3) * cells + usize::from(s) * k + usize::from(p)] += 1;
-            }
-        }
-        let (a, rest) = counts.split_at_mut(cells);
-        for part in rest.chunks(cells) {
-            a.iter_mut().zip(part).for_each(|(x, y)| *x += y);
-        }
+        let a = match segment.get(first..first + out.len()) {
+            Some(segment) => count_pairs(segment, out, k, self.params.segments.len(), counts),
+            // One segment: its index is 0 for everyone.
+            None => count_pairs(&[0; CHUNK][..out.len()], out, k, 1, counts),
+        };
         if self.counted_segments > 0 {
             for (total, &c) in tally.by_segment.iter_mut().zip(a.iter()) {
                 *total += u64::from(c);
@@ -969,7 +959,7 @@ impl DayContext<'_> {
             let j = j as u32;
             // Open population: it leaves and a newcomer takes its place, installing from the
             // stores (only if some app can be installed today).
-            if self.turnover > 0.0 && rng.unit_f32() < self.turnover {
+            if self.turnover > 0 && rng.next24() < self.turnover {
                 let stores = cond.up & cond.in_store;
                 if stores != 0 {
                     queue.push(Pending::new(Choice::Join, j, stores, rng.unit_f32()));
@@ -1003,17 +993,24 @@ impl DayContext<'_> {
             if let (Some(rule), Some((app, age))) = (&self.trials, trying) {
                 // Trying an app: no reconsidering; a review, if its app can be used today.
                 *slot = cur as u8;
-                if usable & (1 << app) != 0 && rng.unit_f32() < rule.review[usize::from(age)] {
+                if usable & (1 << app) != 0 && rng.next24() < rule.review[usize::from(age)] {
                     let both = (1 << cur) | (1 << app);
                     queue.push(Pending::new(Choice::Review, j, both, rng.unit_f32()));
                 }
                 continue;
             }
             let seg = pop.segment_of(i);
-            let attention = (attention.get(i, seg) * cond.attention_scale).min(1.0);
             let queued = match self.params.rule {
-                RuleKind::Logit => (rng.unit_f32() < attention)
-                    .then(|| Pending::new(Choice::Logit, j, usable, rng.unit_f32())),
+                RuleKind::Logit => {
+                    let reconsiders = match &self.attention {
+                        Some(thresholds) => rng.next24() < thresholds[seg],
+                        None => {
+                            let a = (attention.get(i, seg) * cond.attention_scale).min(1.0);
+                            rng.unit_f32() < a
+                        }
+                    };
+                    reconsiders.then(|| Pending::new(Choice::Logit, j, usable, rng.unit_f32()))
+                }
                 RuleKind::Bass => {
                     let targets = usable & self.hazard_mask & !(1 << cur);
                     (targets != 0).then(|| Pending::new(Choice::Bass, j, targets, rng.unit_f32()))
@@ -1302,20 +1299,37 @@ impl DayContext<'_> {
 /// its 24-bit draw m (its uniform draw is m / 2^24) is below t: m / 2^24 < a exactly when
 /// m < ceil(a 2^24). `None` on other days.
 fn plain_thresholds(params: &Params, pop: &Population, cond: &DayConditions) -> Option<Vec<u32>> {
-    let attention = pop.get(TraitId::Attention);
     let plain = params.rule == RuleKind::Logit
         && cond.outage.iter().all(|&s| s <= 0.0)
-        && cond.up & !cond.in_store == 0
-        && attention.segment_value(0).is_some();
-    plain.then(|| {
-        (0..params.segments.len())
-            .map(|seg| {
-                let a = attention.segment_value(seg).unwrap_or(0.0);
-                let a = (a * cond.attention_scale).min(1.0);
-                (f64::from(a) * f64::from(1u32 << 24)).ceil().max(0.0) as u32
-            })
-            .collect()
-    })
+        && cond.up & !cond.in_store == 0;
+    plain
+        .then(|| attention_thresholds(params, pop, cond))
+        .flatten()
+}
+
+/// Each segment's reconsidering threshold (`threshold24` of its attention times the day's
+/// scale, capped at 1), if attention is the same within each segment.
+fn attention_thresholds(
+    params: &Params,
+    pop: &Population,
+    cond: &DayConditions,
+) -> Option<Vec<u32>> {
+    let attention = pop.get(TraitId::Attention);
+    (0..params.segments.len())
+        .map(|seg| {
+            let a = attention.segment_value(seg)?;
+            Some(threshold24((a * cond.attention_scale).min(1.0)))
+        })
+        .collect()
+}
+
+/// The threshold t such that a uniform draw m / 2^24 made from a 24-bit draw m (as
+/// `LedStream::unit_f32` makes it) is below `p` exactly when m < t: m / 2^24 < p exactly when
+/// m < ceil(p 2^24) (0 for p <= 0, 2^24 for p >= 1, so that every draw is below it).
+fn threshold24(p: f32) -> u32 {
+    (f64::from(p) * f64::from(1u32 << 24))
+        .ceil()
+        .clamp(0.0, f64::from(1u32 << 24)) as u32
 }
 
 /// Writes to `out` the shares of `contacts` on each of the `k` platforms in `prev` (their
@@ -1348,6 +1362,30 @@ fn contact_shares<T: Copy + Into<u16>>(
             *s = c as f32 * inv;
         }
     }
+}
+
+/// The number of agents with each pair (`groups[j]`, `platforms[j]`), at `group * k +
+/// platform` of the returned slice (`groups` group indices below `groups_n`), counted in
+/// `scratch`. Four interleaved sets of counters, so that runs of agents in the same cell (most
+/// agents share a group and a platform) do not wait on each other's increments.
+fn count_pairs<'s>(
+    groups: &[u8],
+    platforms: &[u8],
+    k: usize,
+    groups_n: usize,
+    scratch: &'s mut Vec<u32>,
+) -> &'s [u32] {
+    let cells = groups_n * k;
+    scratch.clear();
+    scratch.resize(4 * cells, 0);
+    for (j, (&g, &p)) in groups.iter().zip(platforms).enumerate() {
+        scratch[(j & 3) * cells + usize::from(g) * k + usize::from(p)] += 1;
+    }
+    let (a, rest) = scratch.split_at_mut(cells);
+    for part in rest.chunks(cells) {
+        a.iter_mut().zip(part).for_each(|(x, y)| *x += y);
+    }
+    a
 }
 
 /// Adds the number of agents on each platform in `platforms` to `counts`.
@@ -1403,14 +1441,39 @@ mod tests {
     #[test]
     fn reviews_wait_for_the_novelty_to_wear_off() {
         let rule = TrialRule::new(0.3, 2.0, 0.0);
+        let p = |t: u32| f64::from(t) / f64::from(1u32 << 24);
         // Never on the day the trial begins; 0.3 x (1 - e^-1/2) the next day; then toward 0.3.
-        assert_eq!(rule.review[0], 0.0);
-        assert!((rule.review[1] - 0.3 * (1.0 - (-0.5f32).exp())).abs() < 1e-6);
+        assert_eq!(rule.review[0], 0);
+        assert!((p(rule.review[1]) - 0.3 * (1.0 - (-0.5f64).exp())).abs() < 1e-6);
         assert!(rule.review.windows(2).all(|w| w[0] <= w[1]));
-        assert!((rule.review[255] - 0.3).abs() < 1e-6);
+        assert!((p(rule.review[255]) - 0.3).abs() < 1e-6);
         // No novelty: the full rate from the first day after.
         let rule = TrialRule::new(0.3, 0.0, 0.0);
-        assert_eq!((rule.review[0], rule.review[1]), (0.0, 0.3));
+        assert_eq!((rule.review[0], rule.review[1]), (0, threshold24(0.3)));
+    }
+
+    #[test]
+    fn thresholds_agree_with_uniform_draws() {
+        // m / 2^24 < p exactly when m < threshold24(p), at and around every threshold.
+        for p in [
+            0.0f32,
+            1e-9,
+            0.001,
+            0.0242,
+            0.197,
+            0.5,
+            0.999_999_9,
+            1.0,
+            1.5,
+            -0.1,
+        ] {
+            let t = threshold24(p);
+            for m in [t.saturating_sub(1), t, t + 1, 0, (1 << 24) - 1] {
+                let m = m.min((1 << 24) - 1);
+                let u = m as f32 * (1.0 / (1u32 << 24) as f32);
+                assert_eq!(u < p, m < t, "p {p} m {m} t {t}");
+            }
+        }
     }
 }
 

@@ -169,11 +169,17 @@ impl LedStream {
         }
     }
 
+    /// The top 24 bits of the next output: `unit_f32` is this over 2^24.
+    #[inline(always)]
+    pub fn next24(&mut self) -> u32 {
+        self.next_u32() >> 8
+    }
+
     /// A uniform draw in [0, 1) from the next output, as `rand`'s `random::<f32>()` makes it
     /// (the top 24 bits over 2^24).
     #[inline(always)]
     pub fn unit_f32(&mut self) -> f32 {
-        (self.next_u32() >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+        self.next24() as f32 * (1.0 / (1u32 << 24) as f32)
     }
 }
 
