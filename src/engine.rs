@@ -363,13 +363,19 @@ impl State {
         }
         State {
             seen: if exposure {
-                vec![0; prev.len()]
+                let mut seen = vec![0; prev.len()];
+                crate::memory::advise_huge_pages(&mut seen);
+                seen
             } else {
                 Vec::new()
             },
             trying,
             first_day: true,
-            next: vec![0u8; prev.len()],
+            next: {
+                let mut next = vec![0u8; prev.len()];
+                crate::memory::advise_huge_pages(&mut next);
+                next
+            },
             prev,
             installed,
             trials,

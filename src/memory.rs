@@ -59,6 +59,33 @@ pub fn estimate(params: &Params) -> Estimate {
     }
 }
 
+/// Asks the kernel to back `v`'s memory with huge pages (2 MB on x86-64 Linux, transparent
+/// huge pages in `madvise` or `always` mode), for the arrays read at random (contacts'
+/// platforms) or too large for the processor's page-address cache. Call it on a freshly
+/// allocated vector of zeros, before it is written, so that its pages are made huge as they are
+/// first touched. Advice only: it changes no value, and where the kernel declines (huge pages
+/// off, another system) nothing happens.
+pub fn advise_huge_pages<T>(v: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(v);
+        // The whole huge pages inside the vector.
+        let (lo, hi) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if hi > lo {
+            // SAFETY: [lo, hi) lies inside `v`'s allocation, which outlives the call;
+            // MADV_HUGEPAGE changes only how the kernel backs those pages, never what they
+            // hold, and its failure (the error code, ignored) leaves them as they were.
+            unsafe {
+                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
+
 /// Checks that a run with estimate `est` fits in the memory available now; if not, the
 /// sentence that refuses it ("<agents> agents need about X but only Y is available").
 pub fn check_fits(est: &Estimate, agents: u64) -> Result<(), String> {

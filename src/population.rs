@@ -301,6 +301,12 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
     let mut values: Vec<Vec<f32>> = drawn.iter().map(|_| vec![0f32; n]).collect();
     let mut platform = vec![0u8; n];
     let mut installed = vec![0u32; n];
+    crate::memory::advise_huge_pages(&mut segment);
+    crate::memory::advise_huge_pages(&mut platform);
+    crate::memory::advise_huge_pages(&mut installed);
+    for v in values.iter_mut() {
+        crate::memory::advise_huge_pages(v);
+    }
 
     // Split every array at the same chunk boundaries; empty arrays give empty slices.
     let chunks = n.div_ceil(CHUNK);

@@ -150,6 +150,7 @@ where
 {
     use rayon::prelude::*;
     let mut targets = vec![0u32; agents * degree];
+    crate::memory::advise_huge_pages(&mut targets);
     targets
         .par_chunks_mut(CHUNK * degree)
         .enumerate()
