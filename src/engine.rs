@@ -754,6 +754,40 @@ impl DayContext<'_> {
         }
     }
 
+    /// `shares` and `exposure` at once: with a network and at most 8 platforms, one pass over
+    /// the contacts' snapshot (`State::seen`) counts both, in 16-bit lanes as `contact_shares`
+    /// does; the same values as the two apart.
+    #[inline(always)]
+    fn shares_and_exposure(
+        &self,
+        i: usize,
+        cur: usize,
+        shares: &mut [f32; MAX_PLATFORMS],
+        seen: &mut [f32; MAX_PLATFORMS],
+    ) {
+        match &self.world.network {
+            Network::Regular { .. } if self.k <= 8 => {
+                let contacts = self.world.network.contacts(i);
+                let (mut main, mut trying) = (0u128, 0u128);
+                for &j in contacts {
+                    let s = self.seen[j as usize];
+                    main += 1u128 << (16 * u32::from(s & 0xff));
+                    let t = (s >> 8) as u8;
+                    trying += u128::from(t != NOT_TRYING) << (16 * u32::from(t & 7));
+                }
+                let inv = 1.0 / contacts.len() as f32;
+                for p in 0..self.k {
+                    shares[p] = f32::from((main >> (16 * p)) as u16) * inv;
+                    seen[p] = f32::from((trying >> (16 * p)) as u16) * inv;
+                }
+            }
+            _ => {
+                self.exposure(i, seen);
+                self.shares(i, cur, shares);
+            }
+        }
+    }
+
     /// Updates the agents of chunk `c`: writes their platforms to `out`, updates their installed
     /// sets in place, and adds their counts to `tally`.
     ///
@@ -1269,16 +1303,22 @@ impl DayContext<'_> {
         if handicap.1 != 0.0 {
             base[handicap.0] -= handicap.1;
         }
-        // Influence by exposure: what its contacts were trying yesterday.
-        if let Some(weights) = &self.exposure_weight {
-            let w = weights[seg];
-            if w > 0.0 {
-                let mut seen = [0f32; MAX_PLATFORMS];
+        // Influence by exposure: what its contacts were trying yesterday (read with their main
+        // apps, for the peer influence below, when both play a part).
+        let exposure = self.exposure_weight.as_ref().map_or(0.0, |w| w[seg]);
+        let social = self.utility.social;
+        if exposure > 0.0 {
+            let mut seen = [0f32; MAX_PLATFORMS];
+            if social {
+                self.shares_and_exposure(i, cur, shares, &mut seen);
+            } else {
                 self.exposure(i, &mut seen);
-                for j in platforms_in(options) {
-                    base[j] += w * seen[j];
-                }
             }
+            for j in platforms_in(options) {
+                base[j] += exposure * seen[j];
+            }
+        } else if social {
+            self.shares(i, cur, shares);
         }
         // (Subtracting a zero cost would change no utility.)
         if self.install_cost != 0.0 {
@@ -1286,8 +1326,7 @@ impl DayContext<'_> {
                 base[j] -= self.install_cost;
             }
         }
-        let b = if self.utility.social {
-            self.shares(i, cur, shares);
+        let b = if social {
             match &self.utility.peer_weight {
                 Some(by_segment) => by_segment[seg],
                 None => pop.get(TraitId::PeerWeight).get(i, seg) * self.cond.peer_scale,

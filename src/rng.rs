@@ -202,7 +202,7 @@ pub fn taste_key(seed: u64, replicate: u32) -> u64 {
 
 /// Agent `agent`'s lasting taste draw for platform `platform` (standard normal), the same on
 /// every day of a replicate: a pure function of (key, agent, platform), stored nowhere.
-#[inline]
+#[inline(always)]
 pub fn taste(key: u64, agent: u64, platform: usize) -> f32 {
     use rand::RngExt;
     let mut rng = SplitMix64::seed_from_u64(mix(key ^ (agent << 6 | platform as u64)));
