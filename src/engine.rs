@@ -831,9 +831,8 @@ impl DayContext<'_> {
         }
         self.second_pass(first, prev, out, installed, trials, tally, queue);
         count_platforms(out, &mut tally.active);
-        let by_segment = matches!(self.opens, Some(Opens::BySegment(_)));
-        if by_segment || self.counted_segments > 0 {
-            self.count_segments(first, out, by_segment, tally, segment_counts);
+        if matches!(self.opens, Some(Opens::BySegment(_))) || self.counted_segments > 0 {
+            self.count_segments(first, out, tally, segment_counts);
         }
         if let Some(opens @ Opens::PerAgent(_)) = &self.opens {
             self.count_opens(first, out, opens, &mut tally.opened);
@@ -852,13 +851,12 @@ impl DayContext<'_> {
 
     /// Counts the main-app users of each segment and platform in one pass, for
     /// `[outputs] segments` and, with daily opens the same within each segment
-    /// (`by_segment_opens`), the day's opening of main apps (count x units per segment).
+    /// (`Opens::BySegment`), the day's opening of main apps (count x units per segment).
     #[inline(never)]
     fn count_segments(
         &self,
         first: usize,
         out: &[u8],
-        by_segment_opens: bool,
         tally: &mut DayTally,
         counts: &mut Vec<u32>,
     ) {
@@ -874,7 +872,7 @@ impl DayContext<'_> {
                 *total += u64::from(c);
             }
         }
-        if let (true, Some(Opens::BySegment(units))) = (by_segment_opens, &self.opens) {
+        if let Some(Opens::BySegment(units)) = &self.opens {
             for (row, units) in a.chunks(k).zip(units) {
                 for (p, (&c, &u)) in row.iter().zip(units).enumerate() {
                     tally.opened[p] += u64::from(c) * u64::from(u);
@@ -935,7 +933,6 @@ impl DayContext<'_> {
         // processor allows); later draws, for the few that need them, from their streams.
         let first_draw = &mut draws[..out.len()];
         rng::first_draws(key, first as u64, first_draw);
-        let unit = |m: u32| (m >> 8) as f32 * (1.0 / (1u32 << 24) as f32);
         for (j, ((slot, &cur), &m)) in out.iter_mut().zip(prev).zip(first_draw.iter()).enumerate() {
             *slot = cur;
             let i = first + j;
@@ -943,7 +940,7 @@ impl DayContext<'_> {
             if up & (1 << cur) == 0 {
                 // Forced: its platform is out of service today; its first draw chooses.
                 if up != 0 {
-                    queue.push(Pending::new(Choice::Logit, j, up, unit(m)));
+                    queue.push(Pending::new(Choice::Logit, j, up, rng::unit_f32(m)));
                 }
                 continue;
             }

@@ -175,12 +175,18 @@ impl LedStream {
         self.next_u32() >> 8
     }
 
-    /// A uniform draw in [0, 1) from the next output, as `rand`'s `random::<f32>()` makes it
-    /// (the top 24 bits over 2^24).
+    /// A uniform draw in [0, 1) from the next output (`unit_f32`).
     #[inline(always)]
     pub fn unit_f32(&mut self) -> f32 {
-        self.next24() as f32 * (1.0 / (1u32 << 24) as f32)
+        unit_f32(self.next_u32())
     }
+}
+
+/// The uniform draw in [0, 1) that `rand`'s `random::<f32>()` makes of the 32-bit output `x`:
+/// its top 24 bits over 2^24.
+#[inline(always)]
+pub fn unit_f32(x: u32) -> f32 {
+    (x >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
 }
 
 /// The second generator of agent `agent` on the day whose key is `key`, for the draws of a
