@@ -3,7 +3,8 @@
 //!
 //! A target names a platform, a metric of `daily.csv`, a statistic over dates and an accepted
 //! interval. Statistics: `value` (on `from`), `mean`, `sum`, `min`, `max` (over `from`..=`to`),
-//! `ratio` (sum over `from`..=`to` divided by sum over `baseline_from`..=`baseline_to`), and
+//! `ratio` (sum over `from`..=`to` divided by sum over `baseline_from`..=`baseline_to`, of
+//! `baseline_metric` if given), and
 //! `flow_share` (share of moves away from `platform` that went to `to_platform`, over the dates).
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ pub struct TargetFile {
     pub baseline_to: Option<Spanned<CalendarDate>>,
     /// flow_share: destination platform.
     pub to_platform: Option<Spanned<String>>,
+    /// ratio: the metric summed over the baseline dates (default: `metric`), so that a ratio
+    /// can be a share of one metric in another (e.g. `cohort_keeping` over `cohort_members`).
+    pub baseline_metric: Option<Spanned<String>>,
     /// The published value (for the report).
     pub value: f64,
     /// Accepted interval: the model fits if low <= model <= high.
@@ -163,22 +167,23 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
                 Some(d) => order(from, day(d, "to", id)?, d, "to")?,
                 None => from,
             };
+            let metric_named = |m: &Spanned<String>, field: &str| {
+                Metric::ALL
+                    .into_iter()
+                    .find(|x| x.name() == m.get_ref())
+                    .ok_or_else(|| {
+                        ScenarioError::invalid(
+                            at(m.span()),
+                            format!("targets[{id}].{field}"),
+                            format!("\"{}\"", m.get_ref()),
+                            "is not a metric of daily.csv",
+                            Metric::ALL.map(|x| x.name()).join(", "),
+                        )
+                    })
+            };
             let metric = match (&t.metric, stat) {
                 (_, Statistic::FlowShare) => None,
-                (Some(m), _) => Some(
-                    Metric::ALL
-                        .into_iter()
-                        .find(|x| x.name() == m.get_ref())
-                        .ok_or_else(|| {
-                            ScenarioError::invalid(
-                                at(m.span()),
-                                format!("targets[{id}].metric"),
-                                format!("\"{}\"", m.get_ref()),
-                                "is not a metric of daily.csv",
-                                Metric::ALL.map(|x| x.name()).join(", "),
-                            )
-                        })?,
-                ),
+                (Some(m), _) => Some(metric_named(m, "metric")?),
                 (None, _) => {
                     return Err(ScenarioError::invalid(
                         at(t.statistic.span()),
@@ -208,6 +213,19 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
                 }
                 _ => None,
             };
+            let baseline_metric = match (stat, &t.baseline_metric) {
+                (_, None) => None,
+                (Statistic::Ratio, Some(m)) => Some(metric_named(m, "baseline_metric")?),
+                (_, Some(m)) => {
+                    return Err(ScenarioError::invalid(
+                        at(m.span()),
+                        format!("targets[{id}].baseline_metric"),
+                        format!("\"{}\"", m.get_ref()),
+                        "is read only by the ratio statistic",
+                        "statistic = \"ratio\", or no baseline_metric",
+                    ));
+                }
+            };
             let to_platform = match (stat, &t.to_platform) {
                 (Statistic::FlowShare, Some(p)) => Some(platform(p, "to_platform", id)?),
                 (Statistic::FlowShare, None) => {
@@ -229,6 +247,7 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
                 from,
                 to,
                 baseline,
+                baseline_metric,
                 to_platform,
             })
         })
@@ -249,19 +268,22 @@ pub struct Target {
     pub from: usize,
     pub to: usize,
     pub baseline: Option<(usize, usize)>,
+    /// The ratio's denominator metric, if not `metric`.
+    pub baseline_metric: Option<Metric>,
     pub to_platform: Option<usize>,
 }
 
 impl Target {
     /// The model's value of this target in `records` (one per day, in order).
     pub fn evaluate(&self, records: &[DayRecord], k: usize) -> f64 {
-        let series = |a: usize, b: usize| -> Vec<f64> {
-            let m = self.metric.unwrap_or(Metric::DailyActiveUsers);
+        let metric = self.metric.unwrap_or(Metric::DailyActiveUsers);
+        let series_of = |m: Metric, a: usize, b: usize| -> Vec<f64> {
             records[a..=b]
                 .iter()
                 .map(|r| r.get(self.platform, m).unwrap_or(f64::NAN))
                 .collect()
         };
+        let series = |a: usize, b: usize| series_of(metric, a, b);
         let sum = |v: &[f64]| v.iter().sum::<f64>();
         match self.statistic {
             Statistic::Value => series(self.from, self.from)[0],
@@ -278,7 +300,8 @@ impl Target {
                 .fold(f64::NEG_INFINITY, f64::max),
             Statistic::Ratio => {
                 let (a, b) = self.baseline.unwrap_or((self.from, self.to));
-                sum(&series(self.from, self.to)) / sum(&series(a, b))
+                let below = self.baseline_metric.unwrap_or(metric);
+                sum(&series(self.from, self.to)) / sum(&series_of(below, a, b))
             }
             Statistic::FlowShare => {
                 let to = self.to_platform.unwrap_or(0);

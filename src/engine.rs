@@ -75,6 +75,10 @@ pub struct DayTally {
     pub first_tries: Vec<u64>,
     /// Daily use of the tried apps, in units of 1 / `OPEN_UNIT` agent (as `opened`).
     pub trial_opened: Vec<u64>,
+    /// `[outputs] cohort`: agents in the cohort at the end of the day, and those of them with
+    /// the cohort's platform installed (zeros without a cohort).
+    pub cohort_members: u64,
+    pub cohort_keeping: u64,
     /// Open population (`[mechanisms] turnover`; zeros when closed): newcomers who took each
     /// platform as main app that day.
     pub joins: Vec<u64>,
@@ -115,6 +119,8 @@ impl DayTally {
             uninstalls: vec![0; k],
             first_tries: vec![0; k],
             trial_opened: vec![0; k],
+            cohort_members: 0,
+            cohort_keeping: 0,
             joins: vec![0; k],
             leaves: vec![0; k],
         }
@@ -139,6 +145,8 @@ impl DayTally {
         add(&mut self.uninstalls, &other.uninstalls);
         add(&mut self.first_tries, &other.first_tries);
         add(&mut self.trial_opened, &other.trial_opened);
+        self.cohort_members += other.cohort_members;
+        self.cohort_keeping += other.cohort_keeping;
         add(&mut self.joins, &other.joins);
         add(&mut self.leaves, &other.leaves);
         self
@@ -299,6 +307,7 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
     let mut trials = state.trials;
     for t in &mut trials {
         t.ever = t.platform().map_or(0, |p| 1 << p);
+        t.cohort = false;
     }
     InitialState {
         platform: state.prev,
@@ -434,6 +443,10 @@ impl State {
             install_cost: params.install_cost as f32,
             turnover: threshold24(params.mechanisms.turnover as f32),
             attention: attention_thresholds(params, &world.population, cond),
+            cohort: params.outputs.cohort.and_then(|h| {
+                let simulated = stream_day < BURN_IN_STREAM;
+                (simulated && (h.from..=h.to).contains(&day)).then_some(h.platform)
+            }),
             counted_segments: if params.outputs.segments {
                 params.segments.len()
             } else {
@@ -605,6 +618,8 @@ struct DayContext<'a> {
     attention: Option<Vec<u32>>,
     /// Segments counted per day (`[outputs] segments`), 0 when not counted.
     counted_segments: usize,
+    /// `[outputs] cohort`: its platform, on the cohort's days (not in a burn-in).
+    cohort: Option<usize>,
 }
 
 /// The rule of trials (`[mechanisms] trials`), prepared once per day.
@@ -640,10 +655,18 @@ impl TrialRule {
 
 /// Daily use prepared for one day: what each main-app agent adds to its app's daily users.
 enum Opens {
-    /// Daily opens the same within each segment: units per segment and platform.
-    BySegment(Vec<[u32; MAX_PLATFORMS]>),
-    /// Daily opens per agent: each platform's share of the day in service.
-    PerAgent([f32; MAX_PLATFORMS]),
+    /// Daily opens the same within each segment: units per segment and platform, and, with
+    /// trial displacement, the units a trier's main app loses (per segment and platform).
+    BySegment {
+        units: Vec<[u32; MAX_PLATFORMS]>,
+        displaced: Vec<[u32; MAX_PLATFORMS]>,
+    },
+    /// Daily opens per agent: each platform's share of the day in service, and the share of
+    /// a trier's opening rate its main app keeps (1 - `trial_displacement`).
+    PerAgent {
+        service: [f32; MAX_PLATFORMS],
+        keep: f32,
+    },
 }
 
 impl Opens {
@@ -651,10 +674,26 @@ impl Opens {
     #[inline(always)]
     fn units(&self, pop: &Population, i: usize, p: usize) -> u32 {
         match self {
-            Opens::BySegment(units) => units[pop.segment_of(i)][p],
-            Opens::PerAgent(service) => {
+            Opens::BySegment { units, .. } => units[pop.segment_of(i)][p],
+            Opens::PerAgent { service, .. } => {
                 let rate = pop.get(TraitId::DailyOpens).get(i, pop.segment_of(i));
                 open_units(rate, service[p])
+            }
+        }
+    }
+
+    /// Trial displacement: the units agent i's main app p loses while i tries another app
+    /// (its opening rate there falls from λ_i to λ_i (1 - d)); 0 without displacement.
+    #[inline(always)]
+    fn displaced(&self, pop: &Population, i: usize, p: usize) -> u32 {
+        match self {
+            Opens::BySegment { displaced, .. } => {
+                displaced.get(pop.segment_of(i)).map_or(0, |lost| lost[p])
+            }
+            Opens::PerAgent { keep, .. } if *keep >= 1.0 => 0,
+            Opens::PerAgent { service, keep } => {
+                let rate = pop.get(TraitId::DailyOpens).get(i, pop.segment_of(i));
+                open_units(rate, service[p]) - open_units(rate * keep, service[p])
             }
         }
     }
@@ -668,22 +707,46 @@ impl Opens {
         for (j, s) in service.iter_mut().enumerate().take(k) {
             *s = (1.0 - cond.outage[j]).clamp(0.0, 1.0);
         }
+        let m = &params.mechanisms;
+        let keep = if m.trials {
+            1.0 - m.trial_displacement as f32
+        } else {
+            1.0
+        };
         let rate = pop.get(TraitId::DailyOpens);
         if rate.segment_value(0).is_none() {
-            return Some(Opens::PerAgent(service));
+            return Some(Opens::PerAgent { service, keep });
         }
-        Some(Opens::BySegment(
+        let table = |scale: f32| -> Vec<[u32; MAX_PLATFORMS]> {
             (0..params.segments.len())
                 .map(|seg| {
                     let r = rate.segment_value(seg).unwrap_or(0.0);
                     let mut units = [0u32; MAX_PLATFORMS];
                     for (u, &s) in units.iter_mut().zip(&service).take(k) {
-                        *u = open_units(r, s);
+                        *u = open_units(r * scale, s);
                     }
                     units
                 })
-                .collect(),
-        ))
+                .collect()
+        };
+        let units = table(1.0);
+        let displaced = if keep < 1.0 {
+            let kept = table(keep);
+            units
+                .iter()
+                .zip(&kept)
+                .map(|(full, kept)| {
+                    let mut lost = [0u32; MAX_PLATFORMS];
+                    for ((l, &f), &k) in lost.iter_mut().zip(full).zip(kept) {
+                        *l = f - k;
+                    }
+                    lost
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(Opens::BySegment { units, displaced })
     }
 }
 
@@ -831,14 +894,17 @@ impl DayContext<'_> {
         }
         self.second_pass(first, prev, out, installed, trials, tally, queue);
         count_platforms(out, &mut tally.active);
-        if matches!(self.opens, Some(Opens::BySegment(_))) || self.counted_segments > 0 {
+        if matches!(self.opens, Some(Opens::BySegment { .. })) || self.counted_segments > 0 {
             self.count_segments(first, out, tally, segment_counts);
         }
-        if let Some(opens @ Opens::PerAgent(_)) = &self.opens {
+        if let Some(opens @ Opens::PerAgent { .. }) = &self.opens {
             self.count_opens(first, out, opens, &mut tally.opened);
         }
         if !trials.is_empty() {
-            self.count_trials(first, trials, tally);
+            self.count_trials(first, out, trials, tally);
+        }
+        if let (Some(cohort), false) = (&self.params.outputs.cohort, trials.is_empty()) {
+            self.count_cohort(cohort.platform, trials, installed, tally);
         }
         if !self.world.audience.is_empty() {
             let classes = &self.world.audience[first..first + out.len()];
@@ -872,7 +938,7 @@ impl DayContext<'_> {
                 *total += u64::from(c);
             }
         }
-        if let Some(Opens::BySegment(units)) = &self.opens {
+        if let Some(Opens::BySegment { units, .. }) = &self.opens {
             for (row, units) in a.chunks(k).zip(units) {
                 for (p, (&c, &u)) in row.iter().zip(units).enumerate() {
                     tally.opened[p] += u64::from(c) * u64::from(u);
@@ -882,18 +948,28 @@ impl DayContext<'_> {
     }
 
     /// Trials: counts the agents trying each platform (per audience class and segment too) and,
-    /// with daily use, their opening of it.
+    /// with daily use, their opening of it: for sure on the trial's first day
+    /// (`first_day_use`), else at their own rate; and, with trial displacement, takes from
+    /// their main app's opening what the trial displaced (`out`: the main apps, already
+    /// counted).
     #[inline(never)]
-    fn count_trials(&self, first: usize, trials: &[Trial], tally: &mut DayTally) {
+    fn count_trials(&self, first: usize, out: &[u8], trials: &[Trial], tally: &mut DayTally) {
         let pop = &self.world.population;
-        for (j, t) in trials.iter().enumerate() {
+        let first_day = self.params.mechanisms.first_day_use;
+        for (j, (t, &main)) in trials.iter().zip(out).enumerate() {
             let Some(p) = t.platform() else { continue };
             tally.trying[p] += 1;
             if let Some(&c) = self.world.audience.get(first + j) {
                 tally.trying_by_class[usize::from(c) * self.k + p] += 1;
             }
             if let Some(opens) = &self.opens {
-                tally.trial_opened[p] += u64::from(opens.units(pop, first + j, p));
+                tally.trial_opened[p] += if first_day && t.age == 0 {
+                    OPEN_UNIT as u64
+                } else {
+                    u64::from(opens.units(pop, first + j, p))
+                };
+                let main = usize::from(main);
+                tally.opened[main] -= u64::from(opens.displaced(pop, first + j, main));
             }
             if self.counted_segments > 0 {
                 tally.trying_by_segment[pop.segment_of(first + j) * self.k + p] += 1;
@@ -1136,9 +1212,7 @@ impl DayContext<'_> {
                             }
                             t.begin(k2, fresh);
                             tally.trial_starts[k2] += 1;
-                            if t.note_tried(k2) {
-                                tally.first_tries[k2] += 1;
-                            }
+                            self.note_tried(t, k2, tally);
                             continue;
                         }
                         if t.platform() == Some(k2) {
@@ -1202,12 +1276,41 @@ impl DayContext<'_> {
                 if *inst & (1 << chosen) == 0 {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
-                    if let Some(t) = trials.get_mut(j)
-                        && t.note_tried(chosen)
-                    {
-                        tally.first_tries[chosen] += 1;
+                    if let Some(t) = trials.get_mut(j) {
+                        self.note_tried(t, chosen, tally);
                     }
                 }
+            }
+        }
+    }
+
+    /// Records that an agent tried or installed `q`: a first try the first time in the run,
+    /// which puts it in the followed cohort if `q` is the cohort's platform and today one of
+    /// its days.
+    #[inline(always)]
+    fn note_tried(&self, t: &mut Trial, q: usize, tally: &mut DayTally) {
+        if t.note_tried(q) {
+            tally.first_tries[q] += 1;
+            if self.cohort == Some(q) {
+                t.cohort = true;
+            }
+        }
+    }
+
+    /// `[outputs] cohort`: counts the cohort's members and those of them with its platform
+    /// installed.
+    #[inline(never)]
+    fn count_cohort(
+        &self,
+        platform: usize,
+        trials: &[Trial],
+        installed: &[u32],
+        tally: &mut DayTally,
+    ) {
+        for (t, &inst) in trials.iter().zip(installed) {
+            if t.cohort {
+                tally.cohort_members += 1;
+                tally.cohort_keeping += u64::from(inst >> platform & 1);
             }
         }
     }
@@ -1253,10 +1356,8 @@ impl DayContext<'_> {
         tally.newcomer_installs += u64::from(mask.count_ones());
         for q in platforms_in(mask) {
             tally.installs[q] += 1;
-            if let Some(t) = trial.as_deref_mut()
-                && t.note_tried(q)
-            {
-                tally.first_tries[q] += 1;
+            if let Some(t) = trial.as_deref_mut() {
+                self.note_tried(t, q, tally);
             }
         }
         main

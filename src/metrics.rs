@@ -56,10 +56,16 @@ pub enum Metric {
     Joins,
     /// Open population only: people who left the population with it as main app.
     Leaves,
+    /// The followed cohort's platform only (`[outputs] cohort`): people still in the
+    /// population who first tried or installed it on one of the cohort's days.
+    CohortMembers,
+    /// The cohort's platform only: those of the cohort's members who still have it installed
+    /// at the end of the day (as main app, as a trial or as a second app).
+    CohortKeeping,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 15] = [
+    pub const ALL: [Metric; 17] = [
         Metric::DailyActiveUsers,
         Metric::MainAppUsers,
         Metric::InstalledUsers,
@@ -75,6 +81,8 @@ impl Metric {
         Metric::UniqueTriers,
         Metric::Joins,
         Metric::Leaves,
+        Metric::CohortMembers,
+        Metric::CohortKeeping,
     ];
 
     /// Name used in `daily.csv`.
@@ -95,6 +103,8 @@ impl Metric {
             Metric::UniqueTriers => "unique_triers",
             Metric::Joins => "joins",
             Metric::Leaves => "leaves",
+            Metric::CohortMembers => "cohort_members",
+            Metric::CohortKeeping => "cohort_keeping",
         }
     }
 }
@@ -148,6 +158,8 @@ pub struct Daily {
     triers: Vec<u64>,
     /// Open population (turnover above 0).
     open: bool,
+    /// The followed cohort's platform (`[outputs] cohort`).
+    cohort: Option<usize>,
 }
 
 impl Daily {
@@ -167,6 +179,7 @@ impl Daily {
             trials: params.mechanisms.trials,
             triers: vec![0; k],
             open: params.mechanisms.turnover > 0.0,
+            cohort: params.outputs.cohort.map(|h| h.platform),
             conditions,
         }
     }
@@ -230,6 +243,10 @@ impl Daily {
                 if self.open {
                     v[Metric::Joins as usize] = Some(people(t.joins[p]));
                     v[Metric::Leaves as usize] = Some(people(t.leaves[p]));
+                }
+                if self.cohort == Some(p) {
+                    v[Metric::CohortMembers as usize] = Some(people(t.cohort_members));
+                    v[Metric::CohortKeeping as usize] = Some(people(t.cohort_keeping));
                 }
                 v
             })

@@ -173,6 +173,9 @@ pub struct Trial {
     pub age: u8,
     /// Platforms it has tried or installed in the run, bit k for platform k.
     pub ever: u32,
+    /// Whether it is in the followed cohort (`[outputs] cohort`): it first tried or installed
+    /// the cohort's platform on one of the cohort's days (in padding: the struct stays 8 bytes).
+    pub cohort: bool,
 }
 
 impl Trial {
@@ -184,6 +187,7 @@ impl Trial {
         app: Trial::NONE,
         age: 0,
         ever: 0,
+        cohort: false,
     };
 
     /// The platform being tried, if any.

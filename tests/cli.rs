@@ -478,6 +478,88 @@ fn check_rejects_a_period_that_ends_before_it_starts() {
 }
 
 #[test]
+fn check_reads_a_ratio_of_two_metrics_and_rejects_a_stray_baseline_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = |stat: &str| {
+        format!(
+            "[[targets]]\nid = \"K\"\ndescription = \"d\"\nsource = \"T9\"\nplatform = \"RedNote\"\nmetric = \"cohort_keeping\"\nstatistic = \"{stat}\"\nfrom = 2025-02-28\nbaseline_metric = \"cohort_members\"\nbaseline_from = 2025-02-28\nbaseline_to = 2025-02-28\nvalue = 0.6\nlow = 0\nhigh = 1\n"
+        )
+    };
+    let good = write(dir.path(), "good.toml", &target("ratio"));
+    let out = dir.path().join("r.md");
+    exodus()
+        .args(["check", "-q", "--agents", "2000", "--out"])
+        .arg(&out)
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(&good)
+        .assert()
+        .success();
+    // A share: between 0 and 1, and it fits the accepted interval [0, 1].
+    let report = std::fs::read_to_string(&out).unwrap();
+    assert!(report.contains("1 of 1 targets"), "{report}");
+    let bad = write(dir.path(), "bad.toml", &target("value"));
+    exodus()
+        .args(["check", "-q", "--agents", "2000", "--out"])
+        .arg(dir.path().join("r2.md"))
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.toml:9:19: targets[K].baseline_metric = \"cohort_members\": is read only by the ratio statistic",
+        ));
+}
+
+#[test]
+fn a_cohort_names_a_platform_and_dates_of_the_scenario_and_needs_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(common::scenario_path("historical-2025.toml")).unwrap();
+    let run = |name: &str, text: String| {
+        let path = write(dir.path(), name, &text);
+        let out = exodus()
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let cohort = "cohort = { platform = \"RedNote\", from = 2025-01-13, to = 2025-01-20 }";
+    assert!(source.contains(cohort));
+    let err = run(
+        "p.toml",
+        source.replace(cohort, &cohort.replace("RedNote", "Threads")),
+    );
+    assert!(
+        err.contains("outputs.cohort.platform = \"Threads\": is not a platform")
+            && err.contains("TikTok, RedNote"),
+        "{err}"
+    );
+    let err = run(
+        "d.toml",
+        source.replace(
+            cohort,
+            &cohort.replace("to = 2025-01-20", "to = 2025-01-12"),
+        ),
+    );
+    assert!(
+        err.contains("outputs.cohort.to = 2025-01-12: is outside the scenario's dates, or before the cohort's first date")
+            && err.contains("allowed: 2025-01-13 ..= 2025-04-30"),
+        "{err}"
+    );
+    let err = run(
+        "t.toml",
+        source.replace("trials = true ", "trials = false "),
+    );
+    assert!(
+        err.contains("outputs.cohort = \"RedNote\": needs [mechanisms] trials = true"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate() {
     let dir = tempfile::tempdir().unwrap();
     exodus()

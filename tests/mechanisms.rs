@@ -175,9 +175,11 @@ fn outage_and_store_removal() {
         (0.4..0.65).contains(&ratio),
         "TikTok on Jan 19 / Jan 17 = {ratio}"
     );
+    // YouTube, which most have, gains over a third against Jan 16 (before the ruling's wave of
+    // trials, whose first days count as use).
     assert!(
         value(&p, &r, "YouTube", Metric::DailyActiveUsers, "2025-01-19")
-            > 1.3 * value(&p, &r, "YouTube", Metric::DailyActiveUsers, "2025-01-17")
+            > 1.3 * value(&p, &r, "YouTube", Metric::DailyActiveUsers, "2025-01-16")
     );
     // Out of the stores Jan 19 - Feb 12: nobody can install TikTok or Lemon8.
     for app in ["TikTok", "Lemon8"] {
@@ -980,4 +982,123 @@ fn audiences_try_what_the_creators_they_watch_try() {
     small.agents = 20_000;
     small.segments[0].exposure_weight = 20.0;
     assert_eq!(common::run(&small, 1, 0), common::run(&small, 2, 0));
+}
+
+/// Main-app users of every platform on every day (what the agents chose).
+fn main_apps(p: &Params, r: &[DayRecord]) -> Vec<Option<f64>> {
+    r.iter()
+        .flat_map(|d| (0..p.platforms.len()).map(move |k| d.get(k, Metric::MainAppUsers)))
+        .collect()
+}
+
+#[test]
+fn trial_displacement_takes_use_from_the_main_app_and_changes_no_choice() {
+    let mut p = historical();
+    p.mechanisms.trial_displacement = 0.0;
+    let none = records(&p);
+    let mut q = p.clone();
+    q.mechanisms.trial_displacement = 0.8;
+    let displaced = records(&q);
+    // It changes what is counted, not what anyone chooses.
+    assert_eq!(main_apps(&p, &none), main_apps(&q, &displaced));
+    // TikTok's daily users fall while many of its users try other apps (the week after the
+    // ruling): by more than 3% over Jan 20-31 at 0.8, against none before the hearing.
+    let dau = |r: &[DayRecord], from, to| sum(&p, r, "TikTok", Metric::DailyActiveUsers, from, to);
+    let late = dau(&displaced, "2025-01-20", "2025-01-31") / dau(&none, "2025-01-20", "2025-01-31");
+    assert!(late < 0.97, "late January {late}");
+    let calm = dau(&displaced, "2024-12-20", "2024-12-31") / dau(&none, "2024-12-20", "2024-12-31");
+    assert!(calm < 1.0 && calm > 0.995, "calm December {calm}");
+    // The apps being tried count as before: displacement only moves use off the main app.
+    let rednote = |r: &[DayRecord]| {
+        sum(
+            &p,
+            r,
+            "RedNote",
+            Metric::TrialUsers,
+            "2025-01-13",
+            "2025-02-13",
+        )
+    };
+    assert_eq!(rednote(&none), rednote(&displaced));
+    // Without daily use it has nothing to act on.
+    let (mut a, mut b) = (p.clone(), q.clone());
+    a.mechanisms.daily_use = false;
+    b.mechanisms.daily_use = false;
+    assert_eq!(records(&a), records(&b));
+}
+
+#[test]
+fn a_trial_is_opened_on_its_first_day() {
+    let mut p = historical();
+    p.mechanisms.first_day_use = false;
+    let own_rate = records(&p);
+    let mut q = p.clone();
+    q.mechanisms.first_day_use = true;
+    let first_day = records(&q);
+    assert_eq!(main_apps(&p, &own_rate), main_apps(&q, &first_day));
+    // On Jan 13 RedNote's new triers all count as its daily users, not only the share who
+    // open it at their own rate (0.39 to 0.63): its daily users gain more than a third of
+    // the day's trial starts, and never more than all of them.
+    let d = "2025-01-13";
+    let gain = value(&p, &first_day, "RedNote", Metric::DailyActiveUsers, d)
+        - value(&p, &own_rate, "RedNote", Metric::DailyActiveUsers, d);
+    let starts = value(&p, &first_day, "RedNote", Metric::TrialStarts, d);
+    assert!(
+        gain > starts / 3.0 && gain <= starts,
+        "gain {gain}, starts {starts}"
+    );
+}
+
+#[test]
+fn a_cohort_is_followed_from_its_first_try() {
+    let p = historical();
+    let cohort = p
+        .outputs
+        .cohort
+        .expect("the historical scenario follows a cohort");
+    assert_eq!(cohort.platform, idx(&p, "RedNote"));
+    let r = records(&p);
+    let members = |d: &DayRecord| d.get(cohort.platform, Metric::CohortMembers).unwrap();
+    let keeping = |d: &DayRecord| d.get(cohort.platform, Metric::CohortKeeping).unwrap();
+    // Only the cohort's platform reports it.
+    assert!(
+        r.iter()
+            .all(|d| d.get(idx(&p, "TikTok"), Metric::CohortMembers).is_none())
+    );
+    // Empty before its first day; within its days it grows by the first tries (less leavers).
+    assert_eq!(members(&r[cohort.from as usize - 1]), 0.0);
+    let firsts: f64 = (cohort.from..=cohort.to)
+        .map(|d| {
+            let before = r[d as usize - 1]
+                .get(cohort.platform, Metric::UniqueTriers)
+                .unwrap();
+            r[d as usize]
+                .get(cohort.platform, Metric::UniqueTriers)
+                .unwrap()
+                - before
+        })
+        .sum();
+    let last = members(&r[cohort.to as usize]);
+    assert!(
+        last <= firsts + 1e-6 && last > 0.99 * firsts,
+        "{last} of {firsts}"
+    );
+    // Afterwards nobody joins it (members only leave the population), and those keeping the
+    // app are among its members, fewer as triers drop it.
+    for w in r[cohort.to as usize..].windows(2) {
+        assert!(members(&w[1]) <= members(&w[0]));
+        assert!(keeping(&w[1]) <= members(&w[1]));
+    }
+    let end = r.last().unwrap();
+    assert!(keeping(end) < 0.8 * keeping(&r[cohort.to as usize]));
+    // Without the output, nothing of it is reported and nothing else changes.
+    let mut q = p.clone();
+    q.outputs.cohort = None;
+    let without = records(&q);
+    assert!(
+        without
+            .iter()
+            .all(|d| d.get(cohort.platform, Metric::CohortMembers).is_none())
+    );
+    assert_eq!(main_apps(&p, &r), main_apps(&q, &without));
 }

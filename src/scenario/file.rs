@@ -333,6 +333,14 @@ pub struct MechanismsFile {
     /// Trials: utility by which a tried app must beat the main app to replace it.
     #[serde(default = "unspanned")]
     pub switch_cost: Spanned<f64>,
+    /// Trials with daily use: the share of an agent's opening of its main app that the app it
+    /// is trying takes while it tries it (0: none).
+    #[serde(default = "unspanned")]
+    pub trial_displacement: Spanned<f64>,
+    /// Trials with daily use: an agent opens the app it is trying on the trial's first day
+    /// (installing and trying an app is opening it), instead of at its own daily rate.
+    #[serde(default = "yes")]
+    pub first_day_use: bool,
     /// Influence by exposure: contacts' trials enter the utility (segments' `exposure_weight`).
     #[serde(default = "yes")]
     pub exposure: bool,
@@ -382,6 +390,8 @@ impl Default for MechanismsFile {
             review_rate: default_review_rate(),
             novelty_days: default_novelty_days(),
             switch_cost: unspanned(),
+            trial_displacement: unspanned(),
+            first_day_use: true,
             exposure: true,
             turnover: unspanned(),
         }
@@ -422,6 +432,19 @@ pub struct OutputsFile {
     /// and platform.
     #[serde(default)]
     pub segments: bool,
+    /// A cohort to follow (needs trials): the people who first try or install `platform` on
+    /// a day from `from` to `to`, counted each day with how many of them still have it
+    /// (`cohort_members` and `cohort_keeping` in daily.csv).
+    pub cohort: Option<CohortFile>,
+}
+
+/// `[outputs] cohort`: who first tried a platform within some dates.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortFile {
+    pub platform: Spanned<String>,
+    pub from: Spanned<CalendarDate>,
+    pub to: Spanned<CalendarDate>,
 }
 
 impl NetworkKind {
@@ -455,6 +478,7 @@ impl Default for OutputsFile {
             background_installs: unspanned(),
             audience_classes: false,
             segments: false,
+            cohort: None,
         }
     }
 }

@@ -79,6 +79,11 @@ pub struct Mechanisms {
     pub novelty_days: f64,
     /// Utility a trial must beat the main app by to replace it (utility units).
     pub switch_cost: f64,
+    /// With daily use: the share d of a trier's opening rate of its main app that the tried
+    /// app takes (the main app is opened at rate λ (1 - d) while trying), 0 ..= 1.
+    pub trial_displacement: f64,
+    /// With daily use: a trial's first day counts as an opening of the tried app.
+    pub first_day_use: bool,
     /// Influence by exposure: contacts' trials (what they try and post about) enter the utility
     /// with the segments' `exposure_weight`.
     pub exposure: bool,
@@ -98,6 +103,17 @@ pub struct DerivedOutputs {
     pub audience_classes: bool,
     /// Count main-app users and triers per segment (`segments.csv`).
     pub segments: bool,
+    /// Follow a cohort: those who first try or install a platform within some dates.
+    pub cohort: Option<Cohort>,
+}
+
+/// `[outputs] cohort`: the agents who first try or install `platform` (for the first time in
+/// the run) on a day `from ..= to` (day indices), followed to the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cohort {
+    pub platform: usize,
+    pub from: u32,
+    pub to: u32,
 }
 
 /// Downloads needed for a store rank: downloads(r) = top x r^-exponent (an assumption to be

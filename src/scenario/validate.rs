@@ -10,12 +10,12 @@ use toml::Spanned;
 
 use super::error::{Location, ScenarioError};
 use super::file::{
-    DistFile, EventAction, EventFile, NetworkKind, PlatformFile, ScenarioFile, SegmentFile,
-    TraitSpec,
+    CalendarDate, DistFile, EventAction, EventFile, NetworkKind, PlatformFile, ScenarioFile,
+    SegmentFile, TraitSpec,
 };
 use super::params::{
-    Action, DerivedOutputs, Event, MAX_PLATFORMS, MAX_SEGMENTS, Mechanisms, NetworkSpec, Param,
-    Params, Platform, RankCurve, RuleKind, Segment, TraitDist,
+    Action, Cohort, DerivedOutputs, Event, MAX_PLATFORMS, MAX_SEGMENTS, Mechanisms, NetworkSpec,
+    Param, Params, Platform, RankCurve, RuleKind, Segment, TraitDist,
 };
 use super::resolve::{Assignment, Sources};
 
@@ -267,7 +267,16 @@ pub fn validate(
             "\"logit\", or trials = false",
         ));
     }
-    let outputs = validate_outputs(&c, file, &names)?;
+    let outputs = validate_outputs(&c, file, &names, days)?;
+    if let (Some(cohort), false) = (&file.outputs.cohort, mechanisms.trials) {
+        return Err(c.invalid(
+            cohort.platform.span(),
+            "outputs.cohort",
+            format!("\"{}\"", cohort.platform.get_ref()),
+            "needs [mechanisms] trials = true (it follows who first tried the app)",
+            "trials = true, or no outputs.cohort",
+        ));
+    }
 
     // [[events]]
     let mut ids: HashSet<&str> = HashSet::new();
@@ -349,6 +358,12 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         review_rate: c.float(&m.review_rate, "mechanisms.review_rate", UNIT)?,
         novelty_days: c.float(&m.novelty_days, "mechanisms.novelty_days", NOVELTY_DAYS)?,
         switch_cost: c.float(&m.switch_cost, "mechanisms.switch_cost", SWITCH_COST)?,
+        trial_displacement: c.float(
+            &m.trial_displacement,
+            "mechanisms.trial_displacement",
+            UNIT,
+        )?,
+        first_day_use: m.first_day_use,
         exposure: m.exposure,
         turnover: c.float(&m.turnover, "mechanisms.turnover", TURNOVER)?,
     })
@@ -358,6 +373,7 @@ fn validate_outputs(
     c: &Checker,
     file: &ScenarioFile,
     names: &[String],
+    days: u32,
 ) -> Result<DerivedOutputs, ScenarioError> {
     let o = &file.outputs;
     let rank = match (&o.rank_top_downloads, &o.rank_exponent, &o.rank_store_share) {
@@ -388,11 +404,50 @@ fn validate_outputs(
         names,
         BACKGROUND,
     )?;
+    let cohort =
+        match &o.cohort {
+            None => None,
+            Some(h) => {
+                let platform = names
+                    .iter()
+                    .position(|n| n == h.platform.get_ref())
+                    .ok_or_else(|| {
+                        c.invalid(
+                            h.platform.span(),
+                            "outputs.cohort.platform",
+                            format!("\"{}\"", h.platform.get_ref()),
+                            "is not a platform of the scenario",
+                            names.join(", "),
+                        )
+                    })?;
+                let start = file.meta.start.get_ref().0;
+                let last = start + chrono::Days::new(u64::from(days) - 1);
+                let day =
+                    |d: &Spanned<CalendarDate>, field: &str, earliest: i64| {
+                        let n = (d.get_ref().0 - start).num_days();
+                        if n < earliest || n >= i64::from(days) {
+                            Err(c.invalid(
+                        d.span(),
+                        field,
+                        d.get_ref(),
+                        "is outside the scenario's dates, or before the cohort's first date",
+                        format!("{} ..= {}", start + chrono::Days::new(earliest as u64), last),
+                    ))
+                        } else {
+                            Ok(n as u32)
+                        }
+                    };
+                let from = day(&h.from, "outputs.cohort.from", 0)?;
+                let to = day(&h.to, "outputs.cohort.to", i64::from(from))?;
+                Some(Cohort { platform, from, to })
+            }
+        };
     Ok(DerivedOutputs {
         rank,
         background_installs,
         audience_classes: o.audience_classes,
         segments: o.segments,
+        cohort,
     })
 }
 
