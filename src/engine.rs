@@ -28,10 +28,13 @@ use crate::scenario::params::{MAX_PLATFORMS, Params, RuleKind};
 use crate::timeline::{self, DayConditions};
 
 /// What happened on one day, in agents (not people).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DayTally {
     /// Day index, 0-based.
     pub day: u32,
+    /// Buzz B(t) of the day (`[mechanisms] buzz`; 0 when off): its attention was multiplied by
+    /// 1 + B(t).
+    pub buzz: f64,
     /// Agents on each platform at the end of the day.
     pub active: Vec<u64>,
     /// Agents that installed each platform that day.
@@ -101,6 +104,7 @@ impl DayTally {
     /// An empty tally for `k` platforms and `segments` counted segments (0: not counted).
     fn new(day: u32, k: usize, segments: usize) -> DayTally {
         DayTally {
+            buzz: 0.0,
             by_segment: vec![0; segments * k],
             trying_by_segment: vec![0; segments * k],
             day,
@@ -150,6 +154,12 @@ impl DayTally {
         add(&mut self.joins, &other.joins);
         add(&mut self.leaves, &other.leaves);
         self
+    }
+
+    /// Installs of the day made by agents who chose to try or switch to an app (not those of
+    /// newcomers on joining): what feeds buzz.
+    pub fn moved_installs(&self) -> u64 {
+        self.installs.iter().sum::<u64>() - self.newcomer_installs
     }
 
     /// Agents that moved to platform `k`.
@@ -256,11 +266,11 @@ pub fn simulate(
     mut on_day: impl FnMut(&DayTally),
 ) -> Vec<u8> {
     let conditions = timeline::conditions(params);
+    let mut buzz = timeline::Buzz::new(&params.mechanisms).starting_at(initial.buzz);
     let mut state = State::new(params, initial);
-    let mut buzz = timeline::Buzz::new(&params.mechanisms);
     for (day, cond) in conditions.iter().enumerate() {
         let lift = buzz.level();
-        let tally = if lift > 0.0 {
+        let mut tally = if lift > 0.0 {
             // Buzz: yesterday's installs make people look at their apps again today.
             let mut lifted = cond.clone();
             lifted.attention_scale *= (1.0 + lift) as f32;
@@ -268,8 +278,8 @@ pub fn simulate(
         } else {
             state.step(params, world, cond, replicate, day as u32, day as u64)
         };
-        let installs: u64 = tally.installs.iter().sum::<u64>() - tally.newcomer_installs;
-        buzz.add_day(installs as f64 / f64::from(params.agents));
+        tally.buzz = lift;
+        buzz.add_day(tally.moved_installs() as f64 / f64::from(params.agents));
         on_day(&tally);
     }
     state.prev
@@ -282,25 +292,48 @@ const BURN_IN_STREAM: u64 = 1 << 62;
 /// Equilibrium start (`[mechanisms] burn_in_days`): runs the rules for that many days under
 /// day 0's conditions before day 0, recording nothing, and returns the state they reach, so a
 /// scenario starts from the stationary state of its own rules rather than from its drawn
-/// initial shares.
+/// initial shares. Buzz runs in the burn-in as in the run, and its level carries into day 0.
+///
+/// With `burn_in_speedup` f > 1 each burn-in day stands for f days: every daily rate is
+/// multiplied by f (attention, reviews of trials, turnover; each capped at 1) and the
+/// novelty of trials wears off f times faster, so the daily transition probabilities P of
+/// every agent become I + f (P - I) (to the caps), which has the same stationary state; buzz
+/// fades over f days per step and counts the step's installs as spread over them.
 fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32) -> InitialState {
     let days = params.mechanisms.burn_in_days;
     if days == 0 {
         return initial;
     }
-    let Some(day0) = timeline::conditions(params).into_iter().next() else {
+    let Some(mut day0) = timeline::conditions(params).into_iter().next() else {
         return initial;
     };
+    let f = params.mechanisms.burn_in_speedup;
+    let fast;
+    let rules = if f > 1 {
+        let mut p = params.clone();
+        let m = &mut p.mechanisms;
+        m.review_rate = (m.review_rate * f64::from(f)).min(1.0);
+        m.novelty_days /= f64::from(f);
+        m.turnover = (m.turnover * f64::from(f)).min(1.0);
+        day0.attention_scale *= f as f32;
+        fast = p;
+        &fast
+    } else {
+        params
+    };
+    let mut buzz = timeline::Buzz::new(&params.mechanisms).starting_at(initial.buzz);
     let mut state = State::new(params, initial);
     for b in 0..days {
-        state.step(
-            params,
-            world,
-            &day0,
-            replicate,
-            0,
-            BURN_IN_STREAM + u64::from(b),
-        );
+        let lift = buzz.level();
+        let stream_day = BURN_IN_STREAM + u64::from(b);
+        let tally = if lift > 0.0 {
+            let mut lifted = day0.clone();
+            lifted.attention_scale *= (1.0 + lift) as f32;
+            state.step(rules, world, &lifted, replicate, 0, stream_day)
+        } else {
+            state.step(rules, world, &day0, replicate, 0, stream_day)
+        };
+        buzz.add_days(tally.moved_installs() as f64 / f64::from(params.agents), f);
     }
     // The run's record of what each agent "ever tried" starts at day 0, with what it is trying
     // then.
@@ -313,6 +346,7 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
         platform: state.prev,
         installed: state.installed,
         trials,
+        buzz: buzz.level(),
     }
 }
 
@@ -345,6 +379,7 @@ impl State {
             platform: prev,
             installed,
             trials,
+            buzz: _,
         } = initial;
         let trials = match params.mechanisms.trials {
             false => Vec::new(),

@@ -131,6 +131,8 @@ pub struct DayRecord {
     /// People who installed apps on joining (open population), counted in `installs` but not
     /// in the buzz.
     pub newcomer_installs: f64,
+    /// Buzz B(t) of the day (0 without buzz): the day's attention was multiplied by 1 + B(t).
+    pub buzz: f64,
 }
 
 impl DayRecord {
@@ -254,6 +256,7 @@ impl Daily {
         DayRecord {
             day: t.day,
             newcomer_installs: people(t.newcomer_installs),
+            buzz: t.buzz,
             values,
             flows: t.flows.iter().map(|&a| people(a)).collect(),
             by_segment: t.by_segment.iter().map(|&a| people(a)).collect(),

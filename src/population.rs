@@ -160,6 +160,8 @@ pub struct InitialState {
     pub installed: Vec<u32>,
     /// Each agent's trial (`[mechanisms] trials`); empty when nobody is trying anything yet.
     pub trials: Vec<Trial>,
+    /// Buzz B at the start of day 0 (`[mechanisms] buzz`): 0, or what a burn-in left.
+    pub buzz: f64,
 }
 
 /// What an agent is trying beside its main app (`[mechanisms] trials`), and what it has ever
@@ -370,6 +372,7 @@ pub fn draw(params: &Params, replicate: u32) -> (Population, InitialState) {
             trials: Vec::new(),
             platform,
             installed,
+            buzz: 0.0,
         },
     )
 }

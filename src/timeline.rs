@@ -212,6 +212,22 @@ impl Buzz {
     pub fn add_day(&mut self, installed_share: f64) {
         self.level = self.level * self.fade + self.gain * installed_share;
     }
+
+    /// Buzz starting from `level` (what a burn-in left).
+    pub fn starting_at(mut self, level: f64) -> Buzz {
+        self.level = level;
+        self
+    }
+
+    /// Ends a step of `days` days (a burn-in's sped-up step) over which `installed_share` of
+    /// the population installed an app, at an even rate: exactly `days` calls of `add_day`
+    /// with a `days`-th of it each, B ← B fade^days + gain (share / days) Σ_{j<days} fade^j.
+    pub fn add_days(&mut self, installed_share: f64, days: u32) {
+        let per_day = installed_share / f64::from(days);
+        for _ in 0..days {
+            self.add_day(per_day);
+        }
+    }
 }
 
 fn apply(c: &mut DayConditions, raw: &mut Raw, action: Action) {

@@ -199,6 +199,7 @@ mod tests {
             by_segment: Vec::new(),
             trying_by_segment: Vec::new(),
             newcomer_installs: 0.0,
+            buzz: 0.0,
         }
     }
 

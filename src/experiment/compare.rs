@@ -37,6 +37,7 @@ pub fn difference(a: &DayRecord, b: &DayRecord) -> DayRecord {
         by_segment: sub(&a.by_segment, &b.by_segment),
         trying_by_segment: sub(&a.trying_by_segment, &b.trying_by_segment),
         newcomer_installs: a.newcomer_installs - b.newcomer_installs,
+        buzz: a.buzz - b.buzz,
     }
 }
 
@@ -196,6 +197,7 @@ mod tests {
             by_segment: Vec::new(),
             trying_by_segment: Vec::new(),
             newcomer_installs: 0.0,
+            buzz: 0.0,
         }
     }
 

@@ -114,8 +114,6 @@ struct DriverRow<'a> {
 pub struct DriversCsv {
     table: Table,
     conditions: Vec<crate::timeline::DayConditions>,
-    buzz: crate::timeline::Buzz,
-    people: f64,
 }
 
 impl DriversCsv {
@@ -123,8 +121,6 @@ impl DriversCsv {
         Ok(DriversCsv {
             table: Table::open(path, params)?,
             conditions: crate::timeline::conditions(params),
-            buzz: crate::timeline::Buzz::new(&params.mechanisms),
-            people: params.people,
         })
     }
 }
@@ -134,7 +130,7 @@ impl Exporter for DriversCsv {
         let table = &mut self.table;
         let date = table.dates[r.day as usize].clone();
         let cond = &self.conditions[r.day as usize];
-        let buzz = self.buzz.level();
+        let buzz = r.buzz;
         for k in 0..table.names.len() {
             let platform = table.names[k].clone();
             let bit = |mask: u32| f64::from(u8::from(mask & (1 << k) != 0));
@@ -169,12 +165,6 @@ impl Exporter for DriversCsv {
                 value,
             })?;
         }
-        // The same buzz as the engine's, from the day's installs in people (but newcomers').
-        let installs: f64 = (0..table.names.len())
-            .map(|k| r.get(k, Metric::Installs).unwrap_or(0.0))
-            .sum::<f64>()
-            - r.newcomer_installs;
-        self.buzz.add_day(installs / self.people);
         Ok(())
     }
 

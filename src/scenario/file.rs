@@ -305,6 +305,10 @@ pub struct MechanismsFile {
     /// Equilibrium start: days the rules run under day 0's conditions before day 0 (0: none).
     #[serde(default = "unspanned")]
     pub burn_in_days: Spanned<i64>,
+    /// Equilibrium start: days of the rules each burn-in day stands for (every daily rate
+    /// multiplied by it), 1 ..= 10.
+    #[serde(default = "one")]
+    pub burn_in_speedup: Spanned<i64>,
     /// `news` events raise attention.
     #[serde(default = "yes")]
     pub news: bool,
@@ -381,6 +385,7 @@ impl Default for MechanismsFile {
             daily_use: false,
             tastes: true,
             burn_in_days: unspanned(),
+            burn_in_speedup: one(),
             news: true,
             news_days: default_news_days(),
             buzz: false,
@@ -396,6 +401,10 @@ impl Default for MechanismsFile {
             turnover: unspanned(),
         }
     }
+}
+
+fn one() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
 }
 
 fn yes() -> bool {

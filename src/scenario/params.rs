@@ -60,6 +60,8 @@ pub struct Mechanisms {
     pub tastes: bool,
     /// Days of burn-in under day 0's conditions before day 0 (equilibrium start), 0 ..= 3650.
     pub burn_in_days: u32,
+    /// Days of the rules each burn-in day stands for (its daily rates multiplied by it), 1 ..= 10.
+    pub burn_in_speedup: u32,
     /// `news` events raise attention, fading with time constant `news_days` (> 0).
     pub news: bool,
     pub news_days: f64,

@@ -349,6 +349,7 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         daily_use: m.daily_use,
         tastes: m.tastes,
         burn_in_days: c.int(&m.burn_in_days, "mechanisms.burn_in_days", BURN_IN)? as u32,
+        burn_in_speedup: c.int(&m.burn_in_speedup, "mechanisms.burn_in_speedup", 1..=10)? as u32,
         news: m.news,
         news_days: c.float(&m.news_days, "mechanisms.news_days", TIME_SCALE)?,
         buzz: m.buzz,
