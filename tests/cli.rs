@@ -50,7 +50,14 @@ fn every_shipped_scenario_validates_and_runs() {
         // population, plus the rank and newcomer posts where configured.
         let (trials, open) = (params.mechanisms.trials, params.mechanisms.turnover > 0.0);
         let extra = if trials { 5 } else { 0 } + if open { 2 + usize::from(!trials) } else { 0 };
+        // And the followed cohort's two metrics, for its platform.
+        let cohort = if params.outputs.cohort.is_some() {
+            2
+        } else {
+            0
+        };
         let per_day = params.platforms.len() * (6 + extra)
+            + cohort
             + if params.outputs.rank.is_some() {
                 params.platforms.len()
             } else {
@@ -360,7 +367,7 @@ fn check_writes_a_calibration_report() {
     assert!(md.contains("| T1c | RedNote US daily active users, Jan 13 |"));
     assert!(md.contains("## What does not fit"));
     let rows = md.lines().filter(|l| l.starts_with("| T")).count();
-    assert_eq!(rows, 19, "one row per target");
+    assert_eq!(rows, 20, "one row per target");
 }
 
 #[test]
@@ -392,6 +399,19 @@ fn check_replicates_strict_and_default_report_place() {
     assert!(out.contains("(fits in "), "{out}");
     // Every printed line agrees with its verdict: a MISS prints outside its printed bounds.
     for line in out.lines().filter(|l| l.contains(" model ")) {
+        // A value with no finite mean (a ratio over a baseline with no installs in some
+        // replicate at this small size) is shown as n/a, and misses.
+        if line.contains(" model ")
+            && line
+                .split(" model ")
+                .nth(1)
+                .unwrap()
+                .trim_start()
+                .starts_with("n/a")
+        {
+            assert!(line.trim_start().starts_with("MISS"), "{line}");
+            continue;
+        }
         let after = |key: &str| {
             line.split(key)
                 .nth(1)
@@ -658,7 +678,10 @@ fn drivers_say_what_moved_agents_each_day() {
     assert!(buzz > 0.0);
     let lift = value("2025-01-14", "(all)", "attention_multiplier");
     assert!((lift - (1.0 + buzz)).abs() < 1e-6, "{lift} vs {buzz}");
-    assert_eq!(value("2024-12-15", "(all)", "buzz"), 0.0);
+    // Day 0 starts with the buzz the burn-in left (the rules' own steady level), small in a
+    // calm December.
+    let start = value("2024-12-15", "(all)", "buzz");
+    assert!((0.0..0.05).contains(&start), "{start}");
 }
 
 #[test]

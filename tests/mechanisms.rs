@@ -390,6 +390,10 @@ fn with_daily_opens(mut p: Params, rate: exodus::scenario::params::TraitDist) ->
 fn daily_use_counts_who_opens_the_app() {
     use exodus::scenario::params::TraitDist;
     let mut p = historical();
+    // Counted as below without the rules for triers (first-day use, displacement), tested
+    // on their own.
+    p.mechanisms.first_day_use = false;
+    p.mechanisms.trial_displacement = 0.0;
     p.mechanisms.daily_use = false;
     let off = records(&p);
     // Daily use changes who counts as active, not who chooses what: main apps are unchanged.
@@ -421,7 +425,10 @@ fn daily_use_counts_who_opens_the_app() {
 #[test]
 fn a_half_day_outage_barely_touches_heavy_users_and_halves_light_ones() {
     use exodus::scenario::params::TraitDist;
-    let p = historical();
+    let mut p = historical();
+    // Without the rules for triers (first-day use, displacement), tested on their own.
+    p.mechanisms.first_day_use = false;
+    p.mechanisms.trial_displacement = 0.0;
     let tiktok = idx(&p, "TikTok");
     // TikTok is out for about 12 of Jan 19's 24 hours (outage 0.5).
     let (normal, outage) = (day(&p, "2025-01-16"), day(&p, "2025-01-19"));
@@ -557,26 +564,34 @@ fn a_burn_in_makes_a_calm_world_stay_put() {
         let last = r[r.len() - 1].get(k, Metric::MainAppUsers).unwrap();
         last / first - 1.0
     };
-    // Started from the drawn shares, Lemon8 drifts by a sixth of its users or more by the end.
+    // Started from the drawn shares, Lemon8 drifts by over 5% of its users by the end
+    // (measured at 200,000 agents: +6.6%).
     let drift = change(&calm, "Lemon8");
     assert!(
-        drift.abs() > 0.15,
+        drift.abs() > 0.05,
         "without a burn-in Lemon8 changes by {drift}"
     );
-    // After 120 days under day 0's conditions the start is the rules' own steady state:
-    // every platform with more than 0.1% of the users stays within 8% (200,000 agents).
-    // Under the fitted rules the start relaxes slowly (over more than a year): after a burn-in
-    // of 480 days under day 0's conditions every platform with more than 0.1% of the users stays
-    // within 10%, and Lemon8's drift is under half of what it is without one (200,000 agents;
-    // measured: Lemon8 +18% without, +16% after the shipped 60 days, +7% after 480; RedNote's
-    // change, 7-8%, does not shrink with the burn-in's length).
-    calm.mechanisms.burn_in_days = 480;
-    for name in ["TikTok", "RedNote", "Lemon8"] {
+    // Under the fitted rules the start relaxes slowly (the slowest rate is the turnover, 0.001
+    // a day): the shipped 60 days leave Lemon8 drifting by over 3% (measured: +5.4%, and
+    // the few main-app users of Instagram, YouTube and Facebook double). A burn-in sped up
+    // eightfold (`burn_in_speedup`: every daily rate x 8, so each of its 150 days stands for 8)
+    // reaches the rules' steady state: TikTok and Lemon8 (the platforms with over 0.5% of the
+    // users) stay within 3% (measured at 200,000 agents: TikTok 0.0%, Lemon8 +0.4%, RedNote
+    // -4.6% of 360 agents, Instagram, YouTube and Facebook +6-8% of a few hundred).
+    calm.mechanisms.burn_in_days = 60;
+    let shipped = change(&calm, "Lemon8");
+    assert!(shipped > 0.03, "after 60 days Lemon8 changes by {shipped}");
+    calm.mechanisms.burn_in_days = 150;
+    calm.mechanisms.burn_in_speedup = 8;
+    for name in ["TikTok", "Lemon8"] {
         let c = change(&calm, name);
-        assert!(c.abs() < 0.1, "{name} changes by {c} after a burn-in");
+        assert!(
+            c.abs() < 0.03,
+            "{name} changes by {c} after a sped-up burn-in"
+        );
     }
     let settled = change(&calm, "Lemon8");
-    assert!(settled.abs() < 0.5 * drift.abs(), "{settled} vs {drift}");
+    assert!(settled.abs() < 0.3 * drift.abs(), "{settled} vs {drift}");
     // The burn-in draws from its own streams: thread-count invariant.
     let mut small = calm.clone();
     small.agents = 20_000;
@@ -633,6 +648,8 @@ fn news_raise_attention_for_some_days() {
 #[test]
 fn buzz_makes_the_surge_self_exciting() {
     let mut p = historical();
+    // Buzz alone: without the news events, whose lift would dominate the surge.
+    p.events.retain(|e| !matches!(e.action, Action::News(_)));
     p.mechanisms.buzz = false;
     let plain = records(&p);
     // Buzz on with no gain changes nothing.
@@ -640,12 +657,12 @@ fn buzz_makes_the_surge_self_exciting() {
     p.mechanisms.buzz_gain = 0.0;
     assert_eq!(records(&p), plain);
     // With a gain, each day's installs raise the next days' attention: the surge feeds on
-    // itself and peaks far higher.
+    // itself and peaks far higher (measured with the third fit's values: 2.8 times).
     p.mechanisms.buzz_gain = 300.0;
     let buzzing = records(&p);
     let top = |r: &[DayRecord]| peak(&p, r, "RedNote", Metric::Installs).0;
     assert!(
-        top(&buzzing) > 3.0 * top(&plain),
+        top(&buzzing) > 2.5 * top(&plain),
         "{} vs {}",
         top(&buzzing),
         top(&plain)
@@ -749,8 +766,12 @@ fn trials_let_a_surge_reverse_as_its_motive_lifts() {
         "2025-02-28",
     );
     assert!(drops > 1e6, "{drops} dropped RedNote");
-    // Everyone who dropped RedNote had installed it for the trial (none had it before).
-    assert!((uninstalls - drops).abs() < 1.0, "{uninstalls} vs {drops}");
+    // Nearly everyone who dropped RedNote had installed it for the trial (few had it before:
+    // a regular who left it and tried it again drops it without uninstalling).
+    assert!(
+        uninstalls <= drops && uninstalls > 0.999 * drops,
+        "{uninstalls} vs {drops}"
+    );
 }
 
 #[test]
