@@ -269,16 +269,9 @@ pub fn simulate(
     let mut buzz = timeline::Buzz::new(&params.mechanisms).starting_at(initial.buzz);
     let mut state = State::new(params, initial);
     for (day, cond) in conditions.iter().enumerate() {
-        let lift = buzz.level();
-        let mut tally = if lift > 0.0 {
-            // Buzz: yesterday's installs make people look at their apps again today.
-            let mut lifted = cond.clone();
-            lifted.attention_scale *= (1.0 + lift) as f32;
-            state.step(params, world, &lifted, replicate, day as u32, day as u64)
-        } else {
-            state.step(params, world, cond, replicate, day as u32, day as u64)
-        };
-        tally.buzz = lift;
+        let tally = state.step_buzzing(
+            params, world, cond, &buzz, replicate, day as u32, day as u64,
+        );
         buzz.add_day(tally.moved_installs() as f64 / f64::from(params.agents));
         on_day(&tally);
     }
@@ -324,15 +317,8 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
     let mut buzz = timeline::Buzz::new(&params.mechanisms).starting_at(initial.buzz);
     let mut state = State::new(params, initial);
     for b in 0..days {
-        let lift = buzz.level();
         let stream_day = BURN_IN_STREAM + u64::from(b);
-        let tally = if lift > 0.0 {
-            let mut lifted = day0.clone();
-            lifted.attention_scale *= (1.0 + lift) as f32;
-            state.step(rules, world, &lifted, replicate, 0, stream_day)
-        } else {
-            state.step(rules, world, &day0, replicate, 0, stream_day)
-        };
+        let tally = state.step_buzzing(rules, world, &day0, &buzz, replicate, 0, stream_day);
         buzz.add_days(tally.moved_installs() as f64 / f64::from(params.agents), f);
     }
     // The run's record of what each agent "ever tried" starts at day 0, with what it is trying
@@ -426,6 +412,31 @@ impl State {
             global,
             installed_now,
         }
+    }
+
+    /// One day under `cond` with attention lifted by the buzz of yesterday's installs
+    /// (x (1 + B)), the tally recording B.
+    #[allow(clippy::too_many_arguments)]
+    fn step_buzzing(
+        &mut self,
+        params: &Params,
+        world: &World,
+        cond: &DayConditions,
+        buzz: &timeline::Buzz,
+        replicate: u32,
+        day: u32,
+        stream_day: u64,
+    ) -> DayTally {
+        let lift = buzz.level();
+        let mut tally = if lift > 0.0 {
+            let mut lifted = cond.clone();
+            lifted.attention_scale *= (1.0 + lift) as f32;
+            self.step(params, world, &lifted, replicate, day, stream_day)
+        } else {
+            self.step(params, world, cond, replicate, day, stream_day)
+        };
+        tally.buzz = lift;
+        tally
     }
 
     /// One day under `cond`: labelled `day` in the tally, its random numbers from stream day
@@ -752,32 +763,23 @@ impl Opens {
         if rate.segment_value(0).is_none() {
             return Some(Opens::PerAgent { service, keep });
         }
-        let table = |scale: f32| -> Vec<[u32; MAX_PLATFORMS]> {
+        // Per segment and platform: units(rate) for every agent, and for a trier the units its
+        // main app loses, units(rate) - units(rate x keep) (empty without displacement).
+        let table = |units: &dyn Fn(f32, f32) -> u32| -> Vec<[u32; MAX_PLATFORMS]> {
             (0..params.segments.len())
                 .map(|seg| {
                     let r = rate.segment_value(seg).unwrap_or(0.0);
-                    let mut units = [0u32; MAX_PLATFORMS];
-                    for (u, &s) in units.iter_mut().zip(&service).take(k) {
-                        *u = open_units(r * scale, s);
+                    let mut row = [0u32; MAX_PLATFORMS];
+                    for (u, &s) in row.iter_mut().zip(&service).take(k) {
+                        *u = units(r, s);
                     }
-                    units
+                    row
                 })
                 .collect()
         };
-        let units = table(1.0);
+        let units = table(&open_units);
         let displaced = if keep < 1.0 {
-            let kept = table(keep);
-            units
-                .iter()
-                .zip(&kept)
-                .map(|(full, kept)| {
-                    let mut lost = [0u32; MAX_PLATFORMS];
-                    for ((l, &f), &k) in lost.iter_mut().zip(full).zip(kept) {
-                        *l = f - k;
-                    }
-                    lost
-                })
-                .collect()
+            table(&|r, s| open_units(r, s) - open_units(r * keep, s))
         } else {
             Vec::new()
         };
@@ -936,10 +938,7 @@ impl DayContext<'_> {
             self.count_opens(first, out, opens, &mut tally.opened);
         }
         if !trials.is_empty() {
-            self.count_trials(first, out, trials, tally);
-        }
-        if let (Some(cohort), false) = (&self.params.outputs.cohort, trials.is_empty()) {
-            self.count_cohort(cohort.platform, trials, installed, tally);
+            self.count_trials(first, out, installed, trials, tally);
         }
         if !self.world.audience.is_empty() {
             let classes = &self.world.audience[first..first + out.len()];
@@ -982,16 +981,31 @@ impl DayContext<'_> {
         }
     }
 
-    /// Trials: counts the agents trying each platform (per audience class and segment too) and,
+    /// Trials: counts the agents trying each platform (per audience class and segment too), the
+    /// followed cohort, and,
     /// with daily use, their opening of it: for sure on the trial's first day
     /// (`first_day_use`), else at their own rate; and, with trial displacement, takes from
     /// their main app's opening what the trial displaced (`out`: the main apps, already
     /// counted).
     #[inline(never)]
-    fn count_trials(&self, first: usize, out: &[u8], trials: &[Trial], tally: &mut DayTally) {
+    fn count_trials(
+        &self,
+        first: usize,
+        out: &[u8],
+        installed: &[u32],
+        trials: &[Trial],
+        tally: &mut DayTally,
+    ) {
         let pop = &self.world.population;
         let first_day = self.params.mechanisms.first_day_use;
+        // `[outputs] cohort`: its members (flagged, whatever they try now), and those of them
+        // with its platform installed.
+        let cohort = self.params.outputs.cohort.map(|h| h.platform);
         for (j, (t, &main)) in trials.iter().zip(out).enumerate() {
+            if let (Some(c), true) = (cohort, t.cohort) {
+                tally.cohort_members += 1;
+                tally.cohort_keeping += u64::from(installed[j] >> c & 1);
+            }
             let Some(p) = t.platform() else { continue };
             tally.trying[p] += 1;
             if let Some(&c) = self.world.audience.get(first + j) {
@@ -1328,24 +1342,6 @@ impl DayContext<'_> {
             tally.first_tries[q] += 1;
             if self.cohort == Some(q) {
                 t.cohort = true;
-            }
-        }
-    }
-
-    /// `[outputs] cohort`: counts the cohort's members and those of them with its platform
-    /// installed.
-    #[inline(never)]
-    fn count_cohort(
-        &self,
-        platform: usize,
-        trials: &[Trial],
-        installed: &[u32],
-        tally: &mut DayTally,
-    ) {
-        for (t, &inst) in trials.iter().zip(installed) {
-            if t.cohort {
-                tally.cohort_members += 1;
-                tally.cohort_keeping += u64::from(inst >> platform & 1);
             }
         }
     }

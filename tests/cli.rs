@@ -451,6 +451,20 @@ fn check_replicates_strict_and_default_report_place() {
         .success();
 }
 
+/// `exodus check -q` of the historical scenario at 2,000 agents against `targets`, its
+/// report written to `report`.
+fn check_historical(
+    report: impl AsRef<std::ffi::OsStr>,
+    targets: impl AsRef<std::ffi::OsStr>,
+) -> assert_cmd::assert::Assert {
+    exodus()
+        .args(["check", "-q", "--agents", "2000", "--out"])
+        .arg(report)
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(targets)
+        .assert()
+}
+
 #[test]
 fn check_rejects_bad_targets_with_a_location() {
     let dir = tempfile::tempdir().unwrap();
@@ -459,12 +473,7 @@ fn check_rejects_bad_targets_with_a_location() {
         "targets.toml",
         "[[targets]]\nid = \"X\"\ndescription = \"d\"\nsource = \"T1\"\nplatform = \"RedNote\"\nmetric = \"users\"\nstatistic = \"value\"\nfrom = 2025-01-13\nvalue = 1\nlow = 0\nhigh = 2\n",
     );
-    let err = exodus()
-        .args(["check", "-q", "--agents", "2000", "--out"])
-        .arg(dir.path().join("r.md"))
-        .arg(common::scenario_path("historical-2025.toml"))
-        .arg(&targets)
-        .assert()
+    let err = check_historical(dir.path().join("r.md"), &targets)
         .code(2)
         .get_output()
         .stderr
@@ -485,12 +494,7 @@ fn check_rejects_a_period_that_ends_before_it_starts() {
         "targets.toml",
         "[[targets]]\nid = \"R\"\ndescription = \"d\"\nsource = \"T4\"\nplatform = \"RedNote\"\nmetric = \"installs\"\nstatistic = \"ratio\"\nfrom = 2025-01-08\nto = 2025-01-14\nbaseline_from = 2025-01-07\nbaseline_to = 2025-01-01\nvalue = 20\nlow = 20\nhigh = 2000\n",
     );
-    exodus()
-        .args(["check", "-q", "--agents", "2000", "--out"])
-        .arg(dir.path().join("r.md"))
-        .arg(common::scenario_path("historical-2025.toml"))
-        .arg(&targets)
-        .assert()
+    check_historical(dir.path().join("r.md"), &targets)
         .code(2)
         .stderr(predicate::str::contains(
             "targets[R].baseline_to = 2025-01-01: is before the start of its period",
@@ -507,23 +511,12 @@ fn check_reads_a_ratio_of_two_metrics_and_rejects_a_stray_baseline_metric() {
     };
     let good = write(dir.path(), "good.toml", &target("ratio"));
     let out = dir.path().join("r.md");
-    exodus()
-        .args(["check", "-q", "--agents", "2000", "--out"])
-        .arg(&out)
-        .arg(common::scenario_path("historical-2025.toml"))
-        .arg(&good)
-        .assert()
-        .success();
+    check_historical(&out, &good).success();
     // A share: between 0 and 1, and it fits the accepted interval [0, 1].
     let report = std::fs::read_to_string(&out).unwrap();
     assert!(report.contains("1 of 1 targets"), "{report}");
     let bad = write(dir.path(), "bad.toml", &target("value"));
-    exodus()
-        .args(["check", "-q", "--agents", "2000", "--out"])
-        .arg(dir.path().join("r2.md"))
-        .arg(common::scenario_path("historical-2025.toml"))
-        .arg(&bad)
-        .assert()
+    check_historical(dir.path().join("r2.md"), &bad)
         .code(2)
         .stderr(predicate::str::contains(
             "bad.toml:9:19: targets[K].baseline_metric = \"cohort_members\": is read only by the ratio statistic",
