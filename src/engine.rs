@@ -387,7 +387,7 @@ impl State {
         let exposure = exposure_active(params);
         let mut trying = vec![0u64; k];
         for t in &trials {
-            if let Some(p) = t.platform() {
+            if let Some(p) = t.trying() {
                 trying[p] += 1;
             }
         }
@@ -458,7 +458,7 @@ impl State {
                 .zip(self.trials.par_chunks(CHUNK))
                 .for_each(|((seen, prev), trials)| {
                     for ((s, &p), t) in seen.iter_mut().zip(prev).zip(trials) {
-                        let trying = t.platform().map_or(NOT_TRYING, |p| p as u8);
+                        let trying = t.trying().map_or(NOT_TRYING, |p| p as u8);
                         *s = u16::from(p) | u16::from(trying) << 8;
                     }
                 });
@@ -505,7 +505,11 @@ impl State {
             },
             trials: (!self.trials.is_empty()).then(|| {
                 let m = &params.mechanisms;
-                TrialRule::new(m.review_rate, m.novelty_days, m.switch_cost)
+                TrialRule {
+                    probation: m.probation,
+                    return_cost: m.return_cost as f32,
+                    ..TrialRule::new(m.review_rate, m.novelty_days, m.switch_cost)
+                }
             }),
             opens: Opens::new(params, &world.population, cond),
             tastes: params.mechanisms.tastes && params.segments.iter().any(|s| s.taste_sd > 0.0),
@@ -675,10 +679,18 @@ struct DayContext<'a> {
 /// novelty_days = 0). At a review it keeps t as its new main app with the binary-logit
 /// probability 1 / (1 + exp(u_m - u_t + switch_cost)) and otherwise drops it, uninstalling it
 /// if the trial had installed it.
+///
+/// Probation (`[mechanisms] probation`): an agent whose main app changes from m to t while m
+/// stays installed (a kept trial, or a choice forced by m's loss of service) and that is trying
+/// nothing else puts m on probation, reviewed by the same clock and rule with the roles
+/// reversed and its own cost: it goes back to m with probability
+/// 1 / (1 + exp(u_t - u_m + return_cost)), and otherwise stays on t and keeps m installed.
 struct TrialRule {
     /// `threshold24` of the review probability by days since the trial began (0 ..= 255).
     review: [u32; 256],
     switch_cost: f32,
+    probation: bool,
+    return_cost: f32,
 }
 
 impl TrialRule {
@@ -695,6 +707,8 @@ impl TrialRule {
         TrialRule {
             review,
             switch_cost: switch_cost as f32,
+            probation: false,
+            return_cost: 0.0,
         }
     }
 }
@@ -1006,7 +1020,8 @@ impl DayContext<'_> {
                 tally.cohort_members += 1;
                 tally.cohort_keeping += u64::from(installed[j] >> c & 1);
             }
-            let Some(p) = t.platform() else { continue };
+            // A former main app on probation is a second app, counted as such.
+            let Some(p) = t.trying() else { continue };
             tally.trying[p] += 1;
             if let Some(&c) = self.world.audience.get(first + j) {
                 tally.trying_by_class[usize::from(c) * self.k + p] += 1;
@@ -1247,6 +1262,9 @@ impl DayContext<'_> {
             let mut choose = |handicap| {
                 self.logit_choice(i, seg, cur, p.options, have, &mut shares, p.u, handicap)
             };
+            // Whether a change of main app today may put the former one on probation (not when
+            // the change is itself a return from probation).
+            let mut may_return = self.trials.as_ref().is_some_and(|r| r.probation);
             let chosen = match p.choice {
                 Choice::Logit => {
                     let k2 = choose(NO_HANDICAP);
@@ -1274,7 +1292,7 @@ impl DayContext<'_> {
                 Choice::StandIn => {
                     let k2 = choose(NO_HANDICAP);
                     // Those already trying the stand-in app count among its triers.
-                    if trials.get(j).and_then(|t| t.platform()) != Some(k2) {
+                    if trials.get(j).and_then(|t| t.trying()) != Some(k2) {
                         tally.stand_in[k2] += 1;
                     }
                     continue;
@@ -1289,11 +1307,22 @@ impl DayContext<'_> {
                     // Queued only for agents trying an app, with trials on.
                     let t = &mut trials[j];
                     let app = t.platform().unwrap_or(cur);
-                    let cost = self.trials.as_ref().map_or(0.0, |r| r.switch_cost);
+                    let probation = t.probation();
+                    let cost = self.trials.as_ref().map_or(0.0, |r| match probation {
+                        true => r.return_cost,
+                        false => r.switch_cost,
+                    });
                     let k2 = choose((app, cost));
                     let kept = t.installed_it();
                     t.end();
-                    if k2 != app {
+                    if probation {
+                        // Back to its former main app, or settled on the new one (the former
+                        // stays installed).
+                        if k2 != app {
+                            continue;
+                        }
+                        may_return = false;
+                    } else if k2 != app {
                         // Dropped, and uninstalled if the trial had installed it.
                         tally.drops[app] += 1;
                         if kept {
@@ -1327,6 +1356,11 @@ impl DayContext<'_> {
                     tally.installs[chosen] += 1;
                     if let Some(t) = trials.get_mut(j) {
                         self.note_tried(t, chosen, tally);
+                    }
+                }
+                if may_return && *inst & (1 << cur) != 0 {
+                    if let Some(t) = trials.get_mut(j).filter(|t| t.platform().is_none()) {
+                        t.begin_probation(cur);
                     }
                 }
             }

@@ -168,7 +168,8 @@ pub struct InitialState {
 /// tried. 8 bytes per agent, allocated only when trials are on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trial {
-    /// The platform being tried (bits 0-4), `Trial::NONE` when none; bit 7 set when the trial
+    /// The platform being tried (bits 0-5), `Trial::NONE` when none; bit 6 set when it is the
+    /// former main app on probation (`[mechanisms] probation`); bit 7 set when the trial
     /// installed it, so that dropping it uninstalls it.
     app: u8,
     /// Days since the trial began, 0 on its first day, saturating at 255.
@@ -181,7 +182,8 @@ pub struct Trial {
 }
 
 impl Trial {
-    const NONE: u8 = 0x7f;
+    const NONE: u8 = 0x3f;
+    const PROBATION: u8 = 0x40;
     const INSTALLED_IT: u8 = 0x80;
 
     /// Trying nothing, having tried nothing.
@@ -192,11 +194,29 @@ impl Trial {
         cohort: false,
     };
 
-    /// The platform being tried, if any.
+    /// The platform being tried or on probation, if any.
     #[inline(always)]
     pub fn platform(self) -> Option<usize> {
-        let p = self.app & !Trial::INSTALLED_IT;
+        let p = self.app & Trial::NONE;
         (p != Trial::NONE).then_some(usize::from(p))
+    }
+
+    /// The platform being tried beside the main app, if any (not a former main app on
+    /// probation).
+    #[inline(always)]
+    pub fn trying(self) -> Option<usize> {
+        if self.probation() {
+            None
+        } else {
+            self.platform()
+        }
+    }
+
+    /// Whether the trial is a probation: `platform` is the former main app, kept installed and
+    /// reviewed against the new one.
+    #[inline(always)]
+    pub fn probation(self) -> bool {
+        self.app & Trial::PROBATION != 0
     }
 
     /// Whether the trial installed its app (dropping it then uninstalls it).
@@ -209,6 +229,14 @@ impl Trial {
     #[inline(always)]
     pub fn begin(&mut self, platform: usize, installed_it: bool) {
         self.app = platform as u8 | if installed_it { Trial::INSTALLED_IT } else { 0 };
+        self.age = 0;
+    }
+
+    /// Puts the former main app `platform` on probation today: reviewed like a trial, against
+    /// the new main app, and kept installed if the agent stays.
+    #[inline(always)]
+    pub fn begin_probation(&mut self, platform: usize) {
+        self.app = platform as u8 | Trial::PROBATION;
         self.age = 0;
     }
 
@@ -410,6 +438,12 @@ mod tests {
         assert_eq!((t.platform(), t.installed_it(), t.age), (Some(31), true, 0));
         t.begin(0, false);
         assert_eq!((t.platform(), t.installed_it()), (Some(0), false));
+        assert!(!t.probation() && t.trying() == Some(0));
+        t.begin_probation(31);
+        assert_eq!((t.platform(), t.trying(), t.installed_it()), (Some(31), None, false));
+        assert!(t.probation());
+        t.begin(5, true);
+        assert!(!t.probation() && t.trying() == Some(5));
         assert!(t.note_tried(3) && !t.note_tried(3) && t.note_tried(31));
         t.end();
         assert_eq!(t.platform(), None);

@@ -345,6 +345,13 @@ pub struct MechanismsFile {
     /// (installing and trying an app is opening it), instead of at its own daily rate.
     #[serde(default = "yes")]
     pub first_day_use: bool,
+    /// Trials: after a change of main app the former one stays on probation, reviewed like a
+    /// trial against the new one (the agent may go back).
+    #[serde(default)]
+    pub probation: bool,
+    /// Probation: utility by which the former main app must beat the new one to be taken back.
+    #[serde(default = "unspanned")]
+    pub return_cost: Spanned<f64>,
     /// Influence by exposure: contacts' trials enter the utility (segments' `exposure_weight`).
     #[serde(default = "yes")]
     pub exposure: bool,
@@ -397,6 +404,8 @@ impl Default for MechanismsFile {
             switch_cost: unspanned(),
             trial_displacement: unspanned(),
             first_day_use: true,
+            probation: false,
+            return_cost: unspanned(),
             exposure: true,
             turnover: unspanned(),
         }

@@ -86,6 +86,12 @@ pub struct Mechanisms {
     pub trial_displacement: f64,
     /// With daily use: a trial's first day counts as an opening of the tried app.
     pub first_day_use: bool,
+    /// Trials: a change of main app puts the former main app on probation (reviewed like a
+    /// trial against the new one, so the agent may go back).
+    pub probation: bool,
+    /// Probation: utility by which the former main app must beat the new one to be taken back
+    /// (utility units; the cost of going back to a known app).
+    pub return_cost: f64,
     /// Influence by exposure: contacts' trials (what they try and post about) enter the utility
     /// with the segments' `exposure_weight`.
     pub exposure: bool,

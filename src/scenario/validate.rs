@@ -365,6 +365,8 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
             UNIT,
         )?,
         first_day_use: m.first_day_use,
+        probation: m.probation,
+        return_cost: c.float(&m.return_cost, "mechanisms.return_cost", SWITCH_COST)?,
         exposure: m.exposure,
         turnover: c.float(&m.turnover, "mechanisms.turnover", TURNOVER)?,
     })
