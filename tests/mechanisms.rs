@@ -871,6 +871,49 @@ fn protest_while_salient_keeps_triers() {
     );
 }
 
+#[test]
+fn probation_off_changes_nothing() {
+    let mut p = with_trials(historical());
+    p.mechanisms.probation = false;
+    let mut q = p.clone();
+    q.mechanisms.return_cost = 3.0;
+    assert_eq!(records(&p), records(&q));
+}
+
+#[test]
+fn probation_lets_movers_go_back_when_the_threat_lifts() {
+    // Those who made RedNote their main app at the height of the ban can go back to TikTok
+    // once its threat lifts: with probation (a return cost of 0) more agents move back to
+    // TikTok after the restoration, and RedNote ends February with fewer main-app users. A
+    // return cost above any gap in utility makes probation a formality: no more go back than
+    // without it.
+    let mut p = with_trials(historical());
+    p.mechanisms.probation = false;
+    let mut free = p.clone();
+    free.mechanisms.probation = true;
+    free.mechanisms.return_cost = 0.0;
+    let mut dear = free.clone();
+    dear.mechanisms.return_cost = 50.0;
+    let outcome = |p: &Params| {
+        let r = records(p);
+        let back = sum(
+            p,
+            &r,
+            "TikTok",
+            Metric::SwitchesIn,
+            "2025-01-19",
+            "2025-02-28",
+        );
+        let kept = value(p, &r, "RedNote", Metric::MainAppUsers, "2025-02-28");
+        (back, kept)
+    };
+    let ((back, kept), (back_free, kept_free), (back_dear, _)) =
+        (outcome(&p), outcome(&free), outcome(&dear));
+    assert!(back_free > 1.2 * back, "{back_free} vs {back} back to TikTok");
+    assert!(kept_free < 0.9 * kept, "{kept_free} vs {kept} on RedNote");
+    assert!(back_dear <= 1.02 * back, "{back_dear} vs {back}");
+}
+
 fn with_turnover(mut p: Params, turnover: f64) -> Params {
     p.mechanisms.turnover = turnover;
     p

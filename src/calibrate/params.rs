@@ -104,11 +104,11 @@ pub enum Prior {
 }
 
 impl Prior {
-    /// The value at prior quantile `u` in [0, 1].
+    /// The value at prior quantile `u` in [0, 1], inside [low, high] despite rounding.
     pub fn value(&self, u: f64) -> f64 {
         match *self {
-            Prior::Uniform { low, high } => low + u * (high - low),
-            Prior::LogUniform { low, high } => low * (high / low).powf(u),
+            Prior::Uniform { low, high } => (low + u * (high - low)).clamp(low, high),
+            Prior::LogUniform { low, high } => (low * (high / low).powf(u)).clamp(low, high),
             Prior::Fixed { value } => value,
         }
     }
@@ -536,6 +536,13 @@ mod tests {
         };
         assert!((l.value(0.5) - 0.1).abs() < 1e-12);
         assert!((l.quantile(0.1) - 0.5).abs() < 1e-12);
+        // The ends are the range's own, not a rounding past them (0.3 x (100/0.3)^1 is
+        // 100.00000000000001 in floating point).
+        let l = Prior::LogUniform {
+            low: 0.3,
+            high: 100.0,
+        };
+        assert_eq!((l.value(0.0), l.value(1.0)), (0.3, 100.0));
     }
 
     #[test]
