@@ -1131,7 +1131,7 @@ impl DayContext<'_> {
             let trying = trials.get_mut(j).and_then(|t| {
                 let app = t.platform()?;
                 t.age = t.age.saturating_add(1);
-                Some((app, t.age))
+                Some((app, t.age, t.probation()))
             });
             let j = j as u32;
             // Open population: it leaves and a newcomer takes its place, installing from the
@@ -1167,7 +1167,11 @@ impl DayContext<'_> {
                 }
                 continue;
             }
-            if let (Some(rule), Some((app, age))) = (&self.trials, trying) {
+            if let (Some(rule), Some((app, age, probation))) = (&self.trials, trying)
+                // A former main app on probation that cannot be used (a ban in force) is not
+                // reviewed and does not stop the agent reconsidering.
+                && (!probation || usable & (1 << app) != 0)
+            {
                 // Trying an app: no reconsidering; a review, if its app can be used today.
                 *slot = cur as u8;
                 if usable & (1 << app) != 0 && rng.next24() < rule.review[usize::from(age)] {

@@ -440,7 +440,10 @@ mod tests {
         assert_eq!((t.platform(), t.installed_it()), (Some(0), false));
         assert!(!t.probation() && t.trying() == Some(0));
         t.begin_probation(31);
-        assert_eq!((t.platform(), t.trying(), t.installed_it()), (Some(31), None, false));
+        assert_eq!(
+            (t.platform(), t.trying(), t.installed_it()),
+            (Some(31), None, false)
+        );
         assert!(t.probation());
         t.begin(5, true);
         assert!(!t.probation() && t.trying() == Some(5));
