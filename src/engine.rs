@@ -1362,10 +1362,11 @@ impl DayContext<'_> {
                         self.note_tried(t, chosen, tally);
                     }
                 }
-                if may_return && *inst & (1 << cur) != 0 {
-                    if let Some(t) = trials.get_mut(j).filter(|t| t.platform().is_none()) {
-                        t.begin_probation(cur);
-                    }
+                if may_return
+                    && *inst & (1 << cur) != 0
+                    && let Some(t) = trials.get_mut(j).filter(|t| t.platform().is_none())
+                {
+                    t.begin_probation(cur);
                 }
             }
         }
