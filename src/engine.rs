@@ -1312,9 +1312,12 @@ impl DayContext<'_> {
                     let t = &mut trials[j];
                     let app = t.platform().unwrap_or(cur);
                     let probation = t.probation();
-                    let cost = self.trials.as_ref().map_or(0.0, |r| match probation {
-                        true => r.return_cost,
-                        false => r.switch_cost,
+                    let cost = self.trials.as_ref().map_or(0.0, |r| {
+                        if probation {
+                            r.return_cost
+                        } else {
+                            r.switch_cost
+                        }
                     });
                     let k2 = choose((app, cost));
                     let kept = t.installed_it();

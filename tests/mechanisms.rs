@@ -922,8 +922,9 @@ fn probation_lets_movers_go_back_when_the_threat_lifts() {
     // TikTok after the restoration, and RedNote ends February with fewer main-app users. A
     // return cost above any gap in utility makes probation a formality: no more go back than
     // without it (fewer: while on probation an agent does not reconsider). Measured at 100,000
-    // agents: 3.2 M back to TikTok Jan 19 - Feb 28 without probation, 6.0 M with it, 3.0 M at a
-    // return cost of 50; RedNote's main-app users on Feb 28 1.7 M, 1.1 M, 1.9 M.
+    // agents with the fourth fit's values: 3.8 M back to TikTok Jan 19 - Feb 28 without
+    // probation, 8.6 M with it, 3.5 M at a return cost of 50; RedNote's main-app users on Feb 28
+    // 1.6 M, 1.1 M, 1.9 M.
     let mut p = with_trials(historical());
     p.mechanisms.probation = false;
     let mut free = p.clone();
@@ -959,8 +960,8 @@ fn a_banned_former_app_on_probation_freezes_nobody() {
     // Under an enforced ban every TikTok user is forced onto another app, and TikTok, still
     // installed, goes on probation. It cannot be used, so it is not reviewed, and those agents
     // go on reconsidering and trying other apps as without probation. (Measured at 100,000
-    // agents: 228.0 M trial starts Feb 1 - Apr 30 without probation, 226.2 M with it; before
-    // this rule, 44.7 M.)
+    // agents with the fourth fit's values: 486.6 M trial starts Feb 1 - Apr 30 without
+    // probation, 476.5 M with it; with the binary before this rule, 82.8 M.)
     let mut p = load("ban-enforced.toml", Some(AGENTS), None);
     p.mechanisms.probation = false;
     let mut q = p.clone();
