@@ -880,6 +880,24 @@ impl DayContext<'_> {
         seen: &mut [f32; MAX_PLATFORMS],
     ) {
         match &self.world.network {
+            Network::Regular { .. }
+                if self.k <= 8 && self.world.network.contacts(i).len() < 256 =>
+            {
+                // As below, in 8-bit lanes of two 64-bit registers (see `contact_shares`).
+                let contacts = self.world.network.contacts(i);
+                let (mut main, mut trying) = (0u64, 0u64);
+                for &j in contacts {
+                    let s = self.seen[j as usize];
+                    main += 1u64 << (8 * u32::from(s & 0xff));
+                    let t = (s >> 8) as u8;
+                    trying += u64::from(t != NOT_TRYING) << (8 * u32::from(t & 7));
+                }
+                let inv = 1.0 / contacts.len() as f32;
+                for p in 0..self.k {
+                    shares[p] = f32::from((main >> (8 * p)) as u8) * inv;
+                    seen[p] = f32::from((trying >> (8 * p)) as u8) * inv;
+                }
+            }
             Network::Regular { .. } if self.k <= 8 => {
                 let contacts = self.world.network.contacts(i);
                 let (mut main, mut trying) = (0u128, 0u128);
@@ -1559,7 +1577,17 @@ fn contact_shares<T: Copy + Into<u16>>(
 ) {
     let platform = |j: u32| u32::from(prev[j as usize].into() & 0xff);
     let inv = 1.0 / contacts.len() as f32;
-    if k <= 8 {
+    if k <= 8 && contacts.len() < 256 {
+        // Counted in 8-bit lanes of one 64-bit register (fewer than 256 contacts, so no lane
+        // overflows): a single shift and add per contact.
+        let mut packed = 0u64;
+        for &j in contacts {
+            packed += 1u64 << (8 * platform(j));
+        }
+        for (p, s) in out.iter_mut().enumerate().take(k) {
+            *s = f32::from((packed >> (8 * p)) as u8) * inv;
+        }
+    } else if k <= 8 {
         // Counted in 16-bit lanes of one register (degree <= 1000 < 2^16): no chain of
         // increments through memory when most contacts share a platform.
         let mut packed = 0u128;
@@ -1653,6 +1681,33 @@ enum Choice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contact_shares_count_exactly_in_every_lane_width() {
+        // Rows short enough for 8-bit lanes, long enough for 16-bit ones, and (k > 8) counters;
+        // every contact on one platform (a full lane) as well as mixed ones.
+        let platforms: Vec<u8> = (0..2000u32).map(|j| (j * 7 % 11) as u8).collect();
+        for k in [3usize, 8, 11] {
+            let prev: Vec<u8> = platforms.iter().map(|&p| p % k as u8).collect();
+            for len in [1usize, 20, 255, 256, 300, 1000] {
+                for contacts in [
+                    (0..len as u32).collect::<Vec<_>>(),
+                    vec![0; len], // all on platform 0
+                ] {
+                    let mut out = [0f32; MAX_PLATFORMS];
+                    contact_shares(&contacts, &prev, k, &mut out);
+                    for (p, &share) in out.iter().enumerate().take(k) {
+                        let n = contacts.iter().filter(|&&j| prev[j as usize] == p as u8);
+                        assert_eq!(
+                            share,
+                            n.count() as f32 * (1.0 / len as f32),
+                            "k {k} len {len}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn reviews_wait_for_the_novelty_to_wear_off() {
