@@ -1118,6 +1118,13 @@ impl DayContext<'_> {
 
     /// The first pass on any day: settles the agents whose choice does not depend on their
     /// contacts and queues the others with their draws.
+    ///
+    /// On days without a partial outage, with the logit rule and attention the same within
+    /// each segment, a screening loop first settles the agents that do nothing today (not
+    /// leaving, main app usable, trying nothing, not reconsidering: most agents on most days)
+    /// from their leading draws alone, without building their streams; the others go through
+    /// `first_pass_agent` in order, as every agent does on other days. The tests that decide
+    /// are those `first_pass_agent` makes, on the same draws, so the result is the same.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn first_pass(
@@ -1132,95 +1139,167 @@ impl DayContext<'_> {
         (firsts, seconds): (&[u32], &[u32]),
         queue: &mut Vec<Pending>,
     ) {
+        let n = out.len();
+        let screen = match (&self.attention, self.params.rule) {
+            (Some(thresholds), RuleKind::Logit) if !any_outage => Some(thresholds),
+            _ => None,
+        };
+        let Some(thresholds) = screen else {
+            for j in 0..n {
+                let trial = trials.get_mut(j);
+                let (d1, d2) = (firsts[j], seconds[j]);
+                let slot = &mut out[j];
+                self.first_pass_agent(
+                    key,
+                    first,
+                    j,
+                    prev,
+                    slot,
+                    installed[j],
+                    trial,
+                    (d1, d2),
+                    any_outage,
+                    queue,
+                );
+            }
+            return;
+        };
+        // Settled agents keep their main app; the others overwrite theirs below.
+        out.copy_from_slice(prev);
+        let (up, in_store) = (self.cond.up, self.cond.in_store);
+        let turnover = self.turnover;
+        // The draw that decides reconsidering: the first, or the second after turnover's.
+        let decides = if turnover > 0 { seconds } else { firsts };
+        let segment = self.world.population.segment.get(first..first + n);
+        for j in 0..n {
+            let cur = u32::from(prev[j]);
+            let leaves = turnover > 0 && firsts[j] >> 8 < turnover;
+            let usable = up & (installed[j] | in_store);
+            let trying = trials.get(j).is_some_and(|t| t.platform().is_some());
+            let seg = segment.map_or(0, |s| usize::from(s[j]));
+            let reconsiders = decides[j] >> 8 < thresholds[seg];
+            if leaves | (usable >> cur & 1 == 0) | trying | reconsiders {
+                let trial = trials.get_mut(j);
+                let slot = &mut out[j];
+                self.first_pass_agent(
+                    key,
+                    first,
+                    j,
+                    prev,
+                    slot,
+                    installed[j],
+                    trial,
+                    (firsts[j], seconds[j]),
+                    any_outage,
+                    queue,
+                );
+            }
+        }
+    }
+
+    /// One agent of the first pass (agent `first + j`, its leading draws `d1`, `d2`): settles
+    /// it in `slot` or queues it with its draws.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn first_pass_agent(
+        &self,
+        key: u64,
+        first: usize,
+        j: usize,
+        prev: &[u8],
+        slot: &mut u8,
+        inst: u32,
+        trial: Option<&mut Trial>,
+        (d1, d2): (u32, u32),
+        any_outage: bool,
+        queue: &mut Vec<Pending>,
+    ) {
         let cond = self.cond;
         let pop = &self.world.population;
         let attention = pop.get(TraitId::Attention);
-        let leads = firsts.iter().zip(seconds);
-        for (j, ((slot, inst), (&d1, &d2))) in out.iter_mut().zip(installed).zip(leads).enumerate()
+        let inst = &inst;
+        let i = first + j;
+        // Each agent's own stream for the day (common random numbers across scenarios),
+        // its first two numbers computed for the whole chunk at once.
+        let mut rng = rng::LedStream::new(key, i as u64, d1, d2);
+        let cur = prev[j] as usize;
+        let usable = cond.usable(*inst);
+        // Trials (`trials` is empty when they are off): the app it is trying and the
+        // trial's age, one day older.
+        let trying = trial.and_then(|t| {
+            let app = t.platform()?;
+            t.age = t.age.saturating_add(1);
+            Some((app, t.age, t.probation()))
+        });
+        let j = j as u32;
+        // Open population: it leaves and a newcomer takes its place, installing from the
+        // stores (only if some app can be installed today).
+        if self.turnover > 0 && rng.next24() < self.turnover {
+            let stores = cond.up & cond.in_store;
+            if stores != 0 {
+                queue.push(Pending::new(Choice::Join, j, stores, rng.unit_f32()));
+                *slot = cur as u8;
+                return;
+            }
+        }
+        // A partial outage: an agent that hits it uses another app it has, chosen by the
+        // logit rule, for the rest of the day, and keeps its main app.
+        if any_outage
+            && usable & (1 << cur) != 0
+            && cond.outage[cur] > 0.0
+            && rng.unit_f32() < cond.outage[cur]
         {
-            let i = first + j;
-            // Each agent's own stream for the day (common random numbers across scenarios),
-            // its first two numbers computed for the whole chunk at once.
-            let mut rng = rng::LedStream::new(key, i as u64, d1, d2);
-            let cur = prev[j] as usize;
-            let usable = cond.usable(*inst);
-            // Trials (`trials` is empty when they are off): the app it is trying and the
-            // trial's age, one day older.
-            let trying = trials.get_mut(j).and_then(|t| {
-                let app = t.platform()?;
-                t.age = t.age.saturating_add(1);
-                Some((app, t.age, t.probation()))
-            });
-            let j = j as u32;
-            // Open population: it leaves and a newcomer takes its place, installing from the
-            // stores (only if some app can be installed today).
-            if self.turnover > 0 && rng.next24() < self.turnover {
-                let stores = cond.up & cond.in_store;
-                if stores != 0 {
-                    queue.push(Pending::new(Choice::Join, j, stores, rng.unit_f32()));
-                    *slot = cur as u8;
-                    continue;
-                }
+            let others = usable & *inst & !(1 << cur);
+            if others != 0 {
+                queue.push(Pending::new(Choice::StandIn, j, others, rng.unit_f32()));
             }
-            // A partial outage: an agent that hits it uses another app it has, chosen by the
-            // logit rule, for the rest of the day, and keeps its main app.
-            if any_outage
-                && usable & (1 << cur) != 0
-                && cond.outage[cur] > 0.0
-                && rng.unit_f32() < cond.outage[cur]
-            {
-                let others = usable & *inst & !(1 << cur);
-                if others != 0 {
-                    queue.push(Pending::new(Choice::StandIn, j, others, rng.unit_f32()));
-                }
-                *slot = cur as u8;
-                continue;
-            }
-            if usable & (1 << cur) == 0 {
-                // Forced: its platform is unusable today.
-                if usable == 0 {
-                    *slot = cur as u8;
-                } else {
-                    queue.push(Pending::new(Choice::Logit, j, usable, rng.unit_f32()));
-                }
-                continue;
-            }
-            if let (Some(rule), Some((app, age, probation))) = (&self.trials, trying)
-                // A former main app on probation that cannot be used (a ban in force) is not
-                // reviewed and does not stop the agent reconsidering.
-                && (!probation || usable & (1 << app) != 0)
-            {
-                // Trying an app: no reconsidering; a review, if its app can be used today.
-                *slot = cur as u8;
-                if usable & (1 << app) != 0 && rng.next24() < rule.review[usize::from(age)] {
-                    let both = (1 << cur) | (1 << app);
-                    queue.push(Pending::new(Choice::Review, j, both, rng.unit_f32()));
-                }
-                continue;
-            }
-            let seg = pop.segment_of(i);
-            let queued = match self.params.rule {
-                RuleKind::Logit => {
-                    let reconsiders = match &self.attention {
-                        Some(thresholds) => rng.next24() < thresholds[seg],
-                        None => {
-                            let a = (attention.get(i, seg) * cond.attention_scale).min(1.0);
-                            rng.unit_f32() < a
-                        }
-                    };
-                    reconsiders.then(|| Pending::new(Choice::Logit, j, usable, rng.unit_f32()))
-                }
-                RuleKind::Bass => {
-                    let targets = usable & self.hazard_mask & !(1 << cur);
-                    (targets != 0).then(|| Pending::new(Choice::Bass, j, targets, rng.unit_f32()))
-                }
-            };
-            // Written now even if queued (overwritten then): `out` holds every agent's platform
-            // at the end, which the chunk's counts are taken from.
             *slot = cur as u8;
-            if let Some(p) = queued {
-                queue.push(p);
+            return;
+        }
+        if usable & (1 << cur) == 0 {
+            // Forced: its platform is unusable today.
+            if usable == 0 {
+                *slot = cur as u8;
+            } else {
+                queue.push(Pending::new(Choice::Logit, j, usable, rng.unit_f32()));
             }
+            return;
+        }
+        if let (Some(rule), Some((app, age, probation))) = (&self.trials, trying)
+            // A former main app on probation that cannot be used (a ban in force) is not
+            // reviewed and does not stop the agent reconsidering.
+            && (!probation || usable & (1 << app) != 0)
+        {
+            // Trying an app: no reconsidering; a review, if its app can be used today.
+            *slot = cur as u8;
+            if usable & (1 << app) != 0 && rng.next24() < rule.review[usize::from(age)] {
+                let both = (1 << cur) | (1 << app);
+                queue.push(Pending::new(Choice::Review, j, both, rng.unit_f32()));
+            }
+            return;
+        }
+        let seg = pop.segment_of(i);
+        let queued = match self.params.rule {
+            RuleKind::Logit => {
+                let reconsiders = match &self.attention {
+                    Some(thresholds) => rng.next24() < thresholds[seg],
+                    None => {
+                        let a = (attention.get(i, seg) * cond.attention_scale).min(1.0);
+                        rng.unit_f32() < a
+                    }
+                };
+                reconsiders.then(|| Pending::new(Choice::Logit, j, usable, rng.unit_f32()))
+            }
+            RuleKind::Bass => {
+                let targets = usable & self.hazard_mask & !(1 << cur);
+                (targets != 0).then(|| Pending::new(Choice::Bass, j, targets, rng.unit_f32()))
+            }
+        };
+        // Written now even if queued (overwritten then): `out` holds every agent's platform
+        // at the end, which the chunk's counts are taken from.
+        *slot = cur as u8;
+        if let Some(p) = queued {
+            queue.push(p);
         }
     }
 
