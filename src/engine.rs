@@ -880,37 +880,12 @@ impl DayContext<'_> {
         seen: &mut [f32; MAX_PLATFORMS],
     ) {
         match &self.world.network {
-            Network::Regular { .. }
-                if self.k <= 8 && self.world.network.contacts(i).len() < 256 =>
-            {
-                // As below, in 8-bit lanes of two 64-bit registers (see `contact_shares`).
-                let contacts = self.world.network.contacts(i);
-                let (mut main, mut trying) = (0u64, 0u64);
-                for &j in contacts {
-                    let s = self.seen[j as usize];
-                    main += 1u64 << (8 * u32::from(s & 0xff));
-                    let t = (s >> 8) as u8;
-                    trying += u64::from(t != NOT_TRYING) << (8 * u32::from(t & 7));
-                }
-                let inv = 1.0 / contacts.len() as f32;
-                for p in 0..self.k {
-                    shares[p] = f32::from((main >> (8 * p)) as u8) * inv;
-                    seen[p] = f32::from((trying >> (8 * p)) as u8) * inv;
-                }
-            }
             Network::Regular { .. } if self.k <= 8 => {
                 let contacts = self.world.network.contacts(i);
-                let (mut main, mut trying) = (0u128, 0u128);
-                for &j in contacts {
-                    let s = self.seen[j as usize];
-                    main += 1u128 << (16 * u32::from(s & 0xff));
-                    let t = (s >> 8) as u8;
-                    trying += u128::from(t != NOT_TRYING) << (16 * u32::from(t & 7));
-                }
-                let inv = 1.0 / contacts.len() as f32;
-                for p in 0..self.k {
-                    shares[p] = f32::from((main >> (16 * p)) as u16) * inv;
-                    seen[p] = f32::from((trying >> (16 * p)) as u16) * inv;
+                if contacts.len() < 256 {
+                    snapshot_counts::<u64>(contacts, self.seen, self.k, shares, seen);
+                } else {
+                    snapshot_counts::<u128>(contacts, self.seen, self.k, shares, seen);
                 }
             }
             _ => {
@@ -1645,6 +1620,66 @@ fn threshold24(p: f32) -> u32 {
         .clamp(0.0, f64::from(1u32 << 24)) as u32
 }
 
+/// Counters in equal lanes of one register, one lane per platform (at most 8): a `u64` of 8-bit
+/// lanes for fewer than 256 contacts (one shift and add each), else a `u128` of 16-bit lanes
+/// (degree <= 1000 < 2^16). No chain of increments through memory when most contacts share a
+/// platform.
+trait Lanes: Copy {
+    const ZERO: Self;
+    /// Adds 1 to lane `p` if `one`.
+    fn add(self, p: u32, one: bool) -> Self;
+    /// The count in lane `p`.
+    fn lane(self, p: usize) -> u16;
+}
+
+impl Lanes for u64 {
+    const ZERO: u64 = 0;
+    #[inline(always)]
+    fn add(self, p: u32, one: bool) -> u64 {
+        self + (u64::from(one) << (8 * p))
+    }
+    #[inline(always)]
+    fn lane(self, p: usize) -> u16 {
+        u16::from((self >> (8 * p)) as u8)
+    }
+}
+
+impl Lanes for u128 {
+    const ZERO: u128 = 0;
+    #[inline(always)]
+    fn add(self, p: u32, one: bool) -> u128 {
+        self + (u128::from(one) << (16 * p))
+    }
+    #[inline(always)]
+    fn lane(self, p: usize) -> u16 {
+        (self >> (16 * p)) as u16
+    }
+}
+
+/// The shares of `contacts` with each main app and trying each app, from their snapshot
+/// (`State::seen`), counted in one pass in lanes `L` (at most 8 platforms).
+#[inline(always)]
+fn snapshot_counts<L: Lanes>(
+    contacts: &[u32],
+    snapshot: &[u16],
+    k: usize,
+    shares: &mut [f32; MAX_PLATFORMS],
+    trying_shares: &mut [f32; MAX_PLATFORMS],
+) {
+    let (mut main, mut trying) = (L::ZERO, L::ZERO);
+    for &j in contacts {
+        let s = snapshot[j as usize];
+        main = main.add(u32::from(s & 0xff), true);
+        let t = (s >> 8) as u8;
+        trying = trying.add(u32::from(t & 7), t != NOT_TRYING);
+    }
+    let inv = 1.0 / contacts.len() as f32;
+    for p in 0..k {
+        shares[p] = f32::from(main.lane(p)) * inv;
+        trying_shares[p] = f32::from(trying.lane(p)) * inv;
+    }
+}
+
 /// Writes to `out` the shares of `contacts` on each of the `k` platforms in `prev` (their
 /// platforms, or `State::seen`, whose low byte is the platform).
 #[inline(always)]
@@ -1656,25 +1691,25 @@ fn contact_shares<T: Copy + Into<u16>>(
 ) {
     let platform = |j: u32| u32::from(prev[j as usize].into() & 0xff);
     let inv = 1.0 / contacts.len() as f32;
-    if k <= 8 && contacts.len() < 256 {
-        // Counted in 8-bit lanes of one 64-bit register (fewer than 256 contacts, so no lane
-        // overflows): a single shift and add per contact.
-        let mut packed = 0u64;
-        for &j in contacts {
-            packed += 1u64 << (8 * platform(j));
+    if k <= 8 {
+        fn shares_in<L: Lanes>(
+            contacts: &[u32],
+            platform: impl Fn(u32) -> u32,
+            k: usize,
+            out: &mut [f32; MAX_PLATFORMS],
+        ) {
+            let packed = contacts
+                .iter()
+                .fold(L::ZERO, |packed, &j| packed.add(platform(j), true));
+            let inv = 1.0 / contacts.len() as f32;
+            for (p, s) in out.iter_mut().enumerate().take(k) {
+                *s = f32::from(packed.lane(p)) * inv;
+            }
         }
-        for (p, s) in out.iter_mut().enumerate().take(k) {
-            *s = f32::from((packed >> (8 * p)) as u8) * inv;
-        }
-    } else if k <= 8 {
-        // Counted in 16-bit lanes of one register (degree <= 1000 < 2^16): no chain of
-        // increments through memory when most contacts share a platform.
-        let mut packed = 0u128;
-        for &j in contacts {
-            packed += 1u128 << (16 * platform(j));
-        }
-        for (p, s) in out.iter_mut().enumerate().take(k) {
-            *s = f32::from((packed >> (16 * p)) as u16) * inv;
+        if contacts.len() < 256 {
+            shares_in::<u64>(contacts, platform, k, out);
+        } else {
+            shares_in::<u128>(contacts, platform, k, out);
         }
     } else {
         let mut counts = [0u32; MAX_PLATFORMS];
