@@ -1119,23 +1119,18 @@ impl DayContext<'_> {
             (Some(thresholds), RuleKind::Logit) if !any_outage => Some(thresholds),
             _ => None,
         };
+        // The full step of agent j.
+        let step = |j: usize, out: &mut [u8], trials: &mut [Trial], queue: &mut Vec<Pending>| {
+            let leads = (firsts[j], seconds[j]);
+            let (slot, trial) = (&mut out[j], trials.get_mut(j));
+            let inst = installed[j];
+            self.first_pass_agent(
+                key, first, j, prev, slot, inst, trial, leads, any_outage, queue,
+            );
+        };
         let Some(thresholds) = screen else {
             for j in 0..n {
-                let trial = trials.get_mut(j);
-                let (d1, d2) = (firsts[j], seconds[j]);
-                let slot = &mut out[j];
-                self.first_pass_agent(
-                    key,
-                    first,
-                    j,
-                    prev,
-                    slot,
-                    installed[j],
-                    trial,
-                    (d1, d2),
-                    any_outage,
-                    queue,
-                );
+                step(j, out, trials, queue);
             }
             return;
         };
@@ -1154,20 +1149,7 @@ impl DayContext<'_> {
             let seg = segment.map_or(0, |s| usize::from(s[j]));
             let reconsiders = decides[j] >> 8 < thresholds[seg];
             if leaves | (usable >> cur & 1 == 0) | trying | reconsiders {
-                let trial = trials.get_mut(j);
-                let slot = &mut out[j];
-                self.first_pass_agent(
-                    key,
-                    first,
-                    j,
-                    prev,
-                    slot,
-                    installed[j],
-                    trial,
-                    (firsts[j], seconds[j]),
-                    any_outage,
-                    queue,
-                );
+                step(j, out, trials, queue);
             }
         }
     }
