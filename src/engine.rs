@@ -85,6 +85,9 @@ pub struct DayTally {
     /// Open population (`[mechanisms] turnover`; zeros when closed): newcomers who took each
     /// platform as main app that day.
     pub joins: Vec<u64>,
+    /// Changes of main app per segment, at `s * K + k` (+1 joining k, -1 leaving it), when
+    /// the engine carries the main-app users per segment from day to day (empty otherwise).
+    pub(crate) segment_moves: Vec<i64>,
     /// Agents who left the population that day with each platform as main app.
     pub leaves: Vec<u64>,
 }
@@ -127,6 +130,7 @@ impl DayTally {
             cohort_keeping: 0,
             joins: vec![0; k],
             leaves: vec![0; k],
+            segment_moves: Vec::new(),
         }
     }
 
@@ -153,6 +157,12 @@ impl DayTally {
         self.cohort_keeping += other.cohort_keeping;
         add(&mut self.joins, &other.joins);
         add(&mut self.leaves, &other.leaves);
+        if self.segment_moves.is_empty() {
+            self.segment_moves = other.segment_moves;
+        } else {
+            let moves = self.segment_moves.iter_mut().zip(&other.segment_moves);
+            moves.for_each(|(x, y)| *x += y);
+        }
         self
     }
 
@@ -356,6 +366,10 @@ struct State {
     first_day: bool,
     global: Vec<u64>,
     installed_now: Vec<u64>,
+    /// Main-app users per segment and platform (`s * K + k`), carried from day to day by the
+    /// day's `DayTally::segment_moves` when segments are counted or daily opens are set per
+    /// segment; counted on the first day (empty before, and when not needed).
+    segment_users: Vec<u64>,
 }
 
 impl State {
@@ -411,6 +425,7 @@ impl State {
             trials,
             global,
             installed_now,
+            segment_users: Vec::new(),
         }
     }
 
@@ -515,7 +530,23 @@ impl State {
             tastes: params.mechanisms.tastes && params.segments.iter().any(|s| s.taste_sd > 0.0),
             taste_sd: params.segments.iter().map(|s| s.taste_sd as f32).collect(),
             taste_key: rng::taste_key(params.seed, replicate),
+            portable: params.mechanisms.respecified(),
+            segments_n: 0,
         };
+        let by_segment =
+            matches!(ctx.opens, Some(Opens::BySegment { .. })) || ctx.counted_segments > 0;
+        let ctx = DayContext {
+            segments_n: if by_segment { params.segments.len() } else { 0 },
+            ..ctx
+        };
+        if by_segment && self.segment_users.is_empty() {
+            let n = params.segments.len();
+            let pop = &world.population;
+            self.segment_users = vec![0; n * k];
+            for (i, &p) in self.prev.iter().enumerate() {
+                self.segment_users[pop.segment_of(i) * k + usize::from(p)] += 1;
+            }
+        }
         // Each chunk's trials, or an empty slice per chunk when trials are off.
         let chunks = self.next.len().div_ceil(CHUNK);
         let trials = crate::population::split_chunks(&mut self.trials, chunks);
@@ -526,7 +557,11 @@ impl State {
             .zip(trials.into_par_iter())
             .enumerate()
             .fold(
-                || ChunkWork::new(day, k, ctx.counted_segments),
+                || {
+                    let mut work = ChunkWork::new(day, k, ctx.counted_segments);
+                    work.tally.segment_moves = vec![0; ctx.segments_n * k];
+                    work
+                },
                 |mut acc, (c, ((out, inst), trials))| {
                     ctx.step_chunk(c, out, inst, trials, &mut acc);
                     acc
@@ -546,6 +581,11 @@ impl State {
             *now = *now + new - gone;
         }
         tally.installed.copy_from_slice(&self.installed_now);
+        if ctx.segments_n > 0 {
+            let users = self.segment_users.iter_mut().zip(&tally.segment_moves);
+            users.for_each(|(n, &m)| *n = n.wrapping_add_signed(m));
+            ctx.add_segment_counts(&self.segment_users, &mut tally);
+        }
         self.global.copy_from_slice(&tally.active);
         if std::mem::take(&mut self.first_day) {
             // Apps already being tried at the start count as first tries of day 0.
@@ -659,6 +699,11 @@ struct DayContext<'a> {
     /// Each segment's spread of lasting tastes.
     taste_sd: Vec<f32>,
     taste_key: u64,
+    /// The logit with the portable exponential (the re-specified model's scenarios).
+    portable: bool,
+    /// Segments whose main-app users are carried from day to day (`State::segment_users`),
+    /// 0 when they are not needed.
+    segments_n: usize,
     /// Trying, keeping, dropping, when on.
     trials: Option<TrialRule>,
     /// Open population: `threshold24` of each agent's daily chance of being replaced by a
@@ -938,51 +983,35 @@ impl DayContext<'_> {
         }
         self.second_pass(first, prev, out, installed, trials, tally, queue);
         count_platforms(out, &mut tally.active);
-        if matches!(self.opens, Some(Opens::BySegment { .. })) || self.counted_segments > 0 {
-            self.count_segments(first, out, tally, segment_counts);
+        // (Main-app users per segment are carried from day to day, by the second pass's
+        // `segment_moves`.)
+        if let Some(classes) = self.world.audience.get(first..first + out.len()) {
+            let counts = count_pairs(classes, out, self.k, AUDIENCE_CLASSES, segment_counts);
+            add_counts(&mut tally.by_class, counts);
         }
         if let Some(opens @ Opens::PerAgent { .. }) = &self.opens {
             self.count_opens(first, out, opens, &mut tally.opened);
         }
         if !trials.is_empty() {
-            self.count_trials(first, out, installed, trials, tally);
-        }
-        if !self.world.audience.is_empty() {
-            let classes = &self.world.audience[first..first + out.len()];
-            let counts = count_pairs(classes, out, self.k, AUDIENCE_CLASSES, segment_counts);
-            for (total, &c) in tally.by_class.iter_mut().zip(counts) {
-                *total += u64::from(c);
-            }
+            // The first draws are no longer needed: their buffer lists the triers.
+            self.count_trials(first, out, installed, trials, tally, draws);
         }
     }
 
-    /// Counts the main-app users of each segment and platform in one pass, for
-    /// `[outputs] segments` and, with daily opens the same within each segment
-    /// (`Opens::BySegment`), the day's opening of main apps (count x units per segment).
-    #[inline(never)]
-    fn count_segments(
-        &self,
-        first: usize,
-        out: &[u8],
-        tally: &mut DayTally,
-        counts: &mut Vec<u32>,
-    ) {
+    /// Adds the day's main-app users per segment and platform (`a`, at `segment * k +
+    /// platform`) to the tally: per segment (`[outputs] segments`), and as the day's opening
+    /// of main apps with daily opens the same within each segment (`Opens::BySegment`).
+    fn add_segment_counts(&self, a: &[u64], tally: &mut DayTally) {
         let k = self.k;
-        let segment = &self.world.population.segment;
-        let a = match segment.get(first..first + out.len()) {
-            Some(segment) => count_pairs(segment, out, k, self.params.segments.len(), counts),
-            // One segment: its index is 0 for everyone.
-            None => count_pairs(&[0; CHUNK][..out.len()], out, k, 1, counts),
-        };
         if self.counted_segments > 0 {
-            for (total, &c) in tally.by_segment.iter_mut().zip(a.iter()) {
-                *total += u64::from(c);
+            for (total, &c) in tally.by_segment.iter_mut().zip(a) {
+                *total += c;
             }
         }
         if let Some(Opens::BySegment { units, .. }) = &self.opens {
             for (row, units) in a.chunks(k).zip(units) {
                 for (p, (&c, &u)) in row.iter().zip(units).enumerate() {
-                    tally.opened[p] += u64::from(c) * u64::from(u);
+                    tally.opened[p] += c * u64::from(u);
                 }
             }
         }
@@ -1002,19 +1031,32 @@ impl DayContext<'_> {
         installed: &[u32],
         trials: &[Trial],
         tally: &mut DayTally,
+        list: &mut [u32],
     ) {
         let pop = &self.world.population;
         let first_day = self.params.mechanisms.first_day_use;
-        // `[outputs] cohort`: its members (flagged, whatever they try now), and those of them
-        // with its platform installed.
+        // Who is trying an app (a former main app on probation is a second app, counted as
+        // such), listed without a branch per agent, as whether an agent is trying is a coin
+        // toss the processor cannot predict; and the members of `[outputs] cohort` (flagged,
+        // whatever they try now) and those of them with its platform installed.
         let cohort = self.params.outputs.cohort.map(|h| h.platform);
-        for (j, (t, &main)) in trials.iter().zip(out).enumerate() {
-            if let (Some(c), true) = (cohort, t.cohort) {
-                tally.cohort_members += 1;
-                tally.cohort_keeping += u64::from(installed[j] >> c & 1);
+        let (mut members, mut keeping, mut n) = (0u64, 0u64, 0);
+        for (j, (t, &inst)) in trials.iter().zip(installed).enumerate() {
+            list[n] = j as u32;
+            n += usize::from(t.trying().is_some());
+            if let Some(c) = cohort {
+                let m = u64::from(t.cohort);
+                members += m;
+                keeping += m & u64::from(inst >> c & 1);
             }
-            // A former main app on probation is a second app, counted as such.
+        }
+        tally.cohort_members += members;
+        tally.cohort_keeping += keeping;
+        for &j in &list[..n] {
+            let j = j as usize;
+            let t = trials[j];
             let Some(p) = t.trying() else { continue };
+            let main = out[j];
             tally.trying[p] += 1;
             if let Some(&c) = self.world.audience.get(first + j) {
                 tally.trying_by_class[usize::from(c) * self.k + p] += 1;
@@ -1145,10 +1187,27 @@ impl DayContext<'_> {
             let cur = u32::from(prev[j]);
             let leaves = turnover > 0 && firsts[j] >> 8 < turnover;
             let usable = up & (installed[j] | in_store);
-            let trying = trials.get(j).is_some_and(|t| t.platform().is_some());
+            if leaves | (usable >> cur & 1 == 0) {
+                step(j, out, trials, queue);
+                continue;
+            }
+            // Trying an app: one day older, and reviewed if its draw (the one that would
+            // decide reconsidering) says so, as in `first_pass_agent`.
+            if let (Some(rule), Some(t)) = (&self.trials, trials.get_mut(j))
+                && let Some(app) = t.platform()
+            {
+                let app_usable = usable >> app & 1 != 0;
+                let age = t.age.saturating_add(1);
+                let reviewed = app_usable && decides[j] >> 8 < rule.review[usize::from(age)];
+                if reviewed || (t.probation() && !app_usable) {
+                    step(j, out, trials, queue);
+                } else {
+                    t.age = age;
+                }
+                continue;
+            }
             let seg = segment.map_or(0, |s| usize::from(s[j]));
-            let reconsiders = decides[j] >> 8 < thresholds[seg];
-            if leaves | (usable >> cur & 1 == 0) | trying | reconsiders {
+            if decides[j] >> 8 < thresholds[seg] {
                 step(j, out, trials, queue);
             }
         }
@@ -1359,6 +1418,9 @@ impl DayContext<'_> {
                     let main =
                         self.join(i, seg, cur, p, inst, trials.get_mut(j), &mut shares, tally);
                     out[j] = main as u8;
+                    if main != cur {
+                        self.note_move(seg, cur, main, tally);
+                    }
                     continue;
                 }
                 Choice::Review => {
@@ -1412,6 +1474,7 @@ impl DayContext<'_> {
             out[j] = chosen as u8;
             if chosen != cur {
                 tally.flows[cur * self.k + chosen] += 1;
+                self.note_move(seg, cur, chosen, tally);
                 if *inst & (1 << chosen) == 0 {
                     *inst |= 1 << chosen;
                     tally.installs[chosen] += 1;
@@ -1426,6 +1489,16 @@ impl DayContext<'_> {
                     t.begin_probation(cur);
                 }
             }
+        }
+    }
+
+    /// Records that an agent of segment `seg` changed main app from `from` to `to`, when
+    /// main-app users per segment are carried.
+    #[inline(always)]
+    fn note_move(&self, seg: usize, from: usize, to: usize, tally: &mut DayTally) {
+        if self.segments_n > 0 {
+            tally.segment_moves[seg * self.k + from] -= 1;
+            tally.segment_moves[seg * self.k + to] += 1;
         }
     }
 
@@ -1520,9 +1593,7 @@ impl DayContext<'_> {
         if self.tastes {
             let sd = self.taste_sd[seg];
             if sd > 0.0 {
-                for j in platforms_in(options) {
-                    base[j] += sd * rng::taste(self.taste_key, i as u64, j);
-                }
+                rng::add_tastes(self.taste_key, i as u64, options, sd, &mut base);
             }
         }
         if handicap.1 != 0.0 {
@@ -1559,7 +1630,11 @@ impl DayContext<'_> {
         } else {
             0.0
         };
-        logit::choose(&base, options, shares, b, u)
+        if self.portable {
+            logit::choose_with::<true>(&base, options, shares, b, u)
+        } else {
+            logit::choose(&base, options, shares, b, u)
+        }
     }
 }
 
@@ -1726,6 +1801,13 @@ fn count_pairs<'s>(
         a.iter_mut().zip(part).for_each(|(x, y)| *x += y);
     }
     a
+}
+
+/// Adds chunk counts to day totals.
+fn add_counts(totals: &mut [u64], counts: &[u32]) {
+    for (total, &c) in totals.iter_mut().zip(counts) {
+        *total += u64::from(c);
+    }
 }
 
 /// Adds the number of agents on each platform in `platforms` to `counts`.

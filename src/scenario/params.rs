@@ -100,6 +100,23 @@ pub struct Mechanisms {
     pub turnover: f64,
 }
 
+impl Mechanisms {
+    /// Whether a mechanism of the re-specified model is on (daily use, tastes, news, buzz,
+    /// trials, exposure, an open population, a burn-in). Without them a scenario is one of the
+    /// plain special cases (R1, Bass, logit), whose results stay byte-identical from release to
+    /// release; with them the logit uses the portable exponential (`logit::choose_with`).
+    pub fn respecified(&self) -> bool {
+        self.daily_use
+            || self.tastes
+            || self.news
+            || self.buzz
+            || self.trials
+            || self.exposure
+            || self.turnover > 0.0
+            || self.burn_in_days > 0
+    }
+}
+
 /// Parameters of the outputs derived from daily counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DerivedOutputs {
