@@ -24,6 +24,7 @@ pub mod population;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod timeline;
 
 /// Version of exodus, from Cargo.toml.
