@@ -478,6 +478,15 @@ impl State {
                     }
                 });
         }
+        let opens = Opens::new(params, &world.population, cond);
+        let counted_segments = if params.outputs.segments {
+            params.segments.len()
+        } else {
+            0
+        };
+        // Main-app users per segment are carried from day to day when segments are counted
+        // or daily opens are set per segment.
+        let by_segment = matches!(opens, Some(Opens::BySegment { .. })) || counted_segments > 0;
         let ctx = DayContext {
             params,
             world,
@@ -508,11 +517,7 @@ impl State {
                 let simulated = stream_day < BURN_IN_STREAM;
                 (simulated && (h.from..=h.to).contains(&day)).then_some(h.platform)
             }),
-            counted_segments: if params.outputs.segments {
-                params.segments.len()
-            } else {
-                0
-            },
+            counted_segments,
             plain: if self.trials.is_empty() && params.mechanisms.turnover == 0.0 {
                 plain_thresholds(params, &world.population, cond)
             } else {
@@ -526,18 +531,12 @@ impl State {
                     ..TrialRule::new(m.review_rate, m.novelty_days, m.switch_cost)
                 }
             }),
-            opens: Opens::new(params, &world.population, cond),
+            opens,
             tastes: params.mechanisms.tastes && params.segments.iter().any(|s| s.taste_sd > 0.0),
             taste_sd: params.segments.iter().map(|s| s.taste_sd as f32).collect(),
             taste_key: rng::taste_key(params.seed, replicate),
             portable: params.mechanisms.respecified(),
-            segments_n: 0,
-        };
-        let by_segment =
-            matches!(ctx.opens, Some(Opens::BySegment { .. })) || ctx.counted_segments > 0;
-        let ctx = DayContext {
             segments_n: if by_segment { params.segments.len() } else { 0 },
-            ..ctx
         };
         if by_segment && self.segment_users.is_empty() {
             let n = params.segments.len();
