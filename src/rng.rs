@@ -233,8 +233,9 @@ pub fn add_tastes(key: u64, agent: u64, platforms: u32, sd: f32, utility: &mut [
     }
 }
 
-/// Agent `agent`'s lasting taste for `platform` (see `add_tastes`).
-pub fn taste(key: u64, agent: u64, platform: usize) -> f32 {
+/// Agent `agent`'s lasting taste for `platform` (see `add_tastes`), for the tests.
+#[cfg(test)]
+fn taste(key: u64, agent: u64, platform: usize) -> f32 {
     let mut u = [0f32; crate::scenario::params::MAX_PLATFORMS];
     add_tastes(key, agent, 1 << platform, 1.0, &mut u);
     u[platform]

@@ -45,13 +45,14 @@ pub enum SensitivityError {
     NotFinite { row: usize },
 }
 
-/// Warnings about a design's size: below 512 base rows the indices of a typical model are
-/// uncertain to about +-0.1; a Sobol' sequence balances only at powers of two.
+/// Warnings about a design's size: few base rows (under 512, a computational choice) leave the
+/// indices uncertain (read their bootstrap intervals), and a Sobol' sequence is balanced only
+/// at powers of two.
 pub fn design_warnings(rows: usize) -> Vec<String> {
     let mut w = Vec::new();
     if rows < 512 {
         w.push(format!(
-            "{rows} base rows is a small sample: Sobol' indices are uncertain to about +-0.1 below 512 (see the bootstrap intervals)"
+            "{rows} base rows is a small sample: read the indices with their bootstrap intervals (the Ishigami test needs 2^14 random rows for +-0.03)"
         ));
     }
     if !rows.is_power_of_two() {
