@@ -31,13 +31,17 @@ pub enum AppError {
     /// The run cannot be done on this machine (exit code 1).
     #[error("{0}")]
     Resources(String),
+    /// Folders or files given are not what the command needs (exit code 2), e.g. a sweep's
+    /// shards with one missing.
+    #[error("{0}")]
+    Input(String),
 }
 
 impl AppError {
     /// Process exit code: 2 for bad input, 1 for a run that failed.
     pub fn exit_code(&self) -> i32 {
         match self {
-            AppError::Scenario(_) => 2,
+            AppError::Scenario(_) | AppError::Input(_) => 2,
             // Results that cannot be read or parsed are bad input to `exodus plot`.
             AppError::Plot(PlotError::Read { .. } | PlotError::Format(..)) => 2,
             AppError::Output(_) | AppError::Plot(_) | AppError::Resources(_) => 1,

@@ -35,6 +35,15 @@ pub enum Command {
     /// --seed, default the baseline's meta.seed): bands, paired differences from a baseline, key
     /// outcomes and charts.
     Compare(CompareArgs),
+    /// Run a scenario at the points of a design over parameter ranges (grid, random, Latin
+    /// hypercube, Sobol', Saltelli, Morris), with replicates, into one tidy CSV; resumes and
+    /// extends a stopped or grown sweep; --shard I/N runs one slice for a job array.
+    Sweep(SweepArgs),
+    /// Sobol' indices (Saltelli design) or Morris screening (Morris design) of a finished
+    /// sweep's outcomes, with bootstrap intervals and the share of seed noise.
+    Sensitivity(SensitivityArgs),
+    /// Merge the folders of a sweep's shards into the folder one process would have written.
+    Merge(MergeArgs),
     /// Measure speed and memory: run scenarios (and the hand-written R1 loop) at chosen sizes
     /// and thread counts, each case in a fresh process; print and write the table and charts.
     Bench(BenchArgs),
@@ -52,6 +61,120 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Sweep file (TOML), e.g. sweeps/historical-assumptions.toml.
+    pub sweep: PathBuf,
+    /// Results folder [default: results/sweep-<file name>, and shard-I-of-N inside it for a
+    /// shard]; holds sweep.json, from which the same command resumes a stopped sweep.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Run the I-th of N deterministic slices (points p with p mod N = I), 0 <= I < N
+    /// [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT when set].
+    #[arg(long, value_name = "I/N", value_parser = crate::sweep::Shard::parse)]
+    pub shard: Option<crate::sweep::Shard>,
+    /// Samples of the design (points, base rows or trajectories), replacing sweep.samples;
+    /// more than a finished sweep's extends it.
+    #[arg(long, value_parser = parse_count)]
+    pub samples: Option<u64>,
+    /// Replicates per point, replacing sweep.replicates.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: Option<u32>,
+    /// Agents per run, replacing sweep.agents.
+    #[arg(long, value_parser = parse_count)]
+    pub agents: Option<u64>,
+    /// Worker threads [default: all cores]; results are identical for any value.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Set one value of the scenario by its path on every point (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Assignment::parse)]
+    pub sets: Vec<Assignment>,
+    /// Start over, deleting the results of a sweep saved in the folder.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl SweepArgs {
+    /// The options `sweep::run` takes; the shard comes from Slurm's variables when not given.
+    pub fn into_options(self) -> Result<crate::sweep::SweepOptions, String> {
+        let shard = match self.shard {
+            Some(s) => Some(s),
+            None => crate::sweep::Shard::from_slurm()?,
+        };
+        Ok(crate::sweep::SweepOptions {
+            sweep: self.sweep,
+            out: self.out,
+            threads: self.threads.map(usize::from),
+            shard,
+            agents: self.agents,
+            replicates: self.replicates,
+            samples: self.samples.map(|n| n as usize),
+            sets: self.sets,
+            fresh: self.fresh,
+            plots: true,
+            quiet: self.quiet,
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SensitivityArgs {
+    /// Results folder of a finished sweep (holds sweep.json and results.csv).
+    pub results: PathBuf,
+    /// Folder for sensitivity.csv, sensitivity.md and the charts [default: the results folder].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Bootstrap resamples for the intervals.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub resamples: u32,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95, value_parser = parse_level)]
+    pub level: f64,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_level(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v > 0.5 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is out of range; allowed: 0.5 < LEVEL < 1"))
+    }
+}
+
+impl SensitivityArgs {
+    pub fn options(&self) -> crate::sweep::analyse::SensitivityOptions {
+        crate::sweep::analyse::SensitivityOptions {
+            results: self.results.clone(),
+            out: self.out.clone(),
+            resamples: self.resamples as usize,
+            level: self.level,
+            plots: !self.no_plots,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' folders (every shard of one sweep).
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the merged results [default: the folder that holds the shards' folders].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -25,6 +25,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;
+pub mod sweep;
 pub mod timeline;
 
 /// Version of exodus, from Cargo.toml.

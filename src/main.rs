@@ -94,6 +94,97 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Sweep(args) => {
+            let quiet = args.quiet;
+            let opts = match args.into_options() {
+                Ok(o) => o,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            match exodus::sweep::run(&opts) {
+                Ok(done) => {
+                    if !quiet {
+                        println!(
+                            "{} point(s) run, {} resumed, {} of the sweep's {} point(s) in {} ({:.1} s)",
+                            done.ran,
+                            done.resumed,
+                            done.ran + done.resumed,
+                            done.points,
+                            done.out.display(),
+                            done.seconds
+                        );
+                        for f in &done.files {
+                            println!("{}", f.display());
+                        }
+                    }
+                    if !done.failed.is_empty() {
+                        eprintln!(
+                            "error: {} point(s) failed and are recorded in {} (the sweep went on):",
+                            done.failed.len(),
+                            done.out.join("failures.csv").display()
+                        );
+                        for (p, e) in done.failed.iter().take(5) {
+                            eprintln!("  point {p}: {e}");
+                        }
+                        if done.failed.len() > 5 {
+                            eprintln!("  and {} more", done.failed.len() - 5);
+                        }
+                        return ExitCode::from(1);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Sensitivity(args) => {
+            let opts = args.options();
+            match exodus::sweep::analyse::analyse(&opts) {
+                Ok(a) => {
+                    let out = opts.out.clone().unwrap_or_else(|| opts.results.clone());
+                    if !args.quiet {
+                        print!("{}", exodus::sweep::analyse::markdown(&a, opts.level));
+                    }
+                    exodus::sweep::analyse::write(&a, &out, &opts).map(|files| {
+                        if !args.quiet {
+                            for f in files {
+                                println!("{}", f.display());
+                            }
+                        }
+                    })
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Merge(args) => {
+            let out = match &args.out {
+                Some(o) => o.clone(),
+                None => {
+                    let parents: std::collections::BTreeSet<_> = args
+                        .dirs
+                        .iter()
+                        .map(|d| d.parent().map(|p| p.to_path_buf()).unwrap_or_default())
+                        .collect();
+                    match parents.into_iter().collect::<Vec<_>>().as_slice() {
+                        [one] if !one.as_os_str().is_empty() => one.clone(),
+                        _ => {
+                            eprintln!(
+                                "error: the shards' folders are not in one folder; give --out"
+                            );
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+            };
+            exodus::sweep::merge::merge(&args.dirs, &out).map(|files| {
+                if !args.quiet {
+                    for f in files {
+                        println!("{}", f.display());
+                    }
+                }
+            })
+        }
         Command::Bench(args) => {
             let opts = args.into_options(std::env::args().collect());
             let exe = match std::env::current_exe() {

@@ -38,6 +38,9 @@ pub enum Purpose {
     Calibration = 4,
     /// Agents' lasting tastes for platforms (heterogeneous tastes).
     Taste = 5,
+    /// A sweep's design: random points, Latin hypercube strata, Morris trajectories (step =
+    /// point, dimension or trajectory; chunk = which design).
+    Design = 6,
 }
 
 /// Key of day `day` of replicate `replicate` of a run seeded with `seed`; agents' streams that
@@ -256,7 +259,7 @@ fn taste_table() -> &'static [f32; TASTE_LEVELS] {
 
 /// The standard normal's quantile function, by Acklam's rational approximation (relative
 /// error below 1.2 x 10^-9 on (0, 1)), for the taste table.
-fn normal_quantile(p: f64) -> f64 {
+pub fn normal_quantile(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,
         2.209_460_984_245_205e2,

@@ -109,7 +109,7 @@ fn settings(opts: &CalibrateOptions) -> Result<Calibration, AppError> {
 }
 
 /// A stable 64-bit hash of `text` (SplitMix64 over its bytes), as 16 hex digits.
-fn fingerprint(text: &str) -> String {
+pub fn fingerprint(text: &str) -> String {
     let mut h = crate::rng::mix(text.len() as u64);
     for chunk in text.as_bytes().chunks(8) {
         let mut b = [0u8; 8];

@@ -1,0 +1,485 @@
+//! A sweep's results folder: `sweep.json` (the manifest), `results.csv` (one row per point,
+//! replicate and outcome, appended a window of points at a time, in point order),
+//! `failures.csv` (points that could not run, with their error) and, for a shard,
+//! `shard.json`.
+//!
+//! `Store::open` reads what a folder holds: it refuses results of other inputs, keeps the whole
+//! points at the head of `results.csv` (checking that each row is the design's point, replicate
+//! and outcome in order), and cuts what follows the first point that is not whole (a run killed
+//! mid-write leaves at most its last line cut). The sweep then runs from that point on.
+
+use std::fs::OpenOptions;
+use std::io::{BufReader, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::app::AppError;
+use crate::output::{self, OutputError};
+
+use super::{Manifest, Setup, Shard};
+
+pub const MANIFEST: &str = "sweep.json";
+pub const RESULTS: &str = "results.csv";
+pub const FAILURES: &str = "failures.csv";
+pub const SHARD: &str = "shard.json";
+
+/// One point's outcome: every replicate's values (replicate-major), or why it failed.
+#[derive(Debug, Clone)]
+pub struct PointResult {
+    pub point: usize,
+    pub x: Vec<f64>,
+    pub values: Result<Vec<Vec<f64>>, String>,
+}
+
+/// A number as written in the results: the shortest text that reads back to the same bits;
+/// empty for a value a run does not define.
+pub fn number(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+/// The columns of results.csv.
+pub fn results_header(paths: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = ["point", "replicate", "seed"].map(String::from).to_vec();
+    h.extend(paths.iter().cloned());
+    h.extend(["outcome", "value"].map(String::from));
+    h
+}
+
+/// The columns of failures.csv.
+pub fn failures_header(paths: &[String]) -> Vec<String> {
+    let mut h = vec!["point".to_string()];
+    h.extend(paths.iter().cloned());
+    h.push("error".to_string());
+    h
+}
+
+/// CSV text of rows (quoted where needed).
+fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = w.write_record(&row);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// The rows of one point in results.csv.
+pub fn point_rows(
+    r: &PointResult,
+    seed: u64,
+    labels: &[String],
+) -> impl Iterator<Item = Vec<String>> {
+    let xs: Vec<String> = r.x.iter().map(|&v| number(v)).collect();
+    let values = r.values.as_ref().cloned().unwrap_or_default();
+    let labels = labels.to_vec();
+    let point = r.point;
+    values.into_iter().enumerate().flat_map(move |(rep, vals)| {
+        let xs = xs.clone();
+        labels.clone().into_iter().zip(vals).map(move |(label, v)| {
+            let mut row = vec![point.to_string(), rep.to_string(), seed.to_string()];
+            row.extend(xs.iter().cloned());
+            row.push(label);
+            row.push(number(v));
+            row
+        })
+    })
+}
+
+/// The failure row of a point.
+pub fn failure_row(point: usize, x: &[f64], error: &str) -> Vec<String> {
+    let mut row = vec![point.to_string()];
+    row.extend(x.iter().map(|&v| number(v)));
+    row.push(error.to_string());
+    row
+}
+
+/// What a results folder holds, and the writer that goes on from there.
+pub struct Store {
+    /// Every point of the sweep (or shard) before this one is in results.csv or failures.csv;
+    /// none after it is.
+    pub frontier: usize,
+    /// Rows of an unfinished window cut from the end of results.csv.
+    pub dropped_rows: u64,
+    pub writer: Writer,
+}
+
+/// The most points a window holds (4 per thread, at most 1,024 threads): the most rows a
+/// killed sweep can leave after its last whole point is this many points' rows.
+pub const MAX_WINDOW: usize = 4096;
+
+/// Appends windows of points to results.csv and failures.csv.
+pub struct Writer {
+    results: std::fs::File,
+    failures_path: PathBuf,
+    failures: Option<std::fs::File>,
+    results_path: PathBuf,
+    header_failures: Vec<String>,
+    seed: u64,
+    labels: Vec<String>,
+    /// Failures found in the folder on opening (kept).
+    pub earlier_failures: Vec<(usize, String)>,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> AppError + '_ {
+    move |source| {
+        AppError::Output(OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+fn refuse(out: &Path, why: String) -> AppError {
+    AppError::Input(format!(
+        "{}: {why}; use --fresh to start over (the folder's results are then deleted), or another --out",
+        out.display()
+    ))
+}
+
+impl Store {
+    /// Opens the folder `out` for the sweep `setup` (a shard of it, if `shard`), resuming what
+    /// it holds unless `fresh`.
+    pub fn open(
+        out: &Path,
+        setup: &Setup,
+        manifest: &Manifest,
+        shard: Option<Shard>,
+        fresh: bool,
+    ) -> Result<Store, AppError> {
+        let results_path = out.join(RESULTS);
+        let failures_path = out.join(FAILURES);
+        let manifest_path = out.join(MANIFEST);
+        let shard_path = out.join(SHARD);
+        if fresh {
+            for p in [&results_path, &failures_path, &manifest_path, &shard_path] {
+                match std::fs::remove_file(p) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(io(p)(e));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let paths = manifest.parameter_paths();
+        let total = manifest.points;
+        let mut earlier_failures = Vec::new();
+        let old: Option<Manifest> = match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| refuse(out, format!("{MANIFEST} cannot be read ({e})")))?,
+            ),
+            Err(_) => None,
+        };
+        match &old {
+            None if results_path.exists() || failures_path.exists() => {
+                return Err(refuse(
+                    out,
+                    format!(
+                        "holds {RESULTS} or {FAILURES} but no {MANIFEST}, so it cannot be resumed"
+                    ),
+                ));
+            }
+            None => {}
+            Some(old) => {
+                if old.fingerprint != manifest.fingerprint {
+                    return Err(refuse(
+                        out,
+                        "holds a sweep of other inputs (scenario, parameters, design, replicates, outcomes or exodus version changed)".into(),
+                    ));
+                }
+                if old.points > total {
+                    return Err(refuse(
+                        out,
+                        format!(
+                            "holds a sweep of {} points, more than this one's {total}",
+                            old.points
+                        ),
+                    ));
+                }
+                let old_shard: Option<Shard> = std::fs::read_to_string(&shard_path)
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok());
+                if old_shard != shard {
+                    let name = |s: Option<Shard>| {
+                        s.map_or("the whole sweep".to_string(), |s| {
+                            format!("shard {}/{}", s.index, s.count)
+                        })
+                    };
+                    return Err(refuse(
+                        out,
+                        format!("holds {}, not {}", name(old_shard), name(shard)),
+                    ));
+                }
+            }
+        }
+        let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
+        // Failures first: the points they name are done.
+        let mut failures: Vec<(usize, Vec<String>)> = Vec::new();
+        if failures_path.exists() {
+            let mut rdr = csv::Reader::from_path(&failures_path)
+                .map_err(|e| refuse(out, format!("{FAILURES} cannot be read ({e})")))?;
+            for rec in rdr.records() {
+                let Ok(rec) = rec else { break };
+                let Some(p) = rec.get(0).and_then(|s| s.parse::<usize>().ok()) else {
+                    break;
+                };
+                if p < total && shard.contains(p) {
+                    failures.push((p, rec.iter().map(String::from).collect()));
+                }
+            }
+        }
+        let failed: std::collections::BTreeSet<usize> = failures.iter().map(|f| f.0).collect();
+        let labels = &setup.outcomes.labels;
+        let reps = setup.sweep.replicates as usize;
+        let per_point = reps * labels.len();
+        let header = results_header(&paths);
+        // The head of results.csv that holds whole points in order.
+        let mut keep_bytes: Option<u64> = None;
+        let mut dropped_rows = 0;
+        let mut frontier = 0usize;
+        if results_path.exists() {
+            let file = std::fs::File::open(&results_path).map_err(io(&results_path))?;
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(BufReader::new(file));
+            let got: Vec<String> = rdr
+                .headers()
+                .map(|h| h.iter().map(String::from).collect())
+                .unwrap_or_default();
+            if got != header {
+                return Err(refuse(
+                    out,
+                    format!(
+                        "{RESULTS}'s columns are not this sweep's ({})",
+                        header.join(",")
+                    ),
+                ));
+            }
+            let mut design = setup
+                .points()
+                .enumerate()
+                .filter(|(p, _)| shard.contains(*p));
+            let mut expect = design.next();
+            let mut row_in_point = 0usize;
+            let mut point_start = rdr.position().byte();
+            let mut xs: Vec<String> = Vec::new();
+            let mut record = csv::StringRecord::new();
+            loop {
+                // Skip the failed points: they have no rows.
+                while let Some((p, _)) = &expect
+                    && row_in_point == 0
+                    && failed.contains(p)
+                {
+                    expect = design.next();
+                }
+                let Some((p, x)) = &expect else { break };
+                if row_in_point == 0 {
+                    point_start = rdr.position().byte();
+                    xs = x.iter().map(|&v| number(v)).collect();
+                }
+                let at = rdr.position().line();
+                match rdr.read_record(&mut record) {
+                    Ok(true) => {}
+                    Ok(false) | Err(_) => break,
+                }
+                let (rep, k) = (row_in_point / labels.len(), row_in_point % labels.len());
+                let fields: Vec<&str> = record.iter().collect();
+                let want_head = [p.to_string(), rep.to_string(), setup.run_seed.to_string()];
+                let ok = fields.len() == header.len()
+                    && fields[..3] == want_head.iter().map(String::as_str).collect::<Vec<_>>()[..]
+                    && fields[3 + xs.len()] == labels[k]
+                    && (fields[4 + xs.len()].is_empty()
+                        || fields[4 + xs.len()].parse::<f64>().is_ok());
+                if !ok {
+                    break;
+                }
+                if fields[3..3 + xs.len()] != xs.iter().map(String::as_str).collect::<Vec<_>>()[..]
+                {
+                    return Err(refuse(
+                        out,
+                        format!(
+                            "{RESULTS} line {at}: point {p}'s parameter values are not the design's ({})",
+                            xs.join(", ")
+                        ),
+                    ));
+                }
+                row_in_point += 1;
+                if row_in_point == per_point {
+                    row_in_point = 0;
+                    frontier = *p + 1;
+                    expect = design.next();
+                }
+            }
+            // Everything from the first point that is not whole is cut.
+            let cut_at = if row_in_point == 0 {
+                rdr.position().byte()
+            } else {
+                point_start
+            };
+            keep_bytes = Some(cut_at);
+            dropped_rows = check_tail(&results_path, cut_at, (MAX_WINDOW * per_point) as u64, out)?;
+        }
+        // The failed points right after the last whole one are done too, up to the first point
+        // that is neither.
+        for p in (frontier..total).filter(|p| shard.contains(*p)) {
+            if failed.contains(&p) {
+                frontier = p + 1;
+            } else {
+                break;
+            }
+        }
+        // Results past the frontier are cut (their point runs again); so are failures.
+        if let Some(len) = keep_bytes {
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&results_path)
+                .map_err(io(&results_path))?;
+            f.set_len(len).map_err(io(&results_path))?;
+            f.sync_all().map_err(io(&results_path))?;
+        }
+        failures.retain(|(p, _)| *p < frontier);
+        for (p, row) in &failures {
+            earlier_failures.push((*p, row.last().cloned().unwrap_or_default()));
+        }
+        // The kept failures are rewritten as they were (atomically); an empty list leaves no
+        // file.
+        let header_failures = failures_header(&paths);
+        if failures_path.exists() {
+            if failures.is_empty() {
+                std::fs::remove_file(&failures_path).map_err(io(&failures_path))?;
+            } else {
+                let mut bytes = csv_bytes([header_failures.clone()]);
+                bytes.extend(csv_bytes(failures.iter().map(|(_, r)| r.clone())));
+                output::atomic::write(&failures_path, &bytes)?;
+            }
+        }
+        output::json::write(&manifest_path, manifest)?;
+        if shard.count > 1 {
+            output::json::write(&out.join(SHARD), &shard)?;
+        }
+        let mut results = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&results_path)
+            .map_err(io(&results_path))?;
+        let len = results
+            .seek(std::io::SeekFrom::End(0))
+            .map_err(io(&results_path))?;
+        if len == 0 {
+            results
+                .write_all(&csv_bytes([header]))
+                .map_err(io(&results_path))?;
+        }
+        let failures_file = if failures_path.exists() {
+            Some(
+                OpenOptions::new()
+                    .append(true)
+                    .open(&failures_path)
+                    .map_err(io(&failures_path))?,
+            )
+        } else {
+            None
+        };
+        Ok(Store {
+            frontier,
+            dropped_rows,
+            writer: Writer {
+                results,
+                results_path,
+                failures_path,
+                failures: failures_file,
+                header_failures,
+                seed: setup.run_seed,
+                labels: labels.clone(),
+                earlier_failures,
+            },
+        })
+    }
+}
+
+/// The number of lines of results.csv from byte `from` on (the rows of an unfinished window,
+/// to be cut); refuses more than `most`: a file edited or damaged in the middle is not silently
+/// shortened.
+fn check_tail(path: &Path, from: u64, most: u64, out: &Path) -> Result<u64, AppError> {
+    let mut f = std::fs::File::open(path).map_err(io(path))?;
+    f.seek(std::io::SeekFrom::Start(from)).map_err(io(path))?;
+    let mut lines = 0u64;
+    let mut last = b'\n';
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    if last != b'\n' {
+        lines += 1;
+    }
+    if lines > most {
+        return Err(refuse(
+            out,
+            format!(
+                "{RESULTS} has {lines} lines after its last whole point (byte {from}), more than one unfinished window leaves: it was edited or damaged"
+            ),
+        ));
+    }
+    Ok(lines)
+}
+
+impl Writer {
+    /// Appends a window's points (in point order) and syncs them to disk.
+    pub fn write_window(&mut self, window: &[PointResult]) -> Result<(), AppError> {
+        let rows = window
+            .iter()
+            .filter(|r| r.values.is_ok())
+            .flat_map(|r| point_rows(r, self.seed, &self.labels));
+        let bytes = csv_bytes(rows);
+        self.results
+            .write_all(&bytes)
+            .and_then(|_| self.results.sync_data())
+            .map_err(io(&self.results_path))?;
+        let failed: Vec<Vec<String>> = window
+            .iter()
+            .filter_map(|r| {
+                r.values
+                    .as_ref()
+                    .err()
+                    .map(|e| failure_row(r.point, &r.x, e))
+            })
+            .collect();
+        if !failed.is_empty() {
+            if self.failures.is_none() {
+                let mut f = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.failures_path)
+                    .map_err(io(&self.failures_path))?;
+                f.write_all(&csv_bytes([self.header_failures.clone()]))
+                    .map_err(io(&self.failures_path))?;
+                self.failures = Some(f);
+            }
+            if let Some(f) = &mut self.failures {
+                f.write_all(&csv_bytes(failed))
+                    .and_then(|_| f.sync_data())
+                    .map_err(io(&self.failures_path))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The files written.
+    pub fn finish(&mut self) -> Result<Vec<PathBuf>, AppError> {
+        let mut files = vec![self.results_path.clone()];
+        if self.failures.is_some() {
+            files.push(self.failures_path.clone());
+        }
+        Ok(files)
+    }
+}
