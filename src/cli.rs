@@ -77,7 +77,7 @@ pub struct SweepArgs {
     pub shard: Option<crate::sweep::Shard>,
     /// Samples of the design (points, base rows or trajectories), replacing sweep.samples;
     /// more than a finished sweep's extends it.
-    #[arg(long, value_parser = parse_count)]
+    #[arg(long, value_parser = parse_samples)]
     pub samples: Option<u64>,
     /// Replicates per point, replacing sweep.replicates.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -94,6 +94,9 @@ pub struct SweepArgs {
     /// Start over, deleting the results of a sweep saved in the folder.
     #[arg(long)]
     pub fresh: bool,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_plots: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -116,7 +119,7 @@ impl SweepArgs {
             samples: self.samples.map(|n| n as usize),
             sets: self.sets,
             fresh: self.fresh,
-            plots: true,
+            plots: !self.no_plots,
             quiet: self.quiet,
         })
     }
@@ -172,6 +175,9 @@ pub struct MergeArgs {
     /// Folder for the merged results [default: the folder that holds the shards' folders].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_plots: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -310,18 +316,28 @@ impl BenchCaseArgs {
 
 /// A count of agents: digits with optional `_` separators, or a power of ten like 1e6.
 fn parse_count(s: &str) -> Result<u64, String> {
+    parse_whole(s, 2, "a count of agents")
+}
+
+/// A number of samples (1 or more), written as counts of agents are.
+fn parse_samples(s: &str) -> Result<u64, String> {
+    parse_whole(s, 1, "a number of samples")
+}
+
+/// A whole number of at least `min`: digits with optional `_` separators, or 1e6 style.
+fn parse_whole(s: &str, min: u64, what: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");
-    let bad = || format!("`{s}` is not a count of agents (write 1000000, 1_000_000 or 1e6)");
+    let bad = || format!("`{s}` is not {what} (write 1000000, 1_000_000 or 1e6; at least {min})");
     if let Some((m, e)) = t.split_once(['e', 'E']) {
         let m: u64 = m.parse().map_err(|_| bad())?;
         let e: u32 = e.parse().map_err(|_| bad())?;
         return 10u64
             .checked_pow(e)
             .and_then(|p| p.checked_mul(m))
-            .filter(|&n| n >= 2)
+            .filter(|&n| n >= min)
             .ok_or_else(bad);
     }
-    t.parse::<u64>().ok().filter(|&n| n >= 2).ok_or_else(bad)
+    t.parse::<u64>().ok().filter(|&n| n >= min).ok_or_else(bad)
 }
 
 #[derive(Debug, clap::Args)]

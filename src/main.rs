@@ -177,7 +177,7 @@ fn main() -> ExitCode {
                     }
                 }
             };
-            exodus::sweep::merge::merge(&args.dirs, &out).map(|files| {
+            exodus::sweep::merge::merge(&args.dirs, &out, !args.no_plots).map(|files| {
                 if !args.quiet {
                     for f in files {
                         println!("{}", f.display());

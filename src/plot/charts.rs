@@ -86,6 +86,8 @@ pub enum Figure {
     Xy(XyChart),
     /// Panels of a calibration: marginals, pairs, predictive check (`calibrate`).
     Calibration(super::calibrate::CalibrationChart),
+    /// A sweep's outcomes against its parameters, heat maps and sensitivity indices (`sweep`).
+    Sweep(super::sweep::SweepChart),
 }
 
 /// One series per platform from per-platform values.

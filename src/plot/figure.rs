@@ -124,7 +124,7 @@ impl XyFormat {
 
 /// `v` with at most three significant digits (whole numbers from 100 up), no trailing zeros:
 /// 0.001, 0.0125, 1.5, 42.5, 1234.
-fn significant(v: f64) -> String {
+pub(super) fn significant(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }

@@ -14,6 +14,7 @@ pub mod compare;
 pub mod figure;
 pub mod results;
 pub mod style;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,7 @@ pub enum PlotError {
 }
 
 impl PlotError {
-    fn read(path: &Path, source: std::io::Error) -> PlotError {
+    pub(crate) fn read(path: &Path, source: std::io::Error) -> PlotError {
         PlotError::Read {
             path: path.to_path_buf(),
             source,
@@ -111,6 +112,7 @@ impl Figure {
             Figure::Multiples(c) => c.draw(root, s),
             Figure::Xy(c) => c.draw(root, s),
             Figure::Calibration(c) => c.draw(root, s),
+            Figure::Sweep(c) => c.draw(root, s),
         }
     }
 

@@ -372,6 +372,9 @@ pub fn write(
         &out.join("sensitivity.md"),
         markdown(a, level).as_bytes(),
     )?);
+    if opts.plots {
+        files.extend(crate::plot::sweep::plot_sensitivity(a, out, level)?);
+    }
     Ok(files)
 }
 

@@ -79,7 +79,7 @@ fn some(list: &[usize]) -> String {
 }
 
 /// Merges the shard folders `dirs` into `out`; returns the files written.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, AppError> {
+pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, AppError> {
     let bad = AppError::Input;
     let parts: Vec<Part> = dirs
         .iter()
@@ -207,5 +207,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, AppError> {
         files.push(output::atomic::write(&out.join(FAILURES), &bytes)?);
     }
     files.push(output::json::write(&out.join(MANIFEST), m)?);
+    if plots {
+        files.extend(crate::plot::sweep::plot_sweep(out, out)?);
+    }
     Ok(files)
 }

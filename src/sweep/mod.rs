@@ -530,6 +530,10 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
     if let Some(s) = opts.shard {
         files.push(output::json::write(&out.join(results::SHARD), &s)?);
     }
+    // Charts of the whole sweep (a shard's are drawn by `exodus merge`).
+    if opts.plots && opts.shard.is_none() && failed.len() < total {
+        files.extend(crate::plot::sweep::plot_sweep(&out, &out)?);
+    }
     Ok(Finished {
         out,
         points: total,
