@@ -4,7 +4,8 @@
 //! The design (Saltelli 2002; Saltelli et al. 2010): two independent N x d sample matrices A
 //! and B of the d parameters, and for each parameter i the matrix AB_i, A with its column i
 //! taken from B. The model is evaluated on every row of A, B and each AB_i (N (d + 2) runs).
-//! With f_A, f_B, f_ABi those outputs and V the variance of all of f_A and f_B:
+//! With f_A, f_B, f_ABi those outputs and V the variance of all of f_A and f_B (divided by 2N,
+//! as SALib computes it):
 //!
 //! - first order (Saltelli et al. 2010, their eq. (b)): S_i = mean((f_B - m) (f_ABi - f_A)) / V,
 //!   with m the mean of f_A and f_B (centring changes not its expectation, only its variance)
@@ -34,7 +35,9 @@ pub struct SobolIndex {
 /// Why indices cannot be estimated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SensitivityError {
-    #[error("the Saltelli design needs at least 2 base rows, got {0}")]
+    #[error(
+        "at least 2 base rows (Saltelli) or trajectories (Morris) with every value defined are needed, got {0}"
+    )]
     TooFewRows(usize),
     #[error(
         "the outputs of A, B and each AB_i must have the same length: A {a}, B {b}, AB_{i} {ab}"
@@ -95,7 +98,7 @@ fn estimate(fa: &[f64], fb: &[f64], fab: &[Vec<f64>], rows: &[usize]) -> Option<
         .iter()
         .map(|&r| (fa[r] - mean).powi(2) + (fb[r] - mean).powi(2))
         .sum::<f64>()
-        / (2.0 * n - 1.0);
+        / (2.0 * n);
     if var <= 0.0 {
         return None;
     }

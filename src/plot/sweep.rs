@@ -301,7 +301,13 @@ impl SweepChart {
                     .bold_line_style(GRID)
                     .x_labels(6)
                     .y_labels(n)
-                    .x_label_formatter(&|x: &f64| format!("{}", (x * 1000.0).round() / 1000.0))
+                    .x_label_formatter(&|x: &f64| {
+                        if top >= 1000.0 {
+                            human(*x)
+                        } else {
+                            super::figure::significant(*x)
+                        }
+                    })
                     .y_label_formatter(&|y: &f64| {
                         let i = y.round();
                         if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
