@@ -29,6 +29,9 @@ pub struct Panel {
     pub log_x: bool,
 }
 
+/// One row of an index chart: a parameter and its bars (name, estimate, low, high).
+pub type IndexRow = (String, Vec<(String, f64, f64, f64)>);
+
 /// A chart of a sweep.
 #[derive(Debug, Clone)]
 pub enum SweepChart {
@@ -53,7 +56,7 @@ pub enum SweepChart {
         title: String,
         subtitle: String,
         footnote: String,
-        rows: Vec<(String, Vec<(String, f64, f64, f64)>)>,
+        rows: Vec<IndexRow>,
     },
 }
 
@@ -412,8 +415,8 @@ fn read_points(dir: &Path, m: &Manifest) -> Result<Points, PlotError> {
             .and_then(|v| v.parse().ok())
             .filter(|&p| p < m.points)
             .ok_or_else(|| bad("the point is not a point of the sweep"))?;
-        for j in 0..d {
-            x[p][j] = rec
+        for (j, xj) in x[p].iter_mut().enumerate() {
+            *xj = rec
                 .get(3 + j)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(f64::NAN);
@@ -632,9 +635,8 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
     );
     let mut files = Vec::new();
     for o in &a.outcomes {
-        let (mut rows, subtitle): (Vec<(String, Vec<(String, f64, f64, f64)>)>, String) =
-            if let Some(idx) = &o.sobol {
-                (
+        let (mut rows, subtitle): (Vec<IndexRow>, String) = if let Some(idx) = &o.sobol {
+            (
                     a.parameters
                         .iter()
                         .zip(idx)
@@ -650,8 +652,8 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
                         .collect(),
                     "Sobol' indices: share of the outcome's variance due to each parameter alone (first order) and with its interactions (total)".to_string(),
                 )
-            } else if let Some(idx) = &o.morris {
-                (
+        } else if let Some(idx) = &o.morris {
+            (
                     a.parameters
                         .iter()
                         .zip(idx)
@@ -667,12 +669,14 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
                         .collect(),
                     "Morris screening: mean absolute elementary effect (mu*, importance) and its spread (sigma: interactions, non-linearity), per whole range of each parameter".to_string(),
                 )
-            } else {
-                continue;
-            };
+        } else {
+            continue;
+        };
         rows.sort_by(|a, b| b.1[0].1.total_cmp(&a.1[0].1));
-        let mut opts = PlotOptions::default();
-        opts.height = (200 + 36 * rows.len() as u32).clamp(400, 2000);
+        let opts = PlotOptions {
+            height: (200 + 36 * rows.len() as u32).clamp(400, 2000),
+            ..PlotOptions::default()
+        };
         let subtitle = match o.noise {
             Some((one, _)) => format!(
                 "{subtitle}; seed noise {:.0}% of one run's variance",
