@@ -158,24 +158,13 @@ fn main() -> ExitCode {
             }
         }
         Command::Merge(args) => {
-            let out = match &args.out {
-                Some(o) => o.clone(),
-                None => {
-                    let parents: std::collections::BTreeSet<_> = args
-                        .dirs
-                        .iter()
-                        .map(|d| d.parent().map(|p| p.to_path_buf()).unwrap_or_default())
-                        .collect();
-                    match parents.into_iter().collect::<Vec<_>>().as_slice() {
-                        [one] if !one.as_os_str().is_empty() => one.clone(),
-                        _ => {
-                            eprintln!(
-                                "error: the shards' folders are not in one folder; give --out"
-                            );
-                            return ExitCode::from(2);
-                        }
-                    }
-                }
+            let Some(out) = args
+                .out
+                .clone()
+                .or_else(|| exodus::sweep::merge::default_out(&args.dirs))
+            else {
+                eprintln!("error: the shards' folders are not in one folder; give --out");
+                return ExitCode::from(2);
             };
             exodus::sweep::merge::merge(&args.dirs, &out, !args.no_plots).map(|files| {
                 if !args.quiet {

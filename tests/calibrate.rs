@@ -1,24 +1,13 @@
 //! `exodus calibrate` through the real binary: parameter recovery on targets the model made
 //! itself, thread-count invariance, resume equal to an uninterrupted run, and located errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn exodus() -> Command {
-    Command::cargo_bin("exodus").unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use common::{exodus, root, write};
 
 const P_TRUE: f64 = 0.03;
 const Q_TRUE: f64 = 0.38;

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::scenario::located::{self, Located};
 use crate::scenario::{Location, ScenarioError};
 
 /// A calibration file as written.
@@ -243,78 +244,20 @@ pub const SIMULATIONS: RangeInclusive<i64> = 1..=1_000_000_000;
 pub const DRAWS: RangeInclusive<i64> = 0..=10_000;
 pub const AGENTS: RangeInclusive<i64> = 2..=4_000_000_000;
 
-struct At<'a> {
-    path: &'a Path,
-    source: &'a str,
-}
-
-impl At<'_> {
-    fn loc(&self, span: std::ops::Range<usize>) -> Location {
-        Location::in_file(self.path, self.source, span)
-    }
-
-    fn int(
-        &self,
-        v: &Option<Spanned<i64>>,
-        field: &str,
-        range: RangeInclusive<i64>,
-        default: i64,
-    ) -> Result<i64, ScenarioError> {
-        let Some(v) = v else { return Ok(default) };
-        let x = *v.get_ref();
-        if range.contains(&x) {
-            Ok(x)
-        } else {
-            Err(ScenarioError::invalid(
-                self.loc(v.span()),
-                field,
-                x,
-                "is out of range",
-                format!("{} ..= {}", range.start(), range.end()),
-            ))
-        }
-    }
-
-    fn float(
-        &self,
-        v: &Option<Spanned<f64>>,
-        field: &str,
-        range: RangeInclusive<f64>,
-        default: f64,
-    ) -> Result<f64, ScenarioError> {
-        let Some(v) = v else { return Ok(default) };
-        let x = *v.get_ref();
-        if x.is_finite() && range.contains(&x) {
-            Ok(x)
-        } else {
-            Err(ScenarioError::invalid(
-                self.loc(v.span()),
-                field,
-                x,
-                "is out of range",
-                format!("{} ..= {}", range.start(), range.end()),
-            ))
-        }
-    }
-}
-
 /// Reads and checks a calibration file. Paths are checked against the scenario later
 /// (`calibrate::setup`), where the scenario is known.
 pub fn load(path: &Path) -> Result<Calibration, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&source, path)
+    let (file, source) = located::parse_file(path)?;
+    check(file, &source, path)
 }
 
 /// Parses calibration text read from `path`.
 pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
-    let file: CalibrationFile = toml::from_str(source).map_err(|e| ScenarioError::Syntax {
-        location: Location::in_file(path, source, e.span().unwrap_or(0..0)),
-        message: e.message().trim().to_string(),
-    })?;
-    let at = At { path, source };
+    check(located::parse_text(source, path)?, source, path)
+}
+
+fn check(file: CalibrationFile, source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
+    let at = Located { path, source };
     let s = &file.calibration;
     let method = match &s.method {
         None => Method::AbcSmc,
@@ -379,43 +322,12 @@ pub fn parse(source: &str, path: &Path) -> Result<Calibration, ScenarioError> {
     let mut parameters: Vec<Parameter> = Vec::new();
     for (i, p) in file.parameters.get_ref().iter().enumerate() {
         let field = |k: &str| format!("parameters[{i}].{k}");
-        let path_text = p.path.get_ref().trim().to_string();
-        let also: Vec<String> = p
-            .also
-            .iter()
-            .map(|a| a.get_ref().trim().to_string())
-            .collect();
-        let named = std::iter::once((&path_text, p.path.span(), field("path"))).chain(
-            also.iter()
-                .zip(&p.also)
-                .enumerate()
-                .map(|(k, (a, s))| (a, s.span(), field(&format!("also[{k}]")))),
-        );
-        let mut seen: Vec<&str> = Vec::new();
-        for (text, span, name) in named {
-            if seen.contains(&text.as_str())
-                || parameters.iter().any(|q| q.paths().any(|x| x == text))
-            {
-                return Err(ScenarioError::invalid(
-                    at.loc(span),
-                    name,
-                    format!("\"{text}\""),
-                    "is named twice",
-                    "each scenario path in one parameter, once",
-                ));
-            }
-            seen.push(text);
-        }
+        let (path_text, also) = at.parameter_paths(i, &p.path, &p.also, |text| {
+            parameters.iter().any(|q| q.paths().any(|x| x == text))
+        })?;
         let bound = |v: &Option<Spanned<f64>>, k: &str| -> Result<f64, ScenarioError> {
-            match v {
-                Some(x) if x.get_ref().is_finite() => Ok(*x.get_ref()),
-                Some(x) => Err(ScenarioError::invalid(
-                    at.loc(x.span()),
-                    field(k),
-                    x.get_ref(),
-                    "is not a finite number",
-                    "a finite number",
-                )),
+            match at.finite(v, &field(k))? {
+                Some(x) => Ok(x),
                 None => Err(ScenarioError::invalid(
                     at.loc(p.prior.span()),
                     field(k),

@@ -138,23 +138,17 @@ impl Problem {
         let valid = scenario::resolve::parameter_paths(&base.file);
         for p in &calibration.parameters {
             let at = p.location.clone().unwrap_or(Location::CommandLine);
-            for path in p.paths() {
-                scenario::resolve::check_path(path, &valid, at.clone(), &p.prior.describe())?;
-            }
-            for u in [0.0, 1.0] {
-                let x = p.prior.value(u);
-                let mut o = overrides.clone();
-                o.sets.extend(p.assignments(x));
-                if let Err(e) = scenario::from_chain(&chain, &o) {
-                    return Err(ScenarioError::invalid(
-                        at.clone(),
-                        &p.path,
-                        p.prior.describe(),
-                        format!("the scenario does not accept {x} here ({e})"),
-                        "a prior range inside the parameter's allowed range",
-                    ));
-                }
-            }
+            let paths: Vec<&str> = p.paths().collect();
+            let ends = [p.prior.value(0.0), p.prior.value(1.0)];
+            scenario::check_parameter(
+                &chain,
+                &overrides,
+                &valid,
+                &paths,
+                &at,
+                &p.prior.describe(),
+                &ends,
+            )?;
         }
         let targets = crate::calibration::load(targets_path, &base.params)?;
         let targets = choose_targets(targets, calibration, targets_path)?;

@@ -278,7 +278,7 @@ impl CalibrationChart {
 }
 
 /// The last two segments of a path, for axis titles in small panels.
-fn short(path: &str) -> String {
+pub(super) fn short(path: &str) -> String {
     let parts: Vec<&str> = path.split('.').collect();
     parts[parts.len().saturating_sub(2)..].join(".")
 }

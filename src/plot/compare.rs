@@ -67,7 +67,7 @@ fn read(path: &Path, metric: &str) -> Result<(Table, usize), PlotError> {
     Ok((table, days))
 }
 
-fn file_name(platform: &str) -> String {
+pub(super) fn file_name(platform: &str) -> String {
     platform
         .to_lowercase()
         .chars()

@@ -45,7 +45,7 @@ pub enum PlotError {
 }
 
 impl PlotError {
-    pub(crate) fn read(path: &Path, source: std::io::Error) -> PlotError {
+    fn read(path: &Path, source: std::io::Error) -> PlotError {
         PlotError::Read {
             path: path.to_path_buf(),
             source,

@@ -8,16 +8,18 @@
 //! - for each outcome analysed, a bar chart of the parameters' indices (Sobol' total and first
 //!   order, or Morris mu*) with their bootstrap intervals, the largest first.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
+use super::calibrate::short;
+use super::compare::file_name;
 use super::figure::{GRID, INK, MUTED, draw_err, frame, text_style};
 use super::style::{PALETTE, human};
 use super::{Figure, PlotError, PlotOptions, write_figure};
 use crate::sweep::Manifest;
-use crate::sweep::analyse::Analysis;
+use crate::sweep::analyse::{Analysis, Bar};
+use crate::sweep::results::{PointTable, ReadError};
 
 /// One parameter's panel: points and the binned band.
 #[derive(Debug, Clone)]
@@ -29,8 +31,8 @@ pub struct Panel {
     pub log_x: bool,
 }
 
-/// One row of an index chart: a parameter and its bars (name, estimate, low, high).
-pub type IndexRow = (String, Vec<(String, f64, f64, f64)>);
+/// One row of an index chart: a parameter and its indices.
+pub type IndexRow = (String, Vec<Bar>);
 
 /// A chart of a sweep.
 #[derive(Debug, Clone)]
@@ -274,17 +276,18 @@ impl SweepChart {
                 let body = frame(root, title, subtitle, footnote, s)?;
                 let n = rows.len().max(1);
                 let bars = rows.first().map_or(1, |r| r.1.len()).max(1);
-                let top = rows
-                    .iter()
-                    .flat_map(|r| r.1.iter().map(|b| b.3.max(b.1)))
+                // Every estimate and interval end, to fit the axis around them and 0.
+                let ends = || {
+                    rows.iter().flat_map(|r| r.1.iter()).flat_map(|b| {
+                        let (lo, hi) = b.interval.unwrap_or((b.estimate, b.estimate));
+                        [b.estimate, lo, hi]
+                    })
+                };
+                let top = ends()
                     .filter(|v| v.is_finite())
                     .fold(0.0f64, f64::max)
                     .max(1e-12);
-                let bottom = rows
-                    .iter()
-                    .flat_map(|r| r.1.iter().map(|b| b.2.min(b.1)))
-                    .filter(|v| v.is_finite())
-                    .fold(0.0f64, f64::min);
+                let bottom = ends().filter(|v| v.is_finite()).fold(0.0f64, f64::min);
                 let label_width = rows
                     .iter()
                     .map(|r| r.0.chars().count())
@@ -325,20 +328,20 @@ impl SweepChart {
                 let h = 0.8 / bars as f64;
                 for (i, (_, bs)) in rows.iter().enumerate() {
                     let y = (rows.len() - 1 - i) as f64;
-                    for (k, (_, est, lo, hi)) in bs.iter().enumerate() {
+                    for (k, b) in bs.iter().enumerate() {
                         let y0 = y + 0.4 - (k as f64 + 1.0) * h;
                         let color = PALETTE[k % PALETTE.len()];
                         chart
                             .draw_series(std::iter::once(Rectangle::new(
-                                [(0.0, y0 + 0.1 * h), (*est, y0 + 0.9 * h)],
+                                [(0.0, y0 + 0.1 * h), (b.estimate, y0 + 0.9 * h)],
                                 color.mix(0.75).filled(),
                             )))
                             .map_err(draw_err)?;
-                        if lo.is_finite() && hi.is_finite() {
+                        if let Some((lo, hi)) = b.interval {
                             let ym = y0 + 0.5 * h;
                             chart
                                 .draw_series(std::iter::once(PathElement::new(
-                                    vec![(*lo, ym), (*hi, ym)],
+                                    vec![(lo, ym), (hi, ym)],
                                     INK.stroke_width((1.5 * s).max(1.0) as u32),
                                 )))
                                 .map_err(draw_err)?;
@@ -359,7 +362,7 @@ impl SweepChart {
                                     color.mix(0.75).filled(),
                                 )
                                 + Text::new(
-                                    b.0.clone(),
+                                    b.label,
                                     ((14.0 * s) as i32, -(6.0 * s) as i32),
                                     text_style(10.5 * s, INK),
                                 )
@@ -372,78 +375,17 @@ impl SweepChart {
     }
 }
 
-/// A file-name-safe slug of an outcome's label.
-fn slug(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Per point: the mean over replicates of every outcome, and every parameter's value.
-struct Points {
-    x: Vec<Vec<f64>>,
-    y: Vec<Vec<f64>>,
-}
-
-fn read_points(dir: &Path, m: &Manifest) -> Result<Points, PlotError> {
-    let path = dir.join(crate::sweep::results::RESULTS);
-    let d = m.parameter_paths().len();
-    let k = m.outcomes.len();
-    let index: HashMap<&str, usize> = m
-        .outcomes
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.as_str(), i))
-        .collect();
-    let mut x = vec![vec![f64::NAN; d]; m.points];
-    let mut sum = vec![vec![0.0; m.points]; k];
-    let mut n = vec![vec![0u32; m.points]; k];
-    let mut rdr = csv::Reader::from_path(&path)
-        .map_err(|e| PlotError::Format(path.clone(), e.to_string()))?;
-    for (line, rec) in rdr.records().enumerate() {
-        let bad = |w: &str| PlotError::Format(path.clone(), format!("line {}: {w}", line + 2));
-        let rec = rec.map_err(|e| bad(&e.to_string()))?;
-        let p: usize = rec
-            .get(0)
-            .and_then(|v| v.parse().ok())
-            .filter(|&p| p < m.points)
-            .ok_or_else(|| bad("the point is not a point of the sweep"))?;
-        for (j, xj) in x[p].iter_mut().enumerate() {
-            *xj = rec
-                .get(3 + j)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(f64::NAN);
-        }
-        let o = *rec
-            .get(3 + d)
-            .and_then(|v| index.get(v))
-            .ok_or_else(|| bad("the outcome is not one of sweep.json's"))?;
-        if let Some(v) = rec.get(4 + d).and_then(|v| v.parse::<f64>().ok()) {
-            sum[o][p] += v;
-            n[o][p] += 1;
-        }
-    }
-    let y = (0..k)
-        .map(|o| {
-            (0..m.points)
-                .map(|p| {
-                    if n[o][p] > 0 {
-                        sum[o][p] / f64::from(n[o][p])
-                    } else {
-                        f64::NAN
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Points { x, y })
+/// The footnote of a sweep's charts.
+fn footnote(m: &Manifest) -> String {
+    format!(
+        "exodus {} · {} · {} design, {} points x {} replicate(s), {} agents",
+        crate::VERSION,
+        m.scenario,
+        m.design.name(),
+        m.points,
+        m.replicates,
+        m.agents
+    )
 }
 
 /// Bins of one parameter's range (log-spaced for a log-uniform one).
@@ -474,11 +416,9 @@ fn bin_of(e: &[f64], v: f64) -> Option<usize> {
 /// Draws the charts of the sweep in `dir` into `out`: an outcome-against-parameters chart and,
 /// with two or more parameters, a heat map, per outcome.
 pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
-    let mpath = dir.join(crate::sweep::results::MANIFEST);
-    let text = std::fs::read_to_string(&mpath).map_err(|e| PlotError::read(&mpath, e))?;
-    let m: Manifest =
-        serde_json::from_str(&text).map_err(|e| PlotError::Format(mpath.clone(), e.to_string()))?;
-    let pts = read_points(dir, &m)?;
+    let unreadable = |e: ReadError| PlotError::Format(e.path, e.message);
+    let m = Manifest::read(dir).map_err(unreadable)?;
+    let pts = PointTable::read(dir, &m).map_err(unreadable)?;
     let paths = m.parameter_paths();
     let logs: Vec<bool> = m
         .parameters
@@ -489,15 +429,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                 .collect()
         })
         .unwrap_or_else(|| vec![false; paths.len()]);
-    let footnote = format!(
-        "exodus {} · {} · {} design, {} points x {} replicate(s), {} agents",
-        crate::VERSION,
-        m.scenario,
-        m.design.name(),
-        m.points,
-        m.replicates,
-        m.agents
-    );
+    let footnote = footnote(&m);
     let opts = PlotOptions::default();
     let mut files = Vec::new();
     let range = |j: usize| {
@@ -510,7 +442,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             })
     };
     for (o, label) in m.outcomes.iter().enumerate() {
-        let y = &pts.y[o];
+        let y = &pts.mean[o];
         if !y.iter().any(|v| v.is_finite()) {
             continue;
         }
@@ -566,7 +498,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         files.extend(write_figure(
             &fig,
             out,
-            &format!("sweep-{}", slug(label)),
+            &format!("sweep-{}", file_name(label)),
             &tall,
         )?);
         if paths.len() >= 2 {
@@ -606,7 +538,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             files.extend(write_figure(
                 &fig,
                 out,
-                &format!("heat-{}", slug(label)),
+                &format!("heat-{}", file_name(label)),
                 &opts,
             )?);
         }
@@ -614,65 +546,29 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     Ok(files)
 }
 
-/// The last two segments of a path, for panel titles.
-fn short(path: &str) -> String {
-    let parts: Vec<&str> = path.split('.').collect();
-    parts[parts.len().saturating_sub(2)..].join(".")
-}
-
 /// Draws one index chart per outcome of a sensitivity analysis into `out`.
 pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<PathBuf>, PlotError> {
     let m = &a.manifest;
     let footnote = format!(
-        "exodus {} · {} · {} design, {} points x {} replicate(s), {} agents · {:.0}% bootstrap intervals",
-        crate::VERSION,
-        m.scenario,
-        m.design.name(),
-        m.points,
-        m.replicates,
-        m.agents,
+        "{} · {:.0}% bootstrap intervals",
+        footnote(m),
         level * 100.0
     );
     let mut files = Vec::new();
     for o in &a.outcomes {
-        let (mut rows, subtitle): (Vec<IndexRow>, String) = if let Some(idx) = &o.sobol {
-            (
-                    a.parameters
-                        .iter()
-                        .zip(idx)
-                        .map(|(p, x)| {
-                            (
-                                p.clone(),
-                                vec![
-                                    ("total".to_string(), x.total, x.total_interval.0, x.total_interval.1),
-                                    ("first order".to_string(), x.first, x.first_interval.0, x.first_interval.1),
-                                ],
-                            )
-                        })
-                        .collect(),
-                    "Sobol' indices: share of the outcome's variance due to each parameter alone (first order) and with its interactions (total)".to_string(),
-                )
-        } else if let Some(idx) = &o.morris {
-            (
-                    a.parameters
-                        .iter()
-                        .zip(idx)
-                        .map(|(p, x)| {
-                            (
-                                p.clone(),
-                                vec![
-                                    ("mu*".to_string(), x.mu_star, x.mu_star_interval.0, x.mu_star_interval.1),
-                                    ("sigma".to_string(), x.sigma, f64::NAN, f64::NAN),
-                                ],
-                            )
-                        })
-                        .collect(),
-                    "Morris screening: mean absolute elementary effect (mu*, importance) and its spread (sigma: interactions, non-linearity), per whole range of each parameter".to_string(),
-                )
-        } else {
+        if o.indices.is_err() {
             continue;
+        }
+        let rows: Vec<IndexRow> = o
+            .ranked(&a.parameters)
+            .into_iter()
+            .map(|(p, bars)| (p.to_string(), bars.to_vec()))
+            .collect();
+        let subtitle = if m.design == crate::sweep::Kind::Saltelli {
+            "Sobol' indices: share of the outcome's variance due to each parameter with its interactions (total) and alone (first order)"
+        } else {
+            "Morris screening, per whole range of each parameter: mean absolute elementary effect (mu*, importance), signed mean (mu) and spread (sigma: interactions, non-linearity)"
         };
-        rows.sort_by(|a, b| b.1[0].1.total_cmp(&a.1[0].1));
         let opts = PlotOptions {
             height: (200 + 36 * rows.len() as u32).clamp(400, 2000),
             ..PlotOptions::default()
@@ -682,7 +578,7 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
                 "{subtitle}; seed noise {:.0}% of one run's variance",
                 100.0 * one
             ),
-            None => subtitle,
+            None => subtitle.to_string(),
         };
         let fig = Figure::Sweep(SweepChart::Indices {
             title: format!("Sensitivity of {}", o.outcome),
@@ -693,7 +589,7 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
         files.extend(write_figure(
             &fig,
             out,
-            &format!("sensitivity-{}", slug(&o.outcome)),
+            &format!("sensitivity-{}", file_name(&o.outcome)),
             &opts,
         )?);
     }

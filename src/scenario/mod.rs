@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod file;
+pub mod located;
 pub mod params;
 pub mod resolve;
 pub mod validate;
@@ -51,6 +52,39 @@ pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, Scen
         file,
         params,
     })
+}
+
+/// Checks a parameter that a calibration or sweep sets by its `paths`: each must be a path of
+/// the scenario resolved with `overrides` (`valid`, "did you mean" otherwise), and the
+/// scenario must accept each of `values` there. Errors point at `location`, the parameter's
+/// place in its file, and show it as `shown` (its prior or distribution).
+pub fn check_parameter(
+    chain: &Chain,
+    overrides: &Overrides,
+    valid: &[String],
+    paths: &[&str],
+    location: &Location,
+    shown: &str,
+    values: &[f64],
+) -> Result<(), ScenarioError> {
+    for path in paths {
+        resolve::check_path(path, valid, location.clone(), shown)?;
+    }
+    for &x in values {
+        let mut o = overrides.clone();
+        o.sets
+            .extend(paths.iter().map(|path| Assignment::number(path, x)));
+        if let Err(e) = from_chain(chain, &o) {
+            return Err(ScenarioError::invalid(
+                location.clone(),
+                paths[0],
+                shown,
+                format!("the scenario does not accept {x} here ({e})"),
+                "a range inside the parameter's allowed range",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The resolved scenario as TOML text (what `exodus validate --resolved` prints): every value

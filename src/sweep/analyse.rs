@@ -10,16 +10,15 @@
 //! Var(E[Y|x]) + s_w^2 / R; the noise share of one run is s_w^2 / (V_m - s_w^2/R + s_w^2), and
 //! that of the means the indices are computed on is (s_w^2 / R) / V_m.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::app::AppError;
 use crate::output;
-use crate::sensitivity::{self, MorrisIndex, SobolIndex};
+use crate::sensitivity;
 
 use super::Manifest;
 use super::design::{self, Kind};
-use super::results::{FAILURES, MANIFEST, RESULTS};
+use super::results::{PointTable, read_failures};
 
 /// Options of `exodus sensitivity`.
 #[derive(Debug, Clone)]
@@ -31,6 +30,16 @@ pub struct SensitivityOptions {
     pub plots: bool,
 }
 
+/// One index of one parameter: its name in sensitivity.csv, its label in tables and charts,
+/// its estimate and, where one is computed, its bootstrap interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub index: &'static str,
+    pub label: &'static str,
+    pub estimate: f64,
+    pub interval: Option<(f64, f64)>,
+}
+
 /// One outcome's analysis.
 #[derive(Debug, Clone)]
 pub struct OutcomeAnalysis {
@@ -38,12 +47,61 @@ pub struct OutcomeAnalysis {
     /// Rows (base rows or trajectories) used, and dropped (a failed point or undefined value).
     pub used: usize,
     pub dropped: usize,
-    pub sobol: Option<Vec<SobolIndex>>,
-    pub morris: Option<Vec<MorrisIndex>>,
+    /// Each parameter's indices (in the manifest's parameter order; the most telling index
+    /// first: Sobol' total, or Morris mu*), or why none could be computed.
+    pub indices: Result<Vec<Vec<Bar>>, String>,
     /// Seed-noise share of one run, and of the replicates' mean (None with one replicate).
     pub noise: Option<(f64, f64)>,
-    /// Why no index could be computed.
-    pub error: Option<String>,
+}
+
+impl OutcomeAnalysis {
+    /// (parameter, its indices), the largest first index first.
+    pub fn ranked<'a>(&'a self, parameters: &'a [String]) -> Vec<(&'a str, &'a [Bar])> {
+        let mut rows: Vec<(&str, &[Bar])> = match &self.indices {
+            Ok(idx) => parameters
+                .iter()
+                .map(String::as_str)
+                .zip(idx.iter().map(Vec::as_slice))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        rows.sort_by(|a, b| b.1[0].estimate.total_cmp(&a.1[0].estimate));
+        rows
+    }
+}
+
+fn bar(
+    index: &'static str,
+    label: &'static str,
+    estimate: f64,
+    interval: Option<(f64, f64)>,
+) -> Bar {
+    Bar {
+        index,
+        label,
+        estimate,
+        interval,
+    }
+}
+
+fn sobol_bars(x: &sensitivity::SobolIndex) -> Vec<Bar> {
+    vec![
+        bar("total", "total", x.total, Some(x.total_interval)),
+        bar(
+            "first_order",
+            "first order",
+            x.first,
+            Some(x.first_interval),
+        ),
+    ]
+}
+
+fn morris_bars(x: &sensitivity::MorrisIndex) -> Vec<Bar> {
+    vec![
+        bar("mu_star", "mu*", x.mu_star, Some(x.mu_star_interval)),
+        bar("mu", "mu", x.mu, None),
+        bar("sigma", "sigma", x.sigma, None),
+    ]
 }
 
 /// The whole analysis.
@@ -53,81 +111,6 @@ pub struct Analysis {
     pub parameters: Vec<String>,
     pub outcomes: Vec<OutcomeAnalysis>,
     pub warnings: Vec<String>,
-}
-
-/// Per point and outcome: mean and variance over the replicates (NaN where undefined).
-struct PointStats {
-    mean: Vec<Vec<f64>>,
-    var: Vec<Vec<f64>>,
-}
-
-fn read_err(path: &Path, what: impl std::fmt::Display) -> AppError {
-    AppError::Input(format!("{}: {what}", path.display()))
-}
-
-fn read_points(dir: &Path, m: &Manifest) -> Result<PointStats, AppError> {
-    let k = m.outcomes.len();
-    let reps = m.replicates as usize;
-    let mut sum = vec![vec![0.0; m.points]; k];
-    let mut sq = vec![vec![0.0; m.points]; k];
-    let mut count = vec![vec![0u32; m.points]; k];
-    let path = dir.join(RESULTS);
-    let mut rdr = csv::Reader::from_path(&path).map_err(|e| read_err(&path, e))?;
-    let header = rdr.headers().map_err(|e| read_err(&path, e))?.clone();
-    let (oc, vc) = (
-        header.len().saturating_sub(2),
-        header.len().saturating_sub(1),
-    );
-    let index: std::collections::HashMap<&str, usize> = m
-        .outcomes
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.as_str(), i))
-        .collect();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        let line = rdr.position().line();
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(read_err(&path, format!("line {line}: {e}"))),
-        }
-        let bad = |what: &str| read_err(&path, format!("line {line}: {what}"));
-        let p: usize = rec
-            .get(0)
-            .and_then(|s| s.parse().ok())
-            .filter(|&p| p < m.points)
-            .ok_or_else(|| bad("the point is not a point of the sweep"))?;
-        let o = *rec
-            .get(oc)
-            .and_then(|s| index.get(s))
-            .ok_or_else(|| bad("the outcome is not one of sweep.json's"))?;
-        let v = match rec.get(vc) {
-            Some("") => f64::NAN,
-            Some(s) => s
-                .parse::<f64>()
-                .map_err(|_| bad("the value is not a number"))?,
-            None => return Err(bad("the row has no value")),
-        };
-        sum[o][p] += v;
-        sq[o][p] += v * v;
-        count[o][p] += 1;
-    }
-    let mut mean = vec![vec![f64::NAN; m.points]; k];
-    let mut var = vec![vec![f64::NAN; m.points]; k];
-    for o in 0..k {
-        for p in 0..m.points {
-            let n = count[o][p] as usize;
-            if n == reps && n > 0 {
-                let mu = sum[o][p] / n as f64;
-                mean[o][p] = mu;
-                if n > 1 {
-                    var[o][p] = ((sq[o][p] - n as f64 * mu * mu) / (n as f64 - 1.0)).max(0.0);
-                }
-            }
-        }
-    }
-    Ok(PointStats { mean, var })
 }
 
 /// Seed-noise shares from the point means and variances of the points used.
@@ -166,17 +149,7 @@ fn noise(mean: &[f64], var: &[f64], reps: usize) -> Option<(f64, f64)> {
 /// Analyses a finished sweep folder.
 pub fn analyse(opts: &SensitivityOptions) -> Result<Analysis, AppError> {
     let dir = &opts.results;
-    let mpath = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&mpath).map_err(|e| {
-        read_err(
-            &mpath,
-            format!(
-                "cannot be read ({e}); is {} a sweep's results folder?",
-                dir.display()
-            ),
-        )
-    })?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|e| read_err(&mpath, e))?;
+    let m = Manifest::read(dir).map_err(|e| AppError::Input(e.to_string()))?;
     if !matches!(m.design, Kind::Saltelli | Kind::Morris) {
         return Err(AppError::Input(format!(
             "{}: the sweep's design is {}; sensitivity indices need a saltelli design (Sobol' indices) or a morris design (screening)",
@@ -186,19 +159,14 @@ pub fn analyse(opts: &SensitivityOptions) -> Result<Analysis, AppError> {
     }
     let parameters = m.parameter_paths();
     let d = parameters.len();
-    let stats = read_points(dir, &m)?;
-    let failed: BTreeSet<usize> = match csv::Reader::from_path(dir.join(FAILURES)) {
-        Ok(mut r) => r
-            .records()
-            .filter_map(|x| x.ok()?.get(0)?.parse().ok())
-            .collect(),
-        Err(_) => BTreeSet::new(),
-    };
+    let stats = PointTable::read(dir, &m).map_err(|e| AppError::Input(e.to_string()))?;
+    let failed = read_failures(dir)
+        .map_err(|e| AppError::Input(e.to_string()))?
+        .len();
     let mut warnings = Vec::new();
-    if !failed.is_empty() {
+    if failed > 0 {
         warnings.push(format!(
-            "{} point(s) failed (failures.csv); the base rows or trajectories holding them are left out",
-            failed.len()
+            "{failed} point(s) failed (failures.csv); the base rows or trajectories holding them are left out"
         ));
     }
     let per = m.design.points_per_sample(d);
@@ -219,16 +187,7 @@ pub fn analyse(opts: &SensitivityOptions) -> Result<Analysis, AppError> {
         let points: Vec<usize> = used.iter().flat_map(|&s| s * per..(s + 1) * per).collect();
         let pm: Vec<f64> = points.iter().map(|&p| mean[p]).collect();
         let pv: Vec<f64> = points.iter().map(|&p| stats.var[o][p]).collect();
-        let mut a = OutcomeAnalysis {
-            outcome: name.clone(),
-            used: used.len(),
-            dropped,
-            sobol: None,
-            morris: None,
-            noise: noise(&pm, &pv, reps),
-            error: None,
-        };
-        match m.design {
+        let indices = match m.design {
             Kind::Saltelli => {
                 let at = |s: usize, k: usize| mean[s * per + k];
                 let fa: Vec<f64> = used.iter().map(|&s| at(s, 0)).collect();
@@ -236,10 +195,8 @@ pub fn analyse(opts: &SensitivityOptions) -> Result<Analysis, AppError> {
                 let fab: Vec<Vec<f64>> = (0..d)
                     .map(|i| used.iter().map(|&s| at(s, 1 + i)).collect())
                     .collect();
-                match sensitivity::sobol_indices(&fa, &fb, &fab, opts.resamples, opts.level, seed) {
-                    Ok(s) => a.sobol = Some(s),
-                    Err(e) => a.error = Some(e.to_string()),
-                }
+                sensitivity::sobol_indices(&fa, &fb, &fab, opts.resamples, opts.level, seed)
+                    .map(|s| s.iter().map(sobol_bars).collect())
             }
             _ => {
                 let mut effects = vec![Vec::new(); d];
@@ -251,13 +208,17 @@ pub fn analyse(opts: &SensitivityOptions) -> Result<Analysis, AppError> {
                         }
                     }
                 }
-                match sensitivity::morris_indices(&effects, opts.resamples, opts.level, seed) {
-                    Ok(s) => a.morris = Some(s),
-                    Err(e) => a.error = Some(e.to_string()),
-                }
+                sensitivity::morris_indices(&effects, opts.resamples, opts.level, seed)
+                    .map(|s| s.iter().map(morris_bars).collect())
             }
-        }
-        outcomes.push(a);
+        };
+        outcomes.push(OutcomeAnalysis {
+            outcome: name.clone(),
+            used: used.len(),
+            dropped,
+            indices: indices.map_err(|e| e.to_string()),
+            noise: noise(&pm, &pv, reps),
+        });
     }
     if m.design == Kind::Saltelli {
         warnings.extend(sensitivity::design_warnings(samples));
@@ -274,17 +235,12 @@ pub fn analyse(opts: &SensitivityOptions) -> Result<Analysis, AppError> {
     })
 }
 
-/// A number for tables: 3 significant digits.
+/// A number for tables: people as 23.1 M, others to 3 significant digits.
 fn fmt(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let mag = x.abs().log10().floor() as i32;
-    if (-3..6).contains(&mag) {
-        let decimals = (2 - mag).max(0) as usize;
-        format!("{x:.decimals$}")
+    if x.abs() >= 1000.0 {
+        crate::plot::style::human(x)
     } else {
-        format!("{x:.2e}")
+        crate::calibration::significant(x, 3)
     }
 }
 
@@ -296,55 +252,19 @@ pub fn write(
 ) -> Result<Vec<PathBuf>, AppError> {
     output::create_dir(out)?;
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let row = |w: &mut csv::Writer<Vec<u8>>, cells: [String; 6]| {
-        let _ = w.write_record(&cells);
+    let mut row = |cells: [&str; 6]| {
+        // Writing to memory cannot fail.
+        let _ = w.write_record(cells);
     };
-    row(
-        &mut w,
-        ["outcome", "parameter", "index", "estimate", "low", "high"].map(String::from),
-    );
+    row(["outcome", "parameter", "index", "estimate", "low", "high"]);
     let level = opts.level;
     for o in &a.outcomes {
-        if let Some(s) = &o.sobol {
-            for (p, x) in a.parameters.iter().zip(s) {
-                for (name, v, (lo, hi)) in [
-                    ("first_order", x.first, x.first_interval),
-                    ("total", x.total, x.total_interval),
-                ] {
-                    row(
-                        &mut w,
-                        [
-                            o.outcome.clone(),
-                            p.clone(),
-                            name.into(),
-                            v.to_string(),
-                            lo.to_string(),
-                            hi.to_string(),
-                        ],
-                    );
-                }
-            }
-        }
-        if let Some(s) = &o.morris {
-            for (p, x) in a.parameters.iter().zip(s) {
-                let (lo, hi) = x.mu_star_interval;
-                for (name, v, lo, hi) in [
-                    ("mu_star", x.mu_star, lo.to_string(), hi.to_string()),
-                    ("mu", x.mu, String::new(), String::new()),
-                    ("sigma", x.sigma, String::new(), String::new()),
-                ] {
-                    row(
-                        &mut w,
-                        [
-                            o.outcome.clone(),
-                            p.clone(),
-                            name.into(),
-                            v.to_string(),
-                            lo,
-                            hi,
-                        ],
-                    );
-                }
+        for (p, bars) in a.parameters.iter().zip(o.indices.iter().flatten()) {
+            for b in bars {
+                let (lo, hi) = b.interval.map_or((String::new(), String::new()), |(l, h)| {
+                    (l.to_string(), h.to_string())
+                });
+                row([&o.outcome, p, b.index, &b.estimate.to_string(), &lo, &hi]);
             }
         }
         if let Some((one, mean)) = o.noise {
@@ -352,17 +272,7 @@ pub fn write(
                 ("seed_noise_share", one),
                 ("seed_noise_share_of_mean", mean),
             ] {
-                row(
-                    &mut w,
-                    [
-                        o.outcome.clone(),
-                        String::new(),
-                        name.into(),
-                        v.to_string(),
-                        String::new(),
-                        String::new(),
-                    ],
-                );
+                row([&o.outcome, "", name, &v.to_string(), "", ""]);
             }
         }
     }
@@ -398,10 +308,13 @@ pub fn markdown(a: &Analysis, level: f64) -> String {
     }
     for o in &a.outcomes {
         s.push_str(&format!("## {}\n\n", o.outcome));
-        if let Some(e) = &o.error {
-            s.push_str(&format!("No index: {e}.\n\n"));
-            continue;
-        }
+        let idx = match &o.indices {
+            Ok(idx) => idx,
+            Err(e) => {
+                s.push_str(&format!("No index: {e}.\n\n"));
+                continue;
+            }
+        };
         let unit = if m.design == Kind::Saltelli {
             "base rows"
         } else {
@@ -422,40 +335,25 @@ pub fn markdown(a: &Analysis, level: f64) -> String {
             )),
             None => s.push_str("; seed noise not measured (one replicate per point).\n\n"),
         }
-        if let Some(idx) = &o.sobol {
-            s.push_str("| parameter | first order | total |\n|---|---:|---:|\n");
-            let mut order: Vec<usize> = (0..idx.len()).collect();
-            order.sort_by(|&i, &j| idx[j].total.total_cmp(&idx[i].total));
-            for i in order {
-                let x = &idx[i];
-                s.push_str(&format!(
-                    "| `{}` | {} [{}, {}] | {} [{}, {}] |\n",
-                    a.parameters[i],
-                    fmt(x.first),
-                    fmt(x.first_interval.0),
-                    fmt(x.first_interval.1),
-                    fmt(x.total),
-                    fmt(x.total_interval.0),
-                    fmt(x.total_interval.1)
-                ));
-            }
+        let labels: Vec<&str> = idx
+            .first()
+            .map_or(Vec::new(), |b| b.iter().map(|b| b.label).collect());
+        s.push_str(&format!(
+            "| parameter | {} |\n|---|{}\n",
+            labels.join(" | "),
+            "---:|".repeat(labels.len())
+        ));
+        for (p, bars) in o.ranked(&a.parameters) {
+            let cells: Vec<String> = bars
+                .iter()
+                .map(|b| match b.interval {
+                    Some((lo, hi)) => format!("{} [{}, {}]", fmt(b.estimate), fmt(lo), fmt(hi)),
+                    None => fmt(b.estimate),
+                })
+                .collect();
+            s.push_str(&format!("| `{p}` | {} |\n", cells.join(" | ")));
         }
-        if let Some(idx) = &o.morris {
-            s.push_str("| parameter | mu* | mu | sigma |\n|---|---:|---:|---:|\n");
-            let mut order: Vec<usize> = (0..idx.len()).collect();
-            order.sort_by(|&i, &j| idx[j].mu_star.total_cmp(&idx[i].mu_star));
-            for i in order {
-                let x = &idx[i];
-                s.push_str(&format!(
-                    "| `{}` | {} [{}, {}] | {} | {} |\n",
-                    a.parameters[i],
-                    fmt(x.mu_star),
-                    fmt(x.mu_star_interval.0),
-                    fmt(x.mu_star_interval.1),
-                    fmt(x.mu),
-                    fmt(x.sigma)
-                ));
-            }
+        if m.design == Kind::Morris {
             s.push_str("\nElementary effects are per whole range of each parameter (the unit cube's scale).\n");
         }
         s.push('\n');

@@ -198,10 +198,10 @@ pub fn unit_iter(
 
 /// The Sobol' sequence in `d` dimensions, origin first.
 fn sobol_iter(d: usize) -> Box<dyn Iterator<Item = Vec<f64>> + Send> {
-    if d == 0 {
-        return Box::new(std::iter::repeat(Vec::new()));
-    }
-    assert!(d <= SOBOL_DIMENSIONS, "checked when the sweep file is read");
+    assert!(
+        (1..=SOBOL_DIMENSIONS).contains(&d),
+        "a sweep has 1 to 500 parameters (checked when the file is read)"
+    );
     Box::new(Sobol::<f64>::new(d, &JoeKuoD6::standard()))
 }
 

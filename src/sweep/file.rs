@@ -12,6 +12,7 @@ use toml::Spanned;
 
 use super::design::{self, Kind};
 use crate::metrics::Metric;
+use crate::scenario::located::{self, Located};
 use crate::scenario::{Location, ScenarioError};
 
 /// A sweep file as written.
@@ -312,6 +313,52 @@ impl Sweep {
     }
 }
 
+/// Checks `n` samples of `design` over `d` parameters (from `field` at `location`): in range,
+/// not too many points, and enough base rows for Sobol' indices.
+pub fn check_samples(
+    design: Kind,
+    d: usize,
+    n: i64,
+    location: Location,
+    field: &str,
+) -> Result<usize, ScenarioError> {
+    let refuse = |problem: String, allowed: String| {
+        Err(ScenarioError::invalid(
+            location.clone(),
+            field,
+            n,
+            problem,
+            allowed,
+        ))
+    };
+    if design == Kind::Grid {
+        return refuse(
+            "is set by the grid itself (the product of the parameters' value counts)".into(),
+            "no samples for a grid".into(),
+        );
+    }
+    if !SAMPLES.contains(&n) {
+        return refuse(
+            "is out of range".into(),
+            format!("{} ..= {}", SAMPLES.start(), SAMPLES.end()),
+        );
+    }
+    let points = (n as usize).saturating_mul(design.points_per_sample(d));
+    if points > MAX_POINTS {
+        return refuse(
+            format!("makes {points} points"),
+            format!("at most {MAX_POINTS} points"),
+        );
+    }
+    if design == Kind::Saltelli && n < 2 {
+        return refuse(
+            "is too few base rows for Sobol' indices".into(),
+            "2 or more (a power of two, 64 or more, in practice)".into(),
+        );
+    }
+    Ok(n as usize)
+}
+
 /// Allowed ranges.
 pub const SAMPLES: RangeInclusive<i64> = 1..=10_000_000;
 pub const REPLICATES: RangeInclusive<i64> = 1..=10_000;
@@ -323,64 +370,35 @@ pub const MAX_POINTS: usize = 100_000_000;
 /// Most parameters (the Saltelli design's 2d Sobol' dimensions must be among the 1,000).
 pub const MAX_PARAMETERS: usize = design::SOBOL_DIMENSIONS / 2;
 
-struct At<'a> {
-    path: &'a Path,
-    source: &'a str,
-}
-
-impl At<'_> {
-    fn loc(&self, span: std::ops::Range<usize>) -> Location {
-        Location::in_file(self.path, self.source, span)
-    }
-
-    fn int(
-        &self,
-        v: &Option<Spanned<i64>>,
-        field: &str,
-        range: RangeInclusive<i64>,
-    ) -> Result<Option<i64>, ScenarioError> {
-        let Some(v) = v else { return Ok(None) };
-        let x = *v.get_ref();
-        if range.contains(&x) {
-            Ok(Some(x))
-        } else {
-            Err(ScenarioError::invalid(
-                self.loc(v.span()),
-                field,
-                x,
-                "is out of range",
-                format!("{} ..= {}", range.start(), range.end()),
-            ))
-        }
-    }
-
-    fn date(&self, v: &Spanned<toml::Value>, field: &str) -> Result<NaiveDate, ScenarioError> {
-        let bad = || {
-            ScenarioError::invalid(
-                self.loc(v.span()),
-                field,
-                v.get_ref().to_string(),
-                "is not a date",
-                "a date, 2025-01-31 (or \"2025-01-31\")",
-            )
-        };
-        let text = match v.get_ref() {
-            toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
-            toml::Value::String(s) => s.clone(),
-            _ => return Err(bad()),
-        };
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| bad())
-    }
+/// A date written as a TOML date or a "YYYY-MM-DD" string (anything else, e.g. an inline
+/// table, is refused with its place).
+fn read_date(
+    at: &Located,
+    v: &Spanned<toml::Value>,
+    field: &str,
+) -> Result<NaiveDate, ScenarioError> {
+    let bad = || {
+        ScenarioError::invalid(
+            at.loc(v.span()),
+            field,
+            v.get_ref().to_string(),
+            "is not a date",
+            "a date, 2025-01-31 (or \"2025-01-31\")",
+        )
+    };
+    let text = match v.get_ref() {
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => return Err(bad()),
+    };
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| bad())
 }
 
 /// Reads and checks a sweep file. Paths, platforms and dates are checked against the scenario
 /// later (`sweep::Setup`), where it is known.
 pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&source, path)
+    let (file, source) = located::parse_file(path)?;
+    check(file, &source, path)
 }
 
 /// The "did you mean" hint for `word` among `names`.
@@ -397,11 +415,11 @@ fn nearest(word: &str, names: &[&str]) -> String {
 
 /// Parses sweep text read from `path`.
 pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
-    let file: SweepFile = toml::from_str(source).map_err(|e| ScenarioError::Syntax {
-        location: Location::in_file(path, source, e.span().unwrap_or(0..0)),
-        message: e.message().trim().to_string(),
-    })?;
-    let at = At { path, source };
+    check(located::parse_text(source, path)?, source, path)
+}
+
+fn check(file: SweepFile, source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
+    let at = Located { path, source };
     let s = file.sweep.get_ref();
     let design_names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
     let design = Kind::parse(s.design.get_ref().trim()).ok_or_else(|| {
@@ -423,11 +441,13 @@ pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
     let scenario_text = s.scenario.get_ref().trim();
     let scenario = path.parent().unwrap_or(Path::new("")).join(scenario_text);
     let replicates = at
-        .int(&s.replicates, "sweep.replicates", REPLICATES)?
+        .in_range(&s.replicates, "sweep.replicates", REPLICATES)?
         .unwrap_or(1) as u32;
-    let agents = at.int(&s.agents, "sweep.agents", AGENTS)?.map(|a| a as u64);
+    let agents = at
+        .in_range(&s.agents, "sweep.agents", AGENTS)?
+        .map(|a| a as u64);
     let seed = s.seed.as_ref().map(|v| *v.get_ref() as u64);
-    let levels = at.int(&s.levels, "sweep.levels", LEVELS)?.unwrap_or(4) as usize;
+    let levels = at.in_range(&s.levels, "sweep.levels", LEVELS)?.unwrap_or(4) as usize;
     if let Some(l) = &s.levels
         && design != Kind::Morris
     {
@@ -443,13 +463,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
     let parameters = parameters(&file, &at, design)?;
     let samples = if design == Kind::Grid {
         if let Some(v) = &s.samples {
-            return Err(ScenarioError::invalid(
-                at.loc(v.span()),
-                "sweep.samples",
-                v.get_ref(),
-                "is set by the grid itself (the product of the parameters' value counts)",
-                "no sweep.samples for a grid",
-            ));
+            check_samples(design, 0, *v.get_ref(), at.loc(v.span()), "sweep.samples")?;
         }
         let sizes: Vec<usize> = parameters
             .iter()
@@ -485,27 +499,13 @@ pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
                 format!("samples = {} ..= {}", SAMPLES.start(), SAMPLES.end()),
             ));
         };
-        let n = at.int(&s.samples, "sweep.samples", SAMPLES)?.unwrap_or(1) as usize;
-        let points = n.saturating_mul(design.points_per_sample(parameters.len()));
-        if points > MAX_POINTS {
-            return Err(ScenarioError::invalid(
-                at.loc(v.span()),
-                "sweep.samples",
-                n,
-                format!("makes {points} points"),
-                format!("at most {MAX_POINTS} points"),
-            ));
-        }
-        if design == Kind::Saltelli && n < 2 {
-            return Err(ScenarioError::invalid(
-                at.loc(v.span()),
-                "sweep.samples",
-                n,
-                "is too few base rows for Sobol' indices",
-                "2 or more (a power of two, 64 or more, in practice)",
-            ));
-        }
-        n
+        check_samples(
+            design,
+            parameters.len(),
+            *v.get_ref(),
+            at.loc(v.span()),
+            "sweep.samples",
+        )?
     };
     let outcomes = outcomes(&file.outcomes, &at)?;
     Ok(Sweep {
@@ -523,7 +523,11 @@ pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
     })
 }
 
-fn parameters(file: &SweepFile, at: &At, design: Kind) -> Result<Vec<Parameter>, ScenarioError> {
+fn parameters(
+    file: &SweepFile,
+    at: &Located,
+    design: Kind,
+) -> Result<Vec<Parameter>, ScenarioError> {
     let list = file.parameters.get_ref();
     if list.is_empty() {
         return Err(ScenarioError::invalid(
@@ -546,31 +550,9 @@ fn parameters(file: &SweepFile, at: &At, design: Kind) -> Result<Vec<Parameter>,
     let mut out: Vec<Parameter> = Vec::new();
     for (i, p) in list.iter().enumerate() {
         let field = |k: &str| format!("parameters[{i}].{k}");
-        let path_text = p.path.get_ref().trim().to_string();
-        let also: Vec<String> = p
-            .also
-            .iter()
-            .map(|a| a.get_ref().trim().to_string())
-            .collect();
-        let named = std::iter::once((&path_text, p.path.span(), field("path"))).chain(
-            also.iter()
-                .zip(&p.also)
-                .enumerate()
-                .map(|(k, (a, s))| (a, s.span(), field(&format!("also[{k}]")))),
-        );
-        let mut seen: Vec<&str> = Vec::new();
-        for (text, span, name) in named {
-            if seen.contains(&text.as_str()) || out.iter().any(|q| q.paths().any(|x| x == text)) {
-                return Err(ScenarioError::invalid(
-                    at.loc(span),
-                    name,
-                    format!("\"{text}\""),
-                    "is named twice",
-                    "each scenario path in one parameter, once",
-                ));
-            }
-            seen.push(text);
-        }
+        let (path_text, also) = at.parameter_paths(i, &p.path, &p.also, |text| {
+            out.iter().any(|q| q.paths().any(|x| x == text))
+        })?;
         let distribution = distribution(p, at, &field)?;
         let grid = if design == Kind::Grid {
             Some(grid_values(p, at, &field, &distribution)?)
@@ -602,7 +584,7 @@ const DISTRIBUTIONS: [&str; 5] = ["uniform", "log-uniform", "triangular", "norma
 
 fn distribution(
     p: &ParameterFile,
-    at: &At,
+    at: &Located,
     field: &dyn Fn(&str) -> String,
 ) -> Result<Distribution, ScenarioError> {
     let name = match (&p.distribution, &p.values) {
@@ -612,15 +594,8 @@ fn distribution(
     };
     let here = p.distribution.as_ref().map_or(p.path.span(), |d| d.span());
     let number = |v: &Option<Spanned<f64>>, k: &str| -> Result<f64, ScenarioError> {
-        match v {
-            Some(x) if x.get_ref().is_finite() => Ok(*x.get_ref()),
-            Some(x) => Err(ScenarioError::invalid(
-                at.loc(x.span()),
-                field(k),
-                x.get_ref(),
-                "is not a finite number",
-                "a finite number",
-            )),
+        match at.finite(v, &field(k))? {
+            Some(x) => Ok(x),
             None => Err(ScenarioError::invalid(
                 at.loc(here.clone()),
                 field(k),
@@ -779,7 +754,7 @@ fn distribution(
 /// A grid parameter's values: its list, or `levels` evenly spaced quantiles of its range.
 fn grid_values(
     p: &ParameterFile,
-    at: &At,
+    at: &Located,
     field: &dyn Fn(&str) -> String,
     d: &Distribution,
 ) -> Result<Vec<f64>, ScenarioError> {
@@ -795,7 +770,7 @@ fn grid_values(
         }
         return Ok(values.clone());
     }
-    let Some(l) = &p.levels else {
+    if p.levels.is_none() {
         return Err(ScenarioError::invalid(
             at.loc(p.path.span()),
             field("levels"),
@@ -803,11 +778,8 @@ fn grid_values(
             "a grid needs each parameter's values",
             "levels = N (evenly spaced over the range) or values = [...]",
         ));
-    };
-    let n = at
-        .int(&p.levels, &field("levels"), GRID_LEVELS)?
-        .unwrap_or(1) as usize;
-    let _ = l;
+    }
+    let n = at.int(&p.levels, &field("levels"), GRID_LEVELS, 1)? as usize;
     Ok(if n == 1 {
         vec![d.value(0.5)]
     } else {
@@ -815,7 +787,7 @@ fn grid_values(
     })
 }
 
-fn outcomes(o: &OutcomesFile, at: &At) -> Result<Outcomes, ScenarioError> {
+fn outcomes(o: &OutcomesFile, at: &Located) -> Result<Outcomes, ScenarioError> {
     let key = match &o.key {
         None => KEY_OUTCOMES.iter().map(|s| s.to_string()).collect(),
         Some(list) => {
@@ -847,7 +819,7 @@ fn outcomes(o: &OutcomesFile, at: &At) -> Result<Outcomes, ScenarioError> {
         .enumerate()
         .map(|(i, d)| {
             Ok((
-                at.date(d, &format!("outcomes.dates[{i}]"))?,
+                read_date(at, d, &format!("outcomes.dates[{i}]"))?,
                 at.loc(d.span()),
             ))
         })
@@ -890,16 +862,16 @@ fn outcomes(o: &OutcomesFile, at: &At) -> Result<Outcomes, ScenarioError> {
         let date = d
             .date
             .as_ref()
-            .map(|v| at.date(v, &field("date")))
+            .map(|v| read_date(at, v, &field("date")))
             .transpose()?;
         let from = d
             .from
             .as_ref()
-            .map(|v| at.date(v, &field("from")))
+            .map(|v| read_date(at, v, &field("from")))
             .transpose()?;
         let to =
             d.to.as_ref()
-                .map(|v| at.date(v, &field("to")))
+                .map(|v| read_date(at, v, &field("to")))
                 .transpose()?;
         match statistic {
             Statistic::Value if date.is_none() => {

@@ -9,63 +9,43 @@ use std::path::{Path, PathBuf};
 use crate::app::AppError;
 use crate::output;
 
-use super::results::{FAILURES, MANIFEST, RESULTS, SHARD};
+use super::results::{
+    FAILURES, MANIFEST, RESULTS, ReadError, SHARD, failures_header, read_failures, results_header,
+};
 use super::{Manifest, Shard};
-
-/// Why shards cannot be merged (exit code 2: the folders given are not a whole sweep).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct MergeError(pub String);
 
 struct Part {
     dir: PathBuf,
     manifest: Manifest,
     shard: Shard,
-    failures: Vec<(usize, csv::StringRecord)>,
+    failures: Vec<(usize, Vec<String>)>,
 }
 
-fn read_part(dir: &Path) -> Result<Part, MergeError> {
-    let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name)).map_err(|e| {
-            MergeError(format!(
-                "{}: cannot read {name} ({e}); is it a folder written by `exodus sweep --shard`?",
-                dir.display()
-            ))
-        })
+fn read_part(dir: &Path) -> Result<Part, AppError> {
+    let unreadable = |e: ReadError| AppError::Input(e.to_string());
+    let manifest = Manifest::read(dir).map_err(unreadable)?;
+    let shard_path = dir.join(SHARD);
+    let shard: Shard = match std::fs::read_to_string(&shard_path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            AppError::Input(format!("{}: cannot be read ({e})", shard_path.display()))
+        })?,
+        // A folder without shard.json holds a whole sweep: shard 0 of 1.
+        Err(_) => Shard { index: 0, count: 1 },
     };
-    let manifest: Manifest = serde_json::from_str(&read(MANIFEST)?).map_err(|e| {
-        MergeError(format!(
-            "{}: {MANIFEST} cannot be read ({e})",
-            dir.display()
-        ))
-    })?;
-    let shard: Shard = match dir.join(SHARD).exists() {
-        true => serde_json::from_str(&read(SHARD)?)
-            .map_err(|e| MergeError(format!("{}: {SHARD} cannot be read ({e})", dir.display())))?,
-        false => Shard { index: 0, count: 1 },
-    };
-    let mut failures = Vec::new();
-    let path = dir.join(FAILURES);
-    if path.exists() {
-        let mut rdr = csv::Reader::from_path(&path)
-            .map_err(|e| MergeError(format!("{}: {e}", path.display())))?;
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| MergeError(format!("{}: {e}", path.display())))?;
-            let p = rec
-                .get(0)
-                .and_then(|s| s.parse::<usize>().ok())
-                .ok_or_else(|| {
-                    MergeError(format!("{}: a row without a point number", path.display()))
-                })?;
-            failures.push((p, rec));
-        }
-    }
     Ok(Part {
         dir: dir.to_path_buf(),
         manifest,
         shard,
-        failures,
+        failures: read_failures(dir).map_err(unreadable)?,
     })
+}
+
+/// Where `exodus merge` writes when not told: the folder that holds every shard's folder
+/// (where `exodus sweep --shard` puts them), if they share one.
+pub fn default_out(dirs: &[PathBuf]) -> Option<PathBuf> {
+    let mut parents = dirs.iter().map(|d| d.parent().unwrap_or(Path::new("")));
+    let first = parents.next()?;
+    (parents.all(|p| p == first) && !first.as_os_str().is_empty()).then(|| first.to_path_buf())
 }
 
 /// Short list of numbers: "3, 5, 9 and 12 more".
@@ -84,8 +64,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
     let parts: Vec<Part> = dirs
         .iter()
         .map(|d| read_part(d))
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad(e.0))?;
+        .collect::<Result<_, _>>()?;
     let first = &parts[0];
     let n = first.shard.count;
     for p in &parts[1..] {
@@ -129,17 +108,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
     let total = m.points;
     let labels = &m.outcomes;
     let per_point = m.replicates as usize * labels.len();
+    let paths = m.parameter_paths();
+    let header = results_header(&paths);
     let mut readers: Vec<csv::Reader<std::fs::File>> = (0..n)
         .map(|i| {
             let path = parts[by_index[i].unwrap_or(0)].dir.join(RESULTS);
-            csv::Reader::from_path(&path).map_err(|e| bad(format!("{}: {e}", path.display())))
+            let mut rdr = csv::Reader::from_path(&path)
+                .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            match rdr.headers() {
+                Ok(h) if h.iter().eq(header.iter()) => Ok(rdr),
+                _ => Err(bad(format!(
+                    "{}: its columns are not the sweep's ({})",
+                    path.display(),
+                    header.join(",")
+                ))),
+            }
         })
         .collect::<Result<_, _>>()?;
-    let headers: Vec<csv::StringRecord> = readers
-        .iter_mut()
-        .map(|r| r.headers().cloned().unwrap_or_default())
-        .collect();
-    let failed: std::collections::BTreeMap<usize, &csv::StringRecord> = parts
+    let failed: std::collections::BTreeMap<usize, &Vec<String>> = parts
         .iter()
         .flat_map(|p| p.failures.iter().map(|(i, r)| (*i, r)))
         .collect();
@@ -153,8 +139,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
             source: e,
         })
     };
-    w.write_record(&headers[0])
-        .map_err(|e| bad(e.to_string()))?;
+    w.write_record(&header).map_err(|e| bad(e.to_string()))?;
     // Points with no (or not all) rows; a shard is read no further after its first.
     let mut unfinished: Vec<usize> = Vec::new();
     let mut stopped = vec![false; n];
@@ -190,16 +175,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
     let mut files = vec![file.commit()?];
     if !failed.is_empty() {
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-        let header = csv::Reader::from_path(parts[0].dir.join(FAILURES))
-            .ok()
-            .or_else(|| {
-                parts
-                    .iter()
-                    .find_map(|p| csv::Reader::from_path(p.dir.join(FAILURES)).ok())
-            })
-            .and_then(|mut r| r.headers().ok().cloned())
-            .unwrap_or_default();
-        w.write_record(&header).map_err(|e| bad(e.to_string()))?;
+        w.write_record(failures_header(&paths))
+            .map_err(|e| bad(e.to_string()))?;
         for rec in failed.values() {
             w.write_record(*rec).map_err(|e| bad(e.to_string()))?;
         }

@@ -142,26 +142,13 @@ impl Setup {
             sweep.replicates = r;
         }
         if let Some(n) = opts.samples {
-            if sweep.design == Kind::Grid {
-                return Err(ScenarioError::invalid(
-                    Location::Flag("--samples".into()),
-                    "--samples",
-                    n,
-                    "is set by a grid itself",
-                    "no --samples for a grid design",
-                ));
-            }
-            let points = n.saturating_mul(sweep.design.points_per_sample(sweep.parameters.len()));
-            if n == 0 || points > file::MAX_POINTS {
-                return Err(ScenarioError::invalid(
-                    Location::Flag("--samples".into()),
-                    "--samples",
-                    n,
-                    "is out of range",
-                    format!("1 ..= {} points", file::MAX_POINTS),
-                ));
-            }
-            sweep.samples = n;
+            sweep.samples = file::check_samples(
+                sweep.design,
+                sweep.parameters.len(),
+                i64::try_from(n).unwrap_or(i64::MAX),
+                Location::Flag("--samples".into()),
+                "--samples",
+            )?;
         }
         let agents = opts.agents.or(sweep.agents);
         let chain = Chain::load(&sweep.scenario).map_err(|e| match e {
@@ -182,28 +169,16 @@ impl Setup {
         let base = scenario::from_chain(&chain, &overrides)?;
         let valid = scenario::resolve::parameter_paths(&base.file);
         for p in &sweep.parameters {
-            for path in p.paths() {
-                scenario::resolve::check_path(
-                    path,
-                    &valid,
-                    p.location.clone(),
-                    &p.distribution.describe(),
-                )?;
-            }
             let (lo, hi) = p.distribution.bounds();
-            for x in [lo, hi] {
-                let mut o = overrides.clone();
-                o.sets.extend(p.assignments(x));
-                if let Err(e) = scenario::from_chain(&chain, &o) {
-                    return Err(ScenarioError::invalid(
-                        p.location.clone(),
-                        &p.path,
-                        p.distribution.describe(),
-                        format!("the scenario does not accept {x} here ({e})"),
-                        "a range inside the parameter's allowed range",
-                    ));
-                }
-            }
+            scenario::check_parameter(
+                &chain,
+                &overrides,
+                &valid,
+                &p.paths().collect::<Vec<_>>(),
+                &p.location,
+                &p.distribution.describe(),
+                &[lo, hi],
+            )?;
         }
         let outcomes = outcome::list(&sweep.outcomes, &base.params)?;
         let run_seed = base.params.seed;
@@ -444,10 +419,16 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
         .map_err(|e| AppError::Resources(format!("cannot start worker threads: {e}")))?;
     let threads = pool.current_num_threads();
     let est = crate::memory::estimate(&setup.base);
-    let window = (4 * threads)
-        .div_ceil(setup.sweep.replicates as usize)
-        .clamp(1, results::MAX_WINDOW);
-    let concurrent = (window * setup.sweep.replicates as usize).min(2 * threads.max(1));
+    // A window of points: four runs per thread, fewer if that many would not fit in memory.
+    // Every run of a window may be in memory at once (a worker waiting inside one run's
+    // parallel loop may start another), so the check counts them all.
+    let reps = setup.sweep.replicates as usize;
+    let mut window = (4 * threads).div_ceil(reps).clamp(1, results::MAX_WINDOW);
+    if let Some(avail) = crate::memory::available_bytes() {
+        let runs_that_fit = (avail / est.peak_bytes.max(1)) as usize;
+        window = window.min((runs_that_fit / reps).max(1));
+    }
+    let concurrent = window * reps;
     let need = crate::memory::Estimate {
         peak_bytes: est.peak_bytes * concurrent as u64,
         ..est
@@ -493,7 +474,7 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
         opts.quiet,
     );
     let mut writer = store.writer;
-    let mut failed: Vec<(usize, String)> = Vec::new();
+    let mut failed: Vec<(usize, String)> = store.earlier_failures;
     let mut ran = 0usize;
     let mut batch: Vec<(usize, Vec<f64>)> = Vec::with_capacity(window);
     let mut points = setup.points().enumerate();
@@ -520,15 +501,12 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
         ran += batch.len();
     }
     bar.finish_and_clear();
-    let mut files = writer.finish()?;
-    failed.extend(writer.earlier_failures);
+    let mut files = writer.files();
+
     failed.sort_by_key(|f| f.0);
-    files.push(output::json::write(
-        &out.join(results::MANIFEST),
-        &manifest,
-    )?);
-    if let Some(s) = opts.shard {
-        files.push(output::json::write(&out.join(results::SHARD), &s)?);
+    files.push(out.join(results::MANIFEST));
+    if opts.shard.is_some() {
+        files.push(out.join(results::SHARD));
     }
     // Charts of the whole sweep (a shard's are drawn by `exodus merge`).
     if opts.plots && opts.shard.is_none() && failed.len() < total {

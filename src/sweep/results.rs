@@ -22,6 +22,142 @@ pub const RESULTS: &str = "results.csv";
 pub const FAILURES: &str = "failures.csv";
 pub const SHARD: &str = "shard.json";
 
+/// A sweep folder that cannot be read: the file and what is wrong (with its line).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ReadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl Manifest {
+    /// Reads `sweep.json` of the sweep folder `dir`.
+    pub fn read(dir: &Path) -> Result<Manifest, ReadError> {
+        let path = dir.join(MANIFEST);
+        let error = |message: String| ReadError {
+            path: path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            error(format!(
+                "cannot be read ({e}); is {} a folder written by `exodus sweep`?",
+                dir.display()
+            ))
+        })?;
+        serde_json::from_str(&text).map_err(|e| error(e.to_string()))
+    }
+}
+
+/// A finished sweep's points: each point's parameter values and, per outcome, the mean and
+/// variance of its replicates' values. Both are NaN where a replicate lacks the value or the
+/// point has no rows (a failed point); the variance is NaN with one replicate.
+pub struct PointTable {
+    /// x[point][parameter].
+    pub x: Vec<Vec<f64>>,
+    /// mean[outcome][point].
+    pub mean: Vec<Vec<f64>>,
+    /// var[outcome][point] (unbiased).
+    pub var: Vec<Vec<f64>>,
+}
+
+impl PointTable {
+    /// Reads `results.csv` of the sweep folder `dir` described by `m`.
+    pub fn read(dir: &Path, m: &Manifest) -> Result<PointTable, ReadError> {
+        let path = dir.join(RESULTS);
+        let error = |message: String| ReadError {
+            path: path.clone(),
+            message,
+        };
+        let (k, d) = (m.outcomes.len(), m.parameter_paths().len());
+        let index: std::collections::HashMap<&str, usize> = m
+            .outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.as_str(), i))
+            .collect();
+        let mut x = vec![vec![f64::NAN; d]; m.points];
+        // Welford's running mean and sum of squared deviations, per outcome and point.
+        let mut run_mean = vec![vec![0.0; m.points]; k];
+        let mut m2 = vec![vec![0.0; m.points]; k];
+        let mut count = vec![vec![0u32; m.points]; k];
+        let mut rdr = csv::Reader::from_path(&path).map_err(|e| error(e.to_string()))?;
+        let mut rec = csv::StringRecord::new();
+        loop {
+            let line = rdr.position().line();
+            let bad = |what: &str| error(format!("line {line}: {what}"));
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(bad(&e.to_string())),
+            }
+            if rec.len() != d + 5 {
+                return Err(bad(&format!("{} fields, not {}", rec.len(), d + 5)));
+            }
+            let p: usize = rec[0]
+                .parse()
+                .ok()
+                .filter(|&p| p < m.points)
+                .ok_or_else(|| bad("the point is not a point of the sweep"))?;
+            for (j, xj) in x[p].iter_mut().enumerate() {
+                *xj = rec[3 + j]
+                    .parse()
+                    .map_err(|_| bad("a parameter value is not a number"))?;
+            }
+            let o = *index
+                .get(&rec[3 + d])
+                .ok_or_else(|| bad("the outcome is not one of sweep.json's"))?;
+            if !rec[4 + d].is_empty() {
+                let v: f64 = rec[4 + d]
+                    .parse()
+                    .map_err(|_| bad("the value is not a number"))?;
+                count[o][p] += 1;
+                let delta = v - run_mean[o][p];
+                run_mean[o][p] += delta / f64::from(count[o][p]);
+                m2[o][p] += delta * (v - run_mean[o][p]);
+            }
+        }
+        let reps = m.replicates;
+        let mut mean = vec![vec![f64::NAN; m.points]; k];
+        let mut var = vec![vec![f64::NAN; m.points]; k];
+        for o in 0..k {
+            for p in 0..m.points {
+                let n = count[o][p];
+                if n == reps {
+                    mean[o][p] = run_mean[o][p];
+                    if n > 1 {
+                        var[o][p] = m2[o][p] / f64::from(n - 1);
+                    }
+                }
+            }
+        }
+        Ok(PointTable { x, mean, var })
+    }
+}
+
+/// The rows of `failures.csv` in the sweep folder `dir` (none when there is no such file):
+/// each failed point and the row's fields (point, parameter values, error).
+pub fn read_failures(dir: &Path) -> Result<Vec<(usize, Vec<String>)>, ReadError> {
+    let path = dir.join(FAILURES);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let error = |message: String| ReadError {
+        path: path.clone(),
+        message,
+    };
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| error(e.to_string()))?;
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| error(format!("line {}: {e}", i + 2)))?;
+        let p = rec
+            .get(0)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| error(format!("line {}: no point number", i + 2)))?;
+        rows.push((p, rec.iter().map(String::from).collect()));
+    }
+    Ok(rows)
+}
+
 /// One point's outcome: every replicate's values (replicate-major), or why it failed.
 #[derive(Debug, Clone)]
 pub struct PointResult {
@@ -69,25 +205,22 @@ fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
 }
 
 /// The rows of one point in results.csv.
-pub fn point_rows(
-    r: &PointResult,
-    seed: u64,
-    labels: &[String],
-) -> impl Iterator<Item = Vec<String>> {
-    let xs: Vec<String> = r.x.iter().map(|&v| number(v)).collect();
-    let values = r.values.as_ref().cloned().unwrap_or_default();
-    let labels = labels.to_vec();
-    let point = r.point;
-    values.into_iter().enumerate().flat_map(move |(rep, vals)| {
-        let xs = xs.clone();
-        labels.clone().into_iter().zip(vals).map(move |(label, v)| {
-            let mut row = vec![point.to_string(), rep.to_string(), seed.to_string()];
-            row.extend(xs.iter().cloned());
-            row.push(label);
+pub fn point_rows(r: &PointResult, seed: u64, labels: &[String]) -> Vec<Vec<String>> {
+    let head = |rep: usize| {
+        let mut row = vec![r.point.to_string(), rep.to_string(), seed.to_string()];
+        row.extend(r.x.iter().map(|&v| number(v)));
+        row
+    };
+    let mut rows = Vec::new();
+    for (rep, values) in r.values.iter().flatten().enumerate() {
+        for (label, &v) in labels.iter().zip(values) {
+            let mut row = head(rep);
+            row.push(label.clone());
             row.push(number(v));
-            row
-        })
-    })
+            rows.push(row);
+        }
+    }
+    rows
 }
 
 /// The failure row of a point.
@@ -105,6 +238,8 @@ pub struct Store {
     pub frontier: usize,
     /// Rows of an unfinished window cut from the end of results.csv.
     pub dropped_rows: u64,
+    /// Failures found in the folder on opening (kept, not rerun).
+    pub earlier_failures: Vec<(usize, String)>,
     pub writer: Writer,
 }
 
@@ -121,8 +256,6 @@ pub struct Writer {
     header_failures: Vec<String>,
     seed: u64,
     labels: Vec<String>,
-    /// Failures found in the folder on opening (kept).
-    pub earlier_failures: Vec<(usize, String)>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> AppError + '_ {
@@ -217,22 +350,11 @@ impl Store {
                 }
             }
         }
+        let asked = shard;
         let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
         // Failures first: the points they name are done.
-        let mut failures: Vec<(usize, Vec<String>)> = Vec::new();
-        if failures_path.exists() {
-            let mut rdr = csv::Reader::from_path(&failures_path)
-                .map_err(|e| refuse(out, format!("{FAILURES} cannot be read ({e})")))?;
-            for rec in rdr.records() {
-                let Ok(rec) = rec else { break };
-                let Some(p) = rec.get(0).and_then(|s| s.parse::<usize>().ok()) else {
-                    break;
-                };
-                if p < total && shard.contains(p) {
-                    failures.push((p, rec.iter().map(String::from).collect()));
-                }
-            }
-        }
+        let mut failures = read_failures(out).map_err(|e| refuse(out, e.to_string()))?;
+        failures.retain(|(p, _)| *p < total && shard.contains(*p));
         let failed: std::collections::BTreeSet<usize> = failures.iter().map(|f| f.0).collect();
         let labels = &setup.outcomes.labels;
         let reps = setup.sweep.replicates as usize;
@@ -358,9 +480,10 @@ impl Store {
                 output::atomic::write(&failures_path, &bytes)?;
             }
         }
+        // Written before any run, so that a killed sweep can be resumed.
         output::json::write(&manifest_path, manifest)?;
-        if shard.count > 1 {
-            output::json::write(&out.join(SHARD), &shard)?;
+        if let Some(s) = asked {
+            output::json::write(&shard_path, &s)?;
         }
         let mut results = OpenOptions::new()
             .create(true)
@@ -388,6 +511,7 @@ impl Store {
         Ok(Store {
             frontier,
             dropped_rows,
+            earlier_failures,
             writer: Writer {
                 results,
                 results_path,
@@ -396,7 +520,6 @@ impl Store {
                 header_failures,
                 seed: setup.run_seed,
                 labels: labels.clone(),
-                earlier_failures,
             },
         })
     }
@@ -475,11 +598,11 @@ impl Writer {
     }
 
     /// The files written.
-    pub fn finish(&mut self) -> Result<Vec<PathBuf>, AppError> {
+    pub fn files(&self) -> Vec<PathBuf> {
         let mut files = vec![self.results_path.clone()];
         if self.failures.is_some() {
             files.push(self.failures_path.clone());
         }
-        Ok(files)
+        files
     }
 }

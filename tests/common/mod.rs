@@ -77,3 +77,20 @@ pub fn final_state(params: &Params) -> (World, Vec<u8>) {
         (world, fin)
     })
 }
+
+/// The exodus binary, to run as a user would.
+pub fn exodus() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("exodus").unwrap()
+}
+
+/// The project's folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes `text` to `dir/name` and returns its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
