@@ -103,7 +103,16 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match exodus::sweep::run(&opts) {
+            // Under mpirun (cargo feature `mpi`) the ranks share the sweep and only rank 0
+            // reports; otherwise one process runs it.
+            #[cfg(feature = "mpi")]
+            let world = exodus::sweep::mpi::World::init();
+            #[cfg(feature = "mpi")]
+            let ranks = world.as_ref().map(|w| w as &dyn exodus::sweep::Ranks);
+            #[cfg(not(feature = "mpi"))]
+            let ranks: Option<&dyn exodus::sweep::Ranks> = None;
+            let quiet = quiet || ranks.is_some_and(|r| r.rank() != 0);
+            match exodus::sweep::run_on(&opts, ranks) {
                 Ok(done) => {
                     if !quiet {
                         println!(

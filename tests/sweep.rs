@@ -153,18 +153,39 @@ fn the_same_results_at_any_thread_count_from_shards_and_after_a_kill_or_an_exten
         read(&shards.join("s2/results.csv"))
     );
 
-    // A run killed mid-write: the file cut in the middle of a row resumes to the same end.
+    // A run killed mid-write: the file cut in the middle of a row resumes to the same end,
+    // wherever the cut falls around the end of a point: in its last value (a cut "13" still
+    // reads as the number "1"), in its outcome's name, at the newline, and in the next row.
     let cut = dir.path().join("cut");
-    std::fs::create_dir_all(&cut).unwrap();
-    std::fs::copy(one.join("sweep.json"), cut.join("sweep.json")).unwrap();
-    let at = results.len() * 2 / 5 + 7;
-    std::fs::write(cut.join("results.csv"), &results[..at]).unwrap();
-    sweep_command(&file, &cut)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("resuming"))
-        .stdout(predicate::str::contains("resumed"));
-    assert_eq!(read(&cut.join("results.csv")), results);
+    let text = results.clone();
+    let lines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+    // Each point has 2 replicates x 4 outcomes = 8 rows after the header: the end of point 9.
+    let end_of_point = lines[8 * 10];
+    let mut cuts: Vec<usize> = (1..=14).map(|k| end_of_point - k).collect();
+    cuts.extend([
+        end_of_point,
+        end_of_point + 1,
+        end_of_point + 9,
+        end_of_point + 30,
+    ]);
+    for at in cuts {
+        let _ = std::fs::remove_dir_all(&cut);
+        std::fs::create_dir_all(&cut).unwrap();
+        std::fs::copy(one.join("sweep.json"), cut.join("sweep.json")).unwrap();
+        std::fs::write(cut.join("results.csv"), &results[..at]).unwrap();
+        sweep_command(&file, &cut)
+            .arg("--no-plots")
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("resuming"))
+            .stdout(predicate::str::contains("resumed"));
+        assert!(
+            read(&cut.join("results.csv")) == results,
+            "resumed after a cut at byte {at} ({:?}|{:?}) differs from one run",
+            &text[at.saturating_sub(12)..at],
+            &text[at..at + 5]
+        );
+    }
 
     // Extended to 32 base rows: the first 16 are kept (not rerun) and the file is a fresh
     // 32-row sweep's.

@@ -14,12 +14,16 @@
 //! with its error, and the sweep goes on.
 //!
 //! `--shard I/N` runs the points p with p mod N = I into a folder of their own; `exodus merge`
-//! puts shards together into what one process writes.
+//! puts shards together into what one process writes. Under MPI (cargo feature `mpi`, `mpirun
+//! -np K exodus sweep ...`) the K ranks share each window of points and rank 0 gathers their
+//! results and writes them, so the folder is the one a single process writes.
 
 pub mod analyse;
 pub mod design;
 pub mod file;
 pub mod merge;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod outcome;
 pub mod results;
 
@@ -398,19 +402,67 @@ pub fn out_dir(opts: &SweepOptions) -> PathBuf {
     }
 }
 
-/// `exodus sweep`.
+/// Processes that share a sweep (MPI ranks): every rank runs its part of each window of
+/// points and rank 0 gathers the results and writes them. Every rank must call the same
+/// methods in the same order.
+pub trait Ranks {
+    /// This process's rank, 0 <= rank < size.
+    fn rank(&self) -> usize;
+    /// How many processes share the sweep.
+    fn size(&self) -> usize;
+    /// Rank 0's `value`, on every rank.
+    fn broadcast(&self, value: u64) -> u64;
+    /// Every rank's bytes, in rank order, on rank 0 (`None` on the others).
+    fn gather(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>>;
+}
+
+/// What rank 0 broadcasts instead of a frontier when it cannot go on.
+const STOP: u64 = u64::MAX;
+
+/// `exodus sweep` in one process.
 pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
+    run_on(opts, None)
+}
+
+/// `exodus sweep`, split over `ranks` when given (each rank calls this with the same options;
+/// rank 0 reads and writes the folder, the others only run points).
+pub fn run_on(opts: &SweepOptions, ranks: Option<&dyn Ranks>) -> Result<Finished, AppError> {
     let wall = Instant::now();
+    let (rank, size) = ranks.map_or((0, 1), |r| (r.rank(), r.size()));
+    let root = rank == 0;
+    let quiet = opts.quiet || !root;
     let sweep = file::load(&opts.sweep)?;
     let setup = Setup::new(sweep, opts)?;
     let out = out_dir(opts);
-    output::create_dir(&out)?;
     let manifest = setup.manifest();
     let total = manifest.points;
     let shard = opts.shard.unwrap_or(Shard { index: 0, count: 1 });
     let mine = |p: usize| shard.contains(p);
-    let store = results::Store::open(&out, &setup, &manifest, opts.shard, opts.fresh)?;
-    let frontier = store.frontier;
+    // Rank 0 opens the folder (resuming what it holds) and tells the others where to start.
+    let store = if root {
+        let opened = output::create_dir(&out)
+            .map_err(AppError::from)
+            .and_then(|_| results::Store::open(&out, &setup, &manifest, opts.shard, opts.fresh));
+        if let Some(r) = ranks {
+            r.broadcast(opened.as_ref().map_or(STOP, |s| s.frontier as u64));
+        }
+        Some(opened?)
+    } else {
+        None
+    };
+    let frontier = match (&store, ranks) {
+        (Some(s), _) => s.frontier,
+        (None, Some(r)) => match r.broadcast(0) {
+            STOP => {
+                return Err(AppError::Input(format!(
+                    "rank 0 could not open {} (its error says why)",
+                    out.display()
+                )));
+            }
+            f => usize::try_from(f).unwrap_or(usize::MAX),
+        },
+        (None, None) => 0,
+    };
     let resumed = (0..frontier).filter(|&p| mine(p)).count();
     let todo: usize = (frontier..total).filter(|&p| mine(p)).count();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -428,6 +480,13 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
         let runs_that_fit = (avail / est.peak_bytes.max(1)) as usize;
         window = window.min((runs_that_fit / reps).max(1));
     }
+    // Under MPI every rank takes rank 0's window (its share of each window of size x window
+    // points), so all ranks cut the design at the same places.
+    if let Some(r) = ranks {
+        window = usize::try_from(r.broadcast(window as u64))
+            .unwrap_or(1)
+            .max(1);
+    }
     let concurrent = window * reps;
     let need = crate::memory::Estimate {
         peak_bytes: est.peak_bytes * concurrent as u64,
@@ -435,12 +494,17 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
     };
     crate::memory::check_fits(&need, u64::from(setup.base.agents) * concurrent as u64)
         .map_err(|m| AppError::Resources(format!("{m} ({concurrent} runs at once)")))?;
-    if !opts.quiet {
+    if !quiet {
         let shard_note = opts.shard.map_or(String::new(), |s| {
             format!(", shard {} of {}", s.index, s.count)
         });
+        let ranks_note = if size > 1 {
+            format!(", {size} MPI ranks")
+        } else {
+            String::new()
+        };
         eprintln!(
-            "exodus: sweep of {} parameter(s) of {}: {} design, {} {} = {} points x {} replicate(s), {} outcome(s), {} agents{shard_note}",
+            "exodus: sweep of {} parameter(s) of {}: {} design, {} {} = {} points x {} replicate(s), {} outcome(s), {} agents{shard_note}{ranks_note}",
             setup.dim(),
             setup.sweep.scenario.display(),
             setup.sweep.design.name(),
@@ -451,7 +515,7 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
             setup.outcomes.labels.len(),
             setup.base.agents,
         );
-        if store.dropped_rows > 0 {
+        if let Some(store) = store.as_ref().filter(|s| s.dropped_rows > 0) {
             eprintln!(
                 "exodus: cut {} line(s) after the last whole point of {} (an unfinished window); those points run again",
                 store.dropped_rows,
@@ -469,21 +533,21 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
             crate::memory::human_bytes(est.peak_bytes)
         );
     }
-    let bar = progress_bar(
-        (todo as u64) * u64::from(setup.sweep.replicates),
-        opts.quiet,
-    );
-    let mut writer = store.writer;
-    let mut failed: Vec<(usize, String)> = store.earlier_failures;
+    let bar = progress_bar((todo as u64) * u64::from(setup.sweep.replicates), quiet);
+    let (mut writer, mut failed) = match store {
+        Some(s) => (Some(s.writer), s.earlier_failures),
+        None => (None, Vec::new()),
+    };
     let mut ran = 0usize;
-    let mut batch: Vec<(usize, Vec<f64>)> = Vec::with_capacity(window);
+    let span = window * size;
+    let mut batch: Vec<(usize, Vec<f64>)> = Vec::with_capacity(span);
     let mut points = setup.points().enumerate();
     loop {
         batch.clear();
         for (p, x) in points.by_ref() {
             if mine(p) && p >= frontier {
                 batch.push((p, x));
-                if batch.len() == window {
+                if batch.len() == span {
                     break;
                 }
             }
@@ -491,16 +555,50 @@ pub fn run(opts: &SweepOptions) -> Result<Finished, AppError> {
         if batch.is_empty() {
             break;
         }
-        let results: Vec<results::PointResult> = pool.install(|| run_window(&setup, &batch, &bar));
+        // This rank's share of the window: every size-th point from its rank on.
+        let share: Vec<(usize, Vec<f64>)> =
+            batch.iter().skip(rank).step_by(size).cloned().collect();
+        let mut results: Vec<results::PointResult> =
+            pool.install(|| run_window(&setup, &share, &bar));
+        if let Some(r) = ranks {
+            let Some(parts) = r.gather(&results::encode(&results)) else {
+                ran += share.len();
+                continue;
+            };
+            results = Vec::with_capacity(batch.len());
+            for (from, part) in parts.iter().enumerate() {
+                let part = results::decode(part).ok_or_else(|| {
+                    AppError::Resources(format!("rank {from} sent results that cannot be read"))
+                })?;
+                results.extend(part);
+            }
+            results.sort_by_key(|r| r.point);
+            let others = (batch.len() - share.len()) as u64;
+            bar.inc(others * u64::from(setup.sweep.replicates));
+        }
         for r in &results {
             if let Err(e) = &r.values {
                 failed.push((r.point, e.clone()));
             }
         }
-        writer.write_window(&results)?;
-        ran += batch.len();
+        if let Some(w) = writer.as_mut() {
+            w.write_window(&results)?;
+        }
+        ran += results.len();
     }
     bar.finish_and_clear();
+    let Some(writer) = writer else {
+        // A rank other than 0: its points are in rank 0's folder.
+        return Ok(Finished {
+            out,
+            points: total,
+            ran,
+            resumed,
+            failed,
+            files: Vec::new(),
+            seconds: wall.elapsed().as_secs_f64(),
+        });
+    };
     let mut files = writer.files();
 
     failed.sort_by_key(|f| f.0);

@@ -365,10 +365,13 @@ impl Store {
         let mut dropped_rows = 0;
         let mut frontier = 0usize;
         if results_path.exists() {
+            // Only whole lines are read: a line without its newline was cut by a kill, and a
+            // cut value ("13" cut to "1") would still read as a number.
+            let whole = whole_lines_len(&results_path)?;
             let file = std::fs::File::open(&results_path).map_err(io(&results_path))?;
             let mut rdr = csv::ReaderBuilder::new()
                 .flexible(true)
-                .from_reader(BufReader::new(file));
+                .from_reader(BufReader::new(file.take(whole)));
             let got: Vec<String> = rdr
                 .headers()
                 .map(|h| h.iter().map(String::from).collect())
@@ -437,11 +440,13 @@ impl Store {
                     expect = design.next();
                 }
             }
-            // Everything from the first point that is not whole is cut.
-            let cut_at = if row_in_point == 0 {
-                rdr.position().byte()
-            } else {
+            // Everything from the first point that is not whole is cut: from the start of the
+            // point expected next, or, when the design's points are all there, from the end of
+            // the last.
+            let cut_at = if expect.is_some() {
                 point_start
+            } else {
+                rdr.position().byte()
             };
             keep_bytes = Some(cut_at);
             dropped_rows = check_tail(&results_path, cut_at, (MAX_WINDOW * per_point) as u64, out)?;
@@ -528,6 +533,25 @@ impl Store {
 /// The number of lines of results.csv from byte `from` on (the rows of an unfinished window,
 /// to be cut); refuses more than `most`: a file edited or damaged in the middle is not silently
 /// shortened.
+/// The length of `path` up to and including its last newline.
+fn whole_lines_len(path: &Path) -> Result<u64, AppError> {
+    let mut f = std::fs::File::open(path).map_err(io(path))?;
+    let len = f.metadata().map_err(io(path))?.len();
+    let mut end = len;
+    let mut buf = vec![0u8; 1 << 12];
+    while end > 0 {
+        let from = end.saturating_sub(buf.len() as u64);
+        let n = (end - from) as usize;
+        f.seek(std::io::SeekFrom::Start(from)).map_err(io(path))?;
+        f.read_exact(&mut buf[..n]).map_err(io(path))?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            return Ok(from + i as u64 + 1);
+        }
+        end = from;
+    }
+    Ok(0)
+}
+
 fn check_tail(path: &Path, from: u64, most: u64, out: &Path) -> Result<u64, AppError> {
     let mut f = std::fs::File::open(path).map_err(io(path))?;
     f.seek(std::io::SeekFrom::Start(from)).map_err(io(path))?;
@@ -604,5 +628,119 @@ impl Writer {
             files.push(self.failures_path.clone());
         }
         files
+    }
+}
+
+/// Points' results as bytes, for sending between processes (MPI ranks): numbers as their bits,
+/// so what arrives is exactly what was computed (NaN included).
+pub fn encode(results: &[PointResult]) -> Vec<u8> {
+    fn put(b: &mut Vec<u8>, v: u64) {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    fn put_all(b: &mut Vec<u8>, xs: &[f64]) {
+        put(b, xs.len() as u64);
+        xs.iter().for_each(|x| put(b, x.to_bits()));
+    }
+    let mut b = Vec::new();
+    put(&mut b, results.len() as u64);
+    for r in results {
+        put(&mut b, r.point as u64);
+        put_all(&mut b, &r.x);
+        match &r.values {
+            Ok(reps) => {
+                put(&mut b, 0);
+                put(&mut b, reps.len() as u64);
+                reps.iter().for_each(|v| put_all(&mut b, v));
+            }
+            Err(e) => {
+                put(&mut b, 1);
+                put(&mut b, e.len() as u64);
+                b.extend_from_slice(e.as_bytes());
+            }
+        }
+    }
+    b
+}
+
+/// Reads what [`encode`] wrote; `None` when the bytes are not such a message.
+pub fn decode(bytes: &[u8]) -> Option<Vec<PointResult>> {
+    struct Cursor<'a>(&'a [u8]);
+    impl Cursor<'_> {
+        fn take(&mut self, n: usize) -> Option<&[u8]> {
+            let (head, tail) = self.0.split_at_checked(n)?;
+            self.0 = tail;
+            Some(head)
+        }
+        fn u64(&mut self) -> Option<u64> {
+            Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+        }
+        fn len(&mut self) -> Option<usize> {
+            let n = usize::try_from(self.u64()?).ok()?;
+            // No length can exceed what is left (each item takes at least one byte).
+            (n <= self.0.len()).then_some(n)
+        }
+        fn numbers(&mut self) -> Option<Vec<f64>> {
+            let n = self.len()?;
+            (0..n).map(|_| self.u64().map(f64::from_bits)).collect()
+        }
+    }
+    let mut c = Cursor(bytes);
+    let n = c.len()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let point = usize::try_from(c.u64()?).ok()?;
+        let x = c.numbers()?;
+        let values = match c.u64()? {
+            0 => {
+                let reps = c.len()?;
+                Ok((0..reps).map(|_| c.numbers()).collect::<Option<Vec<_>>>()?)
+            }
+            1 => {
+                let len = c.len()?;
+                Err(String::from_utf8(c.take(len)?.to_vec()).ok()?)
+            }
+            _ => return None,
+        };
+        out.push(PointResult { point, x, values });
+    }
+    c.0.is_empty().then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_results_read_back_bit_for_bit() {
+        let results = vec![
+            PointResult {
+                point: 7,
+                x: vec![0.1, -2.5e-300],
+                values: Ok(vec![
+                    vec![1.0, f64::NAN, f64::INFINITY],
+                    vec![0.3, 4.0, -0.0],
+                ]),
+            },
+            PointResult {
+                point: 9,
+                x: vec![1.0, 2.0],
+                values: Err("the run of replicate 1 failed: é".into()),
+            },
+        ];
+        let back = decode(&encode(&results)).expect("decodes");
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].point, 7);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back[0].x), bits(&results[0].x));
+        let (a, b) = (back[0].values.as_ref(), results[0].values.as_ref());
+        for (u, v) in a.unwrap().iter().zip(b.unwrap()) {
+            assert_eq!(bits(u), bits(v));
+        }
+        assert_eq!(back[1].values, results[1].values);
+        assert!(decode(&[]).is_none());
+        let mut cut = encode(&results);
+        cut.pop();
+        assert!(decode(&cut).is_none(), "a cut message is refused");
+        assert!(decode(&[255; 8]).is_none(), "a huge length is refused");
     }
 }
