@@ -111,6 +111,15 @@ fn main() -> ExitCode {
             let ranks = world.as_ref().map(|w| w as &dyn exodus::sweep::Ranks);
             #[cfg(not(feature = "mpi"))]
             let ranks: Option<&dyn exodus::sweep::Ranks> = None;
+            // Without the feature, K ranks would each run the whole sweep into one folder.
+            #[cfg(not(feature = "mpi"))]
+            if exodus::sweep::mpi_launch_size() > 1 {
+                eprintln!(
+                    "error: started by an MPI launcher as {} processes, but this exodus was built without MPI, so each would run the whole sweep: build it with `cargo build --release --features mpi` (after scripts/install-mpi.sh), or split the sweep with --shard I/N",
+                    exodus::sweep::mpi_launch_size()
+                );
+                return ExitCode::from(2);
+            }
             let quiet = quiet || ranks.is_some_and(|r| r.rank() != 0);
             match exodus::sweep::run_on(&opts, ranks) {
                 Ok(done) => {

@@ -320,6 +320,15 @@ fn sweep_file_errors_name_the_line_and_what_is_allowed() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("0 <= I < N"));
+    // Started by mpirun without the mpi feature, each rank would run the whole sweep: refused.
+    #[cfg(not(feature = "mpi"))]
+    exodus()
+        .arg("sweep")
+        .arg(&file)
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("built without MPI"));
 }
 
 /// An index's estimate in `dir/sensitivity.csv`.

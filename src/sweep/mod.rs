@@ -416,6 +416,22 @@ pub trait Ranks {
     fn gather(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>>;
 }
 
+/// Environment variables an MPI launcher sets (Open MPI, MPICH/Hydra and PMIx, Slurm's PMI).
+const MPI_LAUNCHED: [&str; 4] = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"];
+
+/// Whether an MPI launcher (mpirun, mpiexec, srun with PMI) started this process.
+pub fn launched_by_mpi() -> bool {
+    MPI_LAUNCHED.iter().any(|v| std::env::var_os(v).is_some())
+}
+
+/// The number of processes an MPI launcher started, as its environment says (1 when none).
+pub fn mpi_launch_size() -> usize {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.trim().parse().ok())
+        .unwrap_or(1)
+}
+
 /// What rank 0 broadcasts instead of a frontier when it cannot go on.
 const STOP: u64 = u64::MAX;
 

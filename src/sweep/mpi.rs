@@ -18,14 +18,11 @@ pub struct World {
     _universe: Universe,
 }
 
-/// Environment variables an MPI launcher sets (Open MPI, MPICH/Hydra and PMIx, Slurm's PMI).
-const LAUNCHED: [&str; 4] = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"];
-
 impl World {
     /// Starts MPI if an MPI launcher started this process; `None` otherwise (a plain run, which
     /// then needs no MPI at all) or if MPI was already started.
     pub fn init() -> Option<World> {
-        if !LAUNCHED.iter().any(|v| std::env::var_os(v).is_some()) {
+        if !super::launched_by_mpi() {
             return None;
         }
         let (universe, _provided) = mpi::initialize_with_threading(mpi::Threading::Funneled)?;
