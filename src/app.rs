@@ -7,14 +7,17 @@ use std::time::Instant;
 use crate::calibration;
 use crate::engine::{self, World};
 use crate::experiment::bands::Bands;
+use crate::experiment::shard::{self, Shards};
 use crate::memory;
+use crate::metrics::DayRecord;
 use crate::metrics::{Daily, SummaryBuilder};
 use crate::output::csv::{DailyCsv, DriversCsv, FlowsCsv, GroupsCsv, ReplicatesCsv};
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
 use crate::rng::CHUNK;
-use crate::scenario::{self, Assignment, Overrides, Scenario, ScenarioError};
+use crate::scenario::{self, Assignment, Overrides, Params, Scenario, ScenarioError};
+use crate::sweep::Shard;
 
 /// Everything that can make a command fail.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +90,8 @@ pub struct RunOptions {
     pub replicates: u32,
     /// Quantiles of the band across replicates, e.g. (0.05, 0.95).
     pub band: (f64, f64),
+    /// Run only this slice of the replicates, into a shard folder for `exodus merge`.
+    pub shard: Option<Shard>,
     /// The command line as typed, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -259,7 +264,7 @@ fn simulate_records(
     prepared: &Prepared,
     replicate: u32,
     quiet: bool,
-    mut on_record: impl FnMut(&crate::metrics::DayRecord) + Send,
+    on_record: &mut (dyn FnMut(&DayRecord) + Send),
 ) -> Simulated {
     let params = &prepared.scenario.params;
     let progress = progress_bar(u64::from(params.days), quiet);
@@ -295,13 +300,51 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let overrides = opts.sim.overrides(None);
     let prepared = prepare(&opts.scenario, &overrides, opts.sim.threads, opts.sim.quiet)?;
-    let params = &prepared.scenario.params;
-
-    // Open every output before the long work, so a bad path fails now.
     let out = opts
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.scenario));
+    let target = RunTarget {
+        out,
+        scenario: &prepared.scenario,
+        scenario_file: opts.scenario.display().to_string(),
+        replicates: opts.replicates,
+        band: opts.band,
+        threads: prepared.pool.current_num_threads(),
+        command_line: opts.command_line.clone(),
+        plots: opts.plots,
+        started,
+        started_at,
+    };
+    write_run(&target, &mut |r, each| {
+        Ok(simulate_records(&prepared, r, opts.sim.quiet, each))
+    })
+}
+
+/// Replicate r's day records, each passed to the callback in day order, and the run's timing:
+/// simulated, or read back from shards.
+type ReplicateSource<'a> =
+    dyn FnMut(u32, &mut (dyn FnMut(&DayRecord) + Send)) -> Result<Simulated, AppError> + 'a;
+
+/// What `exodus run` writes, however its replicates are run.
+struct RunTarget<'a> {
+    out: PathBuf,
+    scenario: &'a Scenario,
+    scenario_file: String,
+    replicates: u32,
+    band: (f64, f64),
+    threads: usize,
+    command_line: Vec<String>,
+    plots: bool,
+    started: Instant,
+    started_at: String,
+}
+
+/// Writes a run's files from its replicates, taken in order from `source`.
+fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, AppError> {
+    let params = &t.scenario.params;
+    // Open every output before the long work, so a bad path fails now.
+    let out = t.out.clone();
     output::create_dir(&out)?;
     let mut exporters: Vec<Box<dyn Exporter>> = vec![
         Box::new(DailyCsv::create(&out.join("daily.csv"), params)?),
@@ -326,7 +369,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     // Replicate 0 is written as the run's daily.csv, flows.csv and summary.json; with more
     // replicates, every replicate also goes to replicates.csv and into the bands.
     let replicate = 0;
-    let many = opts.replicates > 1;
+    let many = t.replicates > 1;
     let mut all = if many {
         Some(ReplicatesCsv::create(&out.join("replicates.csv"), params)?)
     } else {
@@ -335,14 +378,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let mut bands = Bands::new(
         params.days as usize,
         params.platforms.len(),
-        opts.band.0,
-        opts.band.1,
+        t.band.0,
+        t.band.1,
     );
     let mut summary = SummaryBuilder::new(params);
     let mut failure = None;
-    let mut timing = None;
-    for r in 0..opts.replicates {
-        let t = simulate_records(&prepared, r, opts.sim.quiet, |record| {
+    let mut timing: Option<Simulated> = None;
+    for r in 0..t.replicates {
+        let sim = source(r, &mut |record| {
             if r == replicate {
                 summary.add(record);
                 if failure.is_none() {
@@ -357,16 +400,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
             if many {
                 bands.add(record);
             }
-        });
+        })?;
         if let Some(e) = failure {
             return Err(e.into());
         }
         // Timings add up over replicates; the initial counts are replicate 0's.
         match timing.as_mut() {
-            None => timing = Some(t),
+            None => timing = Some(sim),
             Some(total) => {
-                total.build_seconds += t.build_seconds;
-                total.simulate_seconds += t.simulate_seconds;
+                total.build_seconds += sim.build_seconds;
+                total.simulate_seconds += sim.simulate_seconds;
             }
         }
     }
@@ -396,28 +439,28 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     outputs.push("run.json".into());
     let manifest = Manifest {
         exodus_version: crate::VERSION.to_string(),
-        command_line: opts.command_line.clone(),
-        scenario_file: opts.scenario.display().to_string(),
+        command_line: t.command_line.clone(),
+        scenario_file: t.scenario_file.clone(),
         seed: params.seed,
         replicate,
-        replicates: opts.replicates,
-        band: [opts.band.0, opts.band.1],
-        threads: prepared.pool.current_num_threads(),
+        replicates: t.replicates,
+        band: [t.band.0, t.band.1],
+        threads: t.threads,
         chunk_size: CHUNK,
-        started_at,
-        wall_time_seconds: started.elapsed().as_secs_f64(),
+        started_at: t.started_at.clone(),
+        wall_time_seconds: t.started.elapsed().as_secs_f64(),
         build_seconds: timing.build_seconds,
         simulate_seconds: timing.simulate_seconds,
         agent_updates_per_second: f64::from(params.agents)
             * f64::from(params.days)
-            * f64::from(opts.replicates)
+            * f64::from(t.replicates)
             / timing.simulate_seconds.max(1e-9),
         outputs,
-        scenario: prepared.scenario.file.clone(),
+        scenario: t.scenario.file.clone(),
     };
     files.push(json::write(&manifest_path, &manifest)?);
     // Charts are drawn from the files just written, exactly as `exodus plot` would.
-    if opts.plots {
+    if t.plots {
         files.extend(plot::plot_results(&out, &out, &PlotOptions::default())?);
     }
     Ok(RunReport {
@@ -451,7 +494,9 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..opts.replicates.max(1))
         .map(|r| {
             let mut records = Vec::with_capacity(params.days as usize);
-            simulate_records(&prepared, r, opts.sim.quiet, |x| records.push(x.clone()));
+            simulate_records(&prepared, r, opts.sim.quiet, &mut |x| {
+                records.push(x.clone())
+            });
             records
         })
         .collect();
@@ -608,6 +653,8 @@ pub struct CompareOptions {
     pub out: Option<PathBuf>,
     pub sim: SimOptions,
     pub plots: bool,
+    /// Run only this slice of the replicates, into a shard folder for `exodus merge`.
+    pub shard: Option<Shard>,
     pub command_line: Vec<String>,
 }
 
@@ -633,10 +680,30 @@ pub struct ComparisonManifest {
     pub outputs: Vec<String>,
 }
 
-/// `exodus compare`: runs scenarios with common random numbers and compares them with the
-/// baseline, replicate by replicate; writes bands, paired differences, key outcomes and charts.
-pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
-    use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
+/// A comparison's scenarios, loaded and checked, and what its files are written from.
+struct Comparison {
+    prepared: Vec<Prepared>,
+    setup: CompareSetup,
+    out: PathBuf,
+}
+
+/// What a comparison's files are written from, however its replicates are run.
+struct CompareSetup {
+    /// The baseline's parameters.
+    base: Params,
+    labels: Vec<String>,
+    names: Vec<String>,
+    /// Days at which outcomes are reported, as (day, date).
+    dates: Vec<(usize, String)>,
+    /// Days every scenario runs.
+    days: usize,
+    base_seed: u64,
+    seeds: Vec<u64>,
+}
+
+/// Loads and checks a comparison's scenarios (the same platforms and start), its dates and
+/// labels, and its results folder.
+fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
     let pool = worker_pool(opts.sim.threads)?;
     // Common random numbers: every scenario runs with the same master seed (--seed, or the
     // baseline's own).
@@ -736,38 +803,85 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             .collect();
         Path::new("results").join(format!("compare-{}", stems.join("-vs-")))
     });
-    output::create_dir(&out)?;
+    let setup = CompareSetup {
+        base: base.clone(),
+        seeds: prepared.iter().map(|p| p.scenario.params.seed).collect(),
+        labels,
+        names,
+        dates,
+        days,
+        base_seed,
+    };
+    Ok(Comparison {
+        prepared,
+        setup,
+        out,
+    })
+}
 
-    let k = names.len();
-    let (lo, hi) = opts.band;
-    let mut bands: Vec<Bands> = prepared
-        .iter()
-        .map(|_| Bands::new(days, k, lo, hi))
-        .collect();
-    let mut diffs: Vec<Bands> = prepared
-        .iter()
-        .map(|_| Bands::new(days, k, lo, hi))
-        .collect();
-    let mut outcome_stats: Vec<OutcomeStats> =
-        prepared.iter().map(|_| OutcomeStats::new(lo, hi)).collect();
-    let mut outcome_diffs: Vec<OutcomeStats> =
-        prepared.iter().map(|_| OutcomeStats::new(lo, hi)).collect();
-    for r in 0..opts.replicates {
-        let runs: Vec<Vec<crate::metrics::DayRecord>> = prepared
+/// `exodus compare`: runs scenarios with common random numbers and compares them with the
+/// baseline, replicate by replicate; writes bands, paired differences, key outcomes and charts.
+pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
+    let Comparison {
+        prepared,
+        setup,
+        out,
+    } = compare_setup(opts)?;
+    let days = setup.days;
+    write_comparison(opts, &setup, &out, &mut |r| {
+        Ok(prepared
             .iter()
             .map(|p| {
                 let mut records = Vec::with_capacity(days);
-                simulate_records(p, r, opts.sim.quiet, |rec| {
+                simulate_records(p, r, opts.sim.quiet, &mut |rec| {
                     if (rec.day as usize) < days {
                         records.push(rec.clone());
                     }
                 });
                 records
             })
-            .collect();
+            .collect())
+    })?;
+    Ok(out)
+}
+
+/// Writes a comparison's files from its replicates (each a list of every scenario's day
+/// records), taken in order from `source`.
+fn write_comparison(
+    opts: &CompareOptions,
+    setup: &CompareSetup,
+    out: &Path,
+    source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
+) -> Result<(), AppError> {
+    use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
+    output::create_dir(out)?;
+    let CompareSetup {
+        base,
+        labels,
+        names,
+        dates,
+        days,
+        ..
+    } = setup;
+    let (days, scenarios) = (*days, labels.len());
+
+    let k = names.len();
+    let (lo, hi) = opts.band;
+    let mut bands: Vec<Bands> = (0..scenarios)
+        .map(|_| Bands::new(days, k, lo, hi))
+        .collect();
+    let mut diffs: Vec<Bands> = (0..scenarios)
+        .map(|_| Bands::new(days, k, lo, hi))
+        .collect();
+    let mut outcome_stats: Vec<OutcomeStats> =
+        (0..scenarios).map(|_| OutcomeStats::new(lo, hi)).collect();
+    let mut outcome_diffs: Vec<OutcomeStats> =
+        (0..scenarios).map(|_| OutcomeStats::new(lo, hi)).collect();
+    for r in 0..opts.replicates {
+        let runs = source(r)?;
         let results: Vec<_> = runs
             .iter()
-            .map(|recs| outcomes(recs, &names, &dates))
+            .map(|recs| outcomes(recs, names, dates))
             .collect();
         for (s, recs) in runs.iter().enumerate() {
             recs.iter().for_each(|rec| bands[s].add(rec));
@@ -786,20 +900,20 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
         crate::output::csv::write_scenario_bands(
             &out.join("bands.csv"),
             &base_params,
-            &labels,
+            labels,
             &bands,
             None,
         )?,
         crate::output::csv::write_scenario_bands(
             &out.join("differences.csv"),
             &base_params,
-            &labels,
+            labels,
             &diffs,
             Some(opts.baseline),
         )?,
         crate::output::csv::write_outcomes(
             &out.join("outcomes.csv"),
-            &labels,
+            labels,
             &outcome_stats,
             &outcome_diffs,
             opts.baseline,
@@ -808,14 +922,14 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
     files.push(json::write(
         &out.join("outcomes.json"),
         &crate::experiment::compare::outcomes_json(
-            &labels,
+            labels,
             opts.baseline,
             &outcome_stats,
             &outcome_diffs,
         ),
     )?);
     let md = crate::experiment::report::outcomes_markdown(
-        &labels,
+        labels,
         opts.baseline,
         &outcome_stats,
         &outcome_diffs,
@@ -836,8 +950,8 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
             .map(|p| p.display().to_string())
             .collect(),
         baseline: labels[opts.baseline].clone(),
-        seed: base_seed,
-        seeds: prepared.iter().map(|p| p.scenario.params.seed).collect(),
+        seed: setup.base_seed,
+        seeds: setup.seeds.clone(),
         common_random_numbers: !opts.independent,
         replicates: opts.replicates,
         band: [lo, hi],
@@ -853,7 +967,258 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
     };
     json::write(&out.join("comparison.json"), &manifest)?;
     if opts.plots {
-        plot::compare::plot_comparison(&out, &out, &PlotOptions::default())?;
+        plot::compare::plot_comparison(out, out, &PlotOptions::default())?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// What a shard of `run` or `compare` reports.
+#[derive(Debug, Clone)]
+pub struct ShardReport {
+    pub out: PathBuf,
+    pub shard: Shard,
+    /// Replicates run now, and found already done in the folder.
+    pub ran: usize,
+    pub resumed: usize,
+    /// Whether the folder held a shard of other inputs, now replaced.
+    pub replaced: bool,
+}
+
+/// A scenario as the TOML text that runs it (every override applied).
+fn resolved(s: &Scenario) -> Result<String, AppError> {
+    scenario::resolved_text(&s.file)
+        .map_err(|e| AppError::Resources(format!("cannot write the resolved scenario: {e}")))
+}
+
+/// Runs the replicates of `manifest`'s shard that `dir` does not hold yet, each replicate's
+/// runs from `run_one`, appending each as it finishes.
+fn run_shard_replicates(
+    dir: &Path,
+    manifest: shard::Manifest,
+    quiet: bool,
+    run_one: &mut dyn FnMut(u32) -> Vec<shard::Run>,
+) -> Result<ShardReport, AppError> {
+    let mut store = shard::Store::open(dir, &manifest)?;
+    let resumed = store.done.len();
+    let todo: Vec<u32> = manifest
+        .own_replicates()
+        .filter(|r| !store.done.contains(r))
+        .collect();
+    if !quiet {
+        if store.replaced {
+            eprintln!(
+                "exodus: {} held a shard of other inputs; starting it over",
+                dir.display()
+            );
+        }
+        eprintln!(
+            "exodus: shard {}/{}: {} of {} replicate(s) ({} already in {})",
+            manifest.index,
+            manifest.count,
+            todo.len() + resumed,
+            manifest.replicates,
+            resumed,
+            dir.display()
+        );
+    }
+    for &r in &todo {
+        let runs = run_one(r);
+        store.append(r, &runs)?;
+    }
+    Ok(ShardReport {
+        out: dir.to_path_buf(),
+        shard: manifest.shard(),
+        ran: todo.len(),
+        resumed,
+        replaced: store.replaced,
+    })
+}
+
+/// Runs a scenario into a `shard::Run`.
+fn shard_run(prepared: &Prepared, r: u32, quiet: bool, days: usize) -> shard::Run {
+    let mut records = Vec::with_capacity(days);
+    let sim = simulate_records(prepared, r, quiet, &mut |rec| {
+        if (rec.day as usize) < days {
+            records.push(rec.clone());
+        }
+    });
+    shard::Run {
+        initial: sim.initial,
+        build_seconds: sim.build_seconds,
+        simulate_seconds: sim.simulate_seconds,
+        records,
+    }
+}
+
+/// `exodus run --replicates R --shard I/N`: runs the replicates r with r mod N = I into a
+/// shard folder (default results/<scenario>/shard-I-of-N) for `exodus merge`.
+pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppError> {
+    let prepared = prepare(
+        &opts.scenario,
+        &opts.sim.overrides(None),
+        opts.sim.threads,
+        opts.sim.quiet,
+    )?;
+    let params = &prepared.scenario.params;
+    let dir = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.scenario).join(which.folder()));
+    let manifest = shard::Manifest {
+        kind: shard::Kind::Run,
+        index: which.index,
+        count: which.count,
+        exodus_version: crate::VERSION.to_string(),
+        command_line: shard::without_shard(&opts.command_line),
+        threads: prepared.pool.current_num_threads(),
+        scenario_files: vec![opts.scenario.display().to_string()],
+        scenarios: vec![resolved(&prepared.scenario)?],
+        labels: vec![params.name.clone()],
+        replicates: opts.replicates,
+        band: [opts.band.0, opts.band.1],
+        baseline: 0,
+        dates: Vec::new(),
+        days: params.days as usize,
+        independent: false,
+        seed: params.seed,
+        fingerprint: String::new(),
+    }
+    .sealed();
+    let days = params.days as usize;
+    run_shard_replicates(&dir, manifest, opts.sim.quiet, &mut |r| {
+        vec![shard_run(&prepared, r, opts.sim.quiet, days)]
+    })
+}
+
+/// `exodus compare --shard I/N`: runs every scenario's replicates r with r mod N = I into a
+/// shard folder (default results/compare-.../shard-I-of-N) for `exodus merge`.
+pub fn compare_shard(opts: &CompareOptions, which: Shard) -> Result<ShardReport, AppError> {
+    let Comparison {
+        prepared,
+        setup,
+        out,
+    } = compare_setup(opts)?;
+    let dir = match &opts.out {
+        Some(o) => o.clone(),
+        None => out.join(which.folder()),
+    };
+    let manifest = shard::Manifest {
+        kind: shard::Kind::Compare,
+        index: which.index,
+        count: which.count,
+        exodus_version: crate::VERSION.to_string(),
+        command_line: shard::without_shard(&opts.command_line),
+        threads: prepared.first().map_or(1, |p| p.pool.current_num_threads()),
+        scenario_files: opts
+            .scenarios
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        scenarios: prepared
+            .iter()
+            .map(|p| resolved(&p.scenario))
+            .collect::<Result<_, _>>()?,
+        labels: setup.labels.clone(),
+        replicates: opts.replicates,
+        band: [opts.band.0, opts.band.1],
+        baseline: opts.baseline,
+        dates: setup.dates.clone(),
+        days: setup.days,
+        independent: opts.independent,
+        seed: setup.base_seed,
+        fingerprint: String::new(),
+    }
+    .sealed();
+    run_shard_replicates(&dir, manifest, opts.sim.quiet, &mut |r| {
+        prepared
+            .iter()
+            .map(|p| shard_run(p, r, opts.sim.quiet, setup.days))
+            .collect()
+    })
+}
+
+/// `exodus merge DIR...`: the shards of a sweep, a run or a comparison put together into the
+/// folder one process writes (byte for byte, but for run.json's timings); returns the files.
+pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, AppError> {
+    let Some(first) = dirs.first() else {
+        return Err(AppError::Input("give the shards' folders".into()));
+    };
+    if first.join(crate::sweep::results::MANIFEST).exists() {
+        return crate::sweep::merge::merge(dirs, out, plots);
+    }
+    let mut shards = Shards::open(dirs)?;
+    let m = shards.manifest.clone();
+    // The scenarios as they ran, from the shard's own copy (not the files, which may have
+    // changed or be elsewhere).
+    let at = first.join(shard::SHARD);
+    let scenarios: Vec<Scenario> = m
+        .scenarios
+        .iter()
+        .map(|text| scenario::parse(text, &at, &Overrides::default()))
+        .collect::<Result<_, _>>()?;
+    match m.kind {
+        shard::Kind::Run => {
+            let target = RunTarget {
+                out: out.to_path_buf(),
+                scenario: &scenarios[0],
+                scenario_file: m.scenario_files[0].clone(),
+                replicates: m.replicates,
+                band: (m.band[0], m.band[1]),
+                threads: m.threads,
+                command_line: m.command_line.clone(),
+                plots,
+                started: Instant::now(),
+                started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
+            let report = write_run(&target, &mut |r, each| {
+                let mut runs = shards.replicate(r)?;
+                let run = runs.swap_remove(0);
+                run.records.iter().for_each(&mut *each);
+                Ok(Simulated {
+                    build_seconds: run.build_seconds,
+                    simulate_seconds: run.simulate_seconds,
+                    initial: run.initial,
+                })
+            })?;
+            Ok(report.files)
+        }
+        shard::Kind::Compare => {
+            let base = scenarios[m.baseline].params.clone();
+            let setup = CompareSetup {
+                names: base.platforms.iter().map(|p| p.name.clone()).collect(),
+                base,
+                labels: m.labels.clone(),
+                dates: m.dates.clone(),
+                days: m.days,
+                base_seed: m.seed,
+                seeds: scenarios.iter().map(|s| s.params.seed).collect(),
+            };
+            let opts = CompareOptions {
+                scenarios: m.scenario_files.iter().map(PathBuf::from).collect(),
+                baseline: m.baseline,
+                replicates: m.replicates,
+                band: (m.band[0], m.band[1]),
+                dates: Vec::new(),
+                independent: m.independent,
+                out: Some(out.to_path_buf()),
+                sim: SimOptions::default(),
+                plots,
+                shard: None,
+                command_line: m.command_line.clone(),
+            };
+            write_comparison(&opts, &setup, out, &mut |r| {
+                Ok(shards
+                    .replicate(r)?
+                    .into_iter()
+                    .map(|run| run.records)
+                    .collect())
+            })?;
+            let mut files: Vec<PathBuf> = std::fs::read_dir(out)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            files.retain(|f| f.is_file());
+            files.sort();
+            Ok(files)
+        }
+    }
 }

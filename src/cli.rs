@@ -42,7 +42,8 @@ pub enum Command {
     /// Sobol' indices (Saltelli design) or Morris screening (Morris design) of a finished
     /// sweep's outcomes, with bootstrap intervals and the share of seed noise.
     Sensitivity(SensitivityArgs),
-    /// Merge the folders of a sweep's shards into the folder one process would have written.
+    /// Merge the shards' folders of a sweep, a run or a comparison (--shard I/N) into the
+    /// folder one process would have written.
     Merge(MergeArgs),
     /// Measure speed and memory: run scenarios (and the hand-written R1 loop) at chosen sizes
     /// and thread counts, each case in a fresh process; print and write the table and charts.
@@ -63,6 +64,35 @@ pub enum Command {
     },
 }
 
+/// `--shard I/N`, or `--shard slurm` for the Slurm job array's task.
+#[derive(Debug, Clone, Copy)]
+pub enum ShardArg {
+    Slice(crate::sweep::Shard),
+    Slurm,
+}
+
+impl ShardArg {
+    pub fn parse(s: &str) -> Result<ShardArg, String> {
+        if s.trim() == "slurm" {
+            Ok(ShardArg::Slurm)
+        } else {
+            crate::sweep::Shard::parse(s)
+                .map(ShardArg::Slice)
+                .map_err(|e| format!("{e}, or `slurm`"))
+        }
+    }
+
+    /// The shard: as given, or the Slurm job array's task.
+    pub fn resolve(self) -> Result<crate::sweep::Shard, String> {
+        match self {
+            ShardArg::Slice(s) => Ok(s),
+            ShardArg::Slurm => crate::sweep::Shard::from_slurm()?.ok_or_else(|| {
+                "--shard slurm: SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are not set (not a task of a Slurm job array)".to_string()
+            }),
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
     /// Sweep file (TOML), e.g. sweeps/historical-assumptions.toml.
@@ -71,10 +101,11 @@ pub struct SweepArgs {
     /// shard]; holds sweep.json, from which the same command resumes a stopped sweep.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Run the I-th of N deterministic slices (points p with p mod N = I), 0 <= I < N
-    /// [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT when set].
-    #[arg(long, value_name = "I/N", value_parser = crate::sweep::Shard::parse)]
-    pub shard: Option<crate::sweep::Shard>,
+    /// Run the I-th of N deterministic slices (points p with p mod N = I), 0 <= I < N, or
+    /// `slurm` for the job array's task [default: from SLURM_ARRAY_TASK_ID and
+    /// SLURM_ARRAY_TASK_COUNT when set].
+    #[arg(long, value_name = "I/N", value_parser = ShardArg::parse)]
+    pub shard: Option<ShardArg>,
     /// Samples of the design (points, base rows or trajectories), replacing sweep.samples;
     /// more than a finished sweep's extends it.
     #[arg(long, value_parser = parse_samples)]
@@ -106,7 +137,7 @@ impl SweepArgs {
     /// The options `sweep::run` takes; the shard comes from Slurm's variables when not given.
     pub fn into_options(self) -> Result<crate::sweep::SweepOptions, String> {
         let shard = match self.shard {
-            Some(s) => Some(s),
+            Some(s) => Some(s.resolve()?),
             None => crate::sweep::Shard::from_slurm()?,
         };
         Ok(crate::sweep::SweepOptions {
@@ -169,7 +200,7 @@ impl SensitivityArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shards' folders (every shard of one sweep).
+    /// The shards' folders (every shard of one sweep, run or comparison).
     #[arg(required = true, num_args = 1..)]
     pub dirs: Vec<PathBuf>,
     /// Folder for the merged results [default: the folder that holds the shards' folders].
@@ -371,6 +402,11 @@ pub struct CompareArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_plots: bool,
+    /// Run only the replicates r with r mod N = I (0 <= I < N) into a shard folder
+    /// [default: shard-I-of-N in the results folder], or `slurm` for the Slurm job array's task;
+    /// `exodus merge` puts the N shards together into what one process writes.
+    #[arg(long, value_name = "I/N", value_parser = ShardArg::parse)]
+    pub shard: Option<ShardArg>,
 }
 
 /// Why `exodus compare`'s arguments cannot be used.
@@ -460,6 +496,11 @@ impl CompareArgs {
             out: self.out,
             sim: self.sim.options(),
             plots: !self.no_plots,
+            shard: self
+                .shard
+                .map(ShardArg::resolve)
+                .transpose()
+                .map_err(CompareArgsError::Usage)?,
             command_line,
         })
     }
@@ -762,6 +803,11 @@ pub struct RunArgs {
     /// Quantiles of the band across replicates, as LOW,HIGH.
     #[arg(long, default_value = "0.05,0.95", value_parser = parse_band)]
     pub band: (f64, f64),
+    /// Run only the replicates r with r mod N = I (0 <= I < N) into a shard folder
+    /// [default: shard-I-of-N in the results folder], or `slurm` for the Slurm job array's task;
+    /// `exodus merge` puts the N shards together into what one process writes.
+    #[arg(long, value_name = "I/N", value_parser = ShardArg::parse)]
+    pub shard: Option<ShardArg>,
 }
 
 fn parse_band(s: &str) -> Result<(f64, f64), String> {
@@ -784,17 +830,18 @@ fn parse_band(s: &str) -> Result<(f64, f64), String> {
 }
 
 impl RunArgs {
-    /// The options `app::run` takes.
-    pub fn into_options(self, command_line: Vec<String>) -> RunOptions {
-        RunOptions {
+    /// The options `app::run` takes (an error for `--shard slurm` outside a job array).
+    pub fn into_options(self, command_line: Vec<String>) -> Result<RunOptions, String> {
+        Ok(RunOptions {
             scenario: self.scenario,
             out: self.out,
             sim: self.sim.options(),
             plots: !self.no_plots,
             replicates: self.replicates,
             band: self.band,
+            shard: self.shard.map(ShardArg::resolve).transpose()?,
             command_line,
-        }
+        })
     }
 }
 

@@ -12,12 +12,21 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => {
             let quiet = args.sim.quiet;
-            let opts = args.into_options(std::env::args().collect());
-            app::run(&opts).map(|report| {
-                if !quiet {
-                    print!("{}", app::summary_table(&report));
+            let opts = match args.into_options(std::env::args().collect()) {
+                Ok(o) => o,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
                 }
-            })
+            };
+            match opts.shard {
+                Some(shard) => app::run_shard(&opts, shard).map(|r| print_shard(&r, quiet)),
+                None => app::run(&opts).map(|report| {
+                    if !quiet {
+                        print!("{}", app::summary_table(&report));
+                    }
+                }),
+            }
         }
         Command::Validate(args) => {
             app::validate(&args.scenario, &args.sets, args.output()).map(|text| print!("{text}"))
@@ -83,11 +92,14 @@ fn main() -> ExitCode {
         Command::Compare(args) => {
             let quiet = args.sim.quiet;
             match args.into_options(std::env::args().collect()) {
-                Ok(opts) => app::compare(&opts).map(|out| {
-                    if !quiet {
-                        println!("comparison in {}", out.display());
-                    }
-                }),
+                Ok(opts) => match opts.shard {
+                    Some(shard) => app::compare_shard(&opts, shard).map(|r| print_shard(&r, quiet)),
+                    None => app::compare(&opts).map(|out| {
+                        if !quiet {
+                            println!("comparison in {}", out.display());
+                        }
+                    }),
+                },
                 Err(message) => {
                     eprintln!("error: {message}");
                     return ExitCode::from(2);
@@ -184,7 +196,7 @@ fn main() -> ExitCode {
                 eprintln!("error: the shards' folders are not in one folder; give --out");
                 return ExitCode::from(2);
             };
-            exodus::sweep::merge::merge(&args.dirs, &out, !args.no_plots).map(|files| {
+            app::merge(&args.dirs, &out, !args.no_plots).map(|files| {
                 if !args.quiet {
                     for f in files {
                         println!("{}", f.display());
@@ -272,5 +284,20 @@ fn main() -> ExitCode {
             }
             ExitCode::from(e.exit_code() as u8)
         }
+    }
+}
+
+/// What a shard of `run` or `compare` prints when it finishes.
+fn print_shard(r: &app::ShardReport, quiet: bool) {
+    if !quiet {
+        println!(
+            "shard {}/{}: {} replicate(s) run, {} resumed, in {}; once every shard is done: exodus merge <the {} shard folders>",
+            r.shard.index,
+            r.shard.count,
+            r.ran,
+            r.resumed,
+            r.out.display(),
+            r.shard.count
+        );
     }
 }

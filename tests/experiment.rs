@@ -296,3 +296,199 @@ fn scenarios_with_other_platforms_cannot_be_compared() {
         .code(2)
         .stderr(predicates::str::contains("same platforms"));
 }
+
+/// Every file of `a` (but run.json, whose times and command line differ) is byte for byte the
+/// same in `b`, and `b` has no other data file.
+fn same_files(a: &Path, b: &Path) {
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "run.json")
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(a), names(b), "{} and {}", a.display(), b.display());
+    for n in names(a) {
+        assert!(
+            std::fs::read(a.join(&n)).unwrap() == std::fs::read(b.join(&n)).unwrap(),
+            "{n} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn exodus_in(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("exodus").unwrap();
+    c.current_dir(dir)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_COUNT")
+        .env_remove("SLURM_ARRAY_TASK_MIN");
+    c
+}
+
+#[test]
+fn run_shards_merge_into_the_files_of_one_process_and_resume_after_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scenario = common::scenario_path("historical-2025.toml");
+    let run = |extra: &[&str]| {
+        exodus_in(d)
+            .args([
+                "run",
+                "-q",
+                "--no-plots",
+                "--agents",
+                "3000",
+                "--replicates",
+                "5",
+            ])
+            .arg(&scenario)
+            .args(extra)
+            .assert()
+    };
+    run(&["--out", "one"]).success();
+    // Shards 0 and 1 of 3 by flag, shard 2 from a Slurm job array's variables.
+    run(&["--shard", "0/3"]).success();
+    run(&["--shard", "1/3", "--threads", "1"]).success();
+    exodus_in(d)
+        .args([
+            "run",
+            "-q",
+            "--no-plots",
+            "--agents",
+            "3000",
+            "--replicates",
+            "5",
+        ])
+        .arg(&scenario)
+        .args(["--shard", "slurm"])
+        .env("SLURM_ARRAY_TASK_ID", "12")
+        .env("SLURM_ARRAY_TASK_MIN", "10")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .assert()
+        .success();
+    let shards = d.join("results/historical-2025");
+    let shard = |i: usize| shards.join(format!("shard-{i}-of-3"));
+    // A missing shard is named, and nothing is written.
+    exodus_in(d)
+        .args(["merge", "--no-plots", "--out", "partial"])
+        .arg(shard(0))
+        .arg(shard(2))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("shard(s) 1/3 missing"));
+    assert!(!d.join("partial").exists());
+    exodus_in(d)
+        .args(["merge", "-q", "--no-plots", "--out", "merged"])
+        .args((0..3).map(shard))
+        .assert()
+        .success();
+    same_files(&d.join("one"), &d.join("merged"));
+    // The merged run's replicates.csv holds the 5 replicates, as one process's.
+    let reps = std::fs::read_to_string(d.join("merged/replicates.csv")).unwrap();
+    assert!(
+        reps.lines()
+            .any(|l| l.starts_with("4,") || l.contains(",4,"))
+    );
+
+    // Shard 0 (replicates 0 and 3) killed while writing its second replicate: merge says it is
+    // unfinished; run again, it keeps replicate 0, runs 3 and merges to the same files.
+    let records = shard(0).join("records.bin");
+    let bytes = std::fs::read(&records).unwrap();
+    let first = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize + 8;
+    std::fs::write(&records, &bytes[..first + 100]).unwrap();
+    exodus_in(d)
+        .args(["merge", "--no-plots", "--out", "merged2"])
+        .args((0..3).map(shard))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("has 1 of its 2 replicates"));
+    exodus_in(d)
+        .args(["run", "--no-plots", "--agents", "3000", "--replicates", "5"])
+        .arg(&scenario)
+        .args(["--shard", "0/3"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("1 replicate(s) run, 1 resumed"));
+    // The kept replicate's bytes are untouched (a rerun would have other timings in it).
+    assert!(std::fs::read(&records).unwrap()[..first] == bytes[..first]);
+    exodus_in(d)
+        .args(["merge", "-q", "--no-plots", "--out", "merged2"])
+        .args((0..3).map(shard))
+        .assert()
+        .success();
+    same_files(&d.join("one"), &d.join("merged2"));
+    // Another scenario in the same folder starts it over, said on stderr.
+    exodus_in(d)
+        .args(["run", "--no-plots", "--agents", "2000", "--replicates", "5"])
+        .arg(&scenario)
+        .args(["--shard", "0/3"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("held a shard of other inputs"));
+    // Shards of other inputs do not merge.
+    exodus_in(d)
+        .args(["merge", "--no-plots", "--out", "mixed"])
+        .args((0..3).map(shard))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("are not shards of one run"));
+    // --shard slurm outside a job array is refused.
+    exodus_in(d)
+        .args(["run", "-q", "--no-plots"])
+        .arg(&scenario)
+        .args(["--shard", "slurm"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not a task of a Slurm job array"));
+}
+
+#[test]
+fn comparison_shards_merge_into_the_files_of_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = |extra: &[&str]| {
+        let mut v: Vec<String> = vec!["compare".into(), "-q".into(), "--no-plots".into()];
+        v.push(
+            common::scenario_path("historical-2025.toml")
+                .display()
+                .to_string(),
+        );
+        v.push(common::scenario_path("no-ban.toml").display().to_string());
+        v.extend(
+            [
+                "--agents",
+                "2000",
+                "--replicates",
+                "4",
+                "--dates",
+                "2025-01-31,2025-03-01",
+            ]
+            .map(String::from),
+        );
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    exodus_in(d).args(args(&[])).assert().success();
+    for i in 0..2 {
+        exodus_in(d)
+            .args(args(&["--shard", &format!("{i}/2")]))
+            .assert()
+            .success();
+    }
+    let one = d.join("results/compare-historical-2025-vs-no-ban");
+    exodus_in(d)
+        .args(["merge", "-q", "--no-plots", "--out", "merged"])
+        .arg(one.join("shard-0-of-2"))
+        .arg(one.join("shard-1-of-2"))
+        .assert()
+        .success();
+    // Everything, the command line quoted in outcomes.md and comparison.json included (the
+    // shards' command without --shard is the one process's).
+    same_files(&one, &d.join("merged"));
+}

@@ -10,3 +10,4 @@ pub mod compare;
 pub mod comparison_file;
 pub mod quantile;
 pub mod report;
+pub mod shard;

@@ -12,6 +12,7 @@
 //! - `run.json`: `json::Manifest`.
 
 pub mod atomic;
+pub mod binary;
 pub mod csv;
 pub mod json;
 

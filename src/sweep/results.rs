@@ -634,76 +634,45 @@ impl Writer {
 /// Points' results as bytes, for sending between processes (MPI ranks): numbers as their bits,
 /// so what arrives is exactly what was computed (NaN included).
 pub fn encode(results: &[PointResult]) -> Vec<u8> {
-    fn put(b: &mut Vec<u8>, v: u64) {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
-    fn put_all(b: &mut Vec<u8>, xs: &[f64]) {
-        put(b, xs.len() as u64);
-        xs.iter().for_each(|x| put(b, x.to_bits()));
-    }
-    let mut b = Vec::new();
-    put(&mut b, results.len() as u64);
+    let mut b = crate::output::binary::Put::default();
+    b.len(results.len());
     for r in results {
-        put(&mut b, r.point as u64);
-        put_all(&mut b, &r.x);
+        b.len(r.point);
+        b.f64s(&r.x);
         match &r.values {
             Ok(reps) => {
-                put(&mut b, 0);
-                put(&mut b, reps.len() as u64);
-                reps.iter().for_each(|v| put_all(&mut b, v));
+                b.u8(0);
+                b.len(reps.len());
+                reps.iter().for_each(|v| b.f64s(v));
             }
             Err(e) => {
-                put(&mut b, 1);
-                put(&mut b, e.len() as u64);
-                b.extend_from_slice(e.as_bytes());
+                b.u8(1);
+                b.str(e);
             }
         }
     }
-    b
+    b.0
 }
 
 /// Reads what [`encode`] wrote; `None` when the bytes are not such a message.
 pub fn decode(bytes: &[u8]) -> Option<Vec<PointResult>> {
-    struct Cursor<'a>(&'a [u8]);
-    impl Cursor<'_> {
-        fn take(&mut self, n: usize) -> Option<&[u8]> {
-            let (head, tail) = self.0.split_at_checked(n)?;
-            self.0 = tail;
-            Some(head)
-        }
-        fn u64(&mut self) -> Option<u64> {
-            Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-        }
-        fn len(&mut self) -> Option<usize> {
-            let n = usize::try_from(self.u64()?).ok()?;
-            // No length can exceed what is left (each item takes at least one byte).
-            (n <= self.0.len()).then_some(n)
-        }
-        fn numbers(&mut self) -> Option<Vec<f64>> {
-            let n = self.len()?;
-            (0..n).map(|_| self.u64().map(f64::from_bits)).collect()
-        }
-    }
-    let mut c = Cursor(bytes);
-    let n = c.len()?;
+    let mut c = crate::output::binary::Take(bytes);
+    let n = c.len(1)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let point = usize::try_from(c.u64()?).ok()?;
-        let x = c.numbers()?;
-        let values = match c.u64()? {
+        let x = c.f64s()?;
+        let values = match c.u8()? {
             0 => {
-                let reps = c.len()?;
-                Ok((0..reps).map(|_| c.numbers()).collect::<Option<Vec<_>>>()?)
+                let reps = c.len(8)?;
+                Ok((0..reps).map(|_| c.f64s()).collect::<Option<Vec<_>>>()?)
             }
-            1 => {
-                let len = c.len()?;
-                Err(String::from_utf8(c.take(len)?.to_vec()).ok()?)
-            }
+            1 => Err(c.str()?),
             _ => return None,
         };
         out.push(PointResult { point, x, values });
     }
-    c.0.is_empty().then_some(out)
+    c.done().then_some(out)
 }
 
 #[cfg(test)]
