@@ -388,3 +388,44 @@ fn sensitivity_finds_the_parameters_that_matter() {
         .code(2)
         .stderr(predicate::str::contains("need a saltelli design"));
 }
+
+#[test]
+fn a_whole_number_field_is_swept_in_whole_numbers() {
+    // network.degree is an integer field: design values are rounded and set as integers.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "deg.toml",
+        &format!(
+            r#"[sweep]
+scenario = "{}"
+design = "latin-hypercube"
+samples = 6
+agents = 1000
+[outcomes]
+platforms = ["Adopted"]
+key = ["total_installs"]
+[[parameters]]
+path = "network.degree"
+low = 4
+high = 30
+"#,
+            root().join("scenarios/bass-power-law.toml").display()
+        ),
+    );
+    let out = dir.path().join("out");
+    sweep(&file, &out, &[]).success();
+    let text = read(&out.join("results.csv"));
+    let degrees: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(degrees.len(), 6);
+    assert!(
+        degrees
+            .iter()
+            .all(|d| d.fract() == 0.0 && (4.0..=30.0).contains(d)),
+        "{degrees:?}"
+    );
+}

@@ -148,6 +148,7 @@ impl Problem {
                 &at,
                 &p.prior.describe(),
                 &ends,
+                false,
             )?;
         }
         let targets = crate::calibration::load(targets_path, &base.params)?;

@@ -57,7 +57,10 @@ pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, Scen
 /// Checks a parameter that a calibration or sweep sets by its `paths`: each must be a path of
 /// the scenario resolved with `overrides` (`valid`, "did you mean" otherwise), and the
 /// scenario must accept each of `values` there. Errors point at `location`, the parameter's
-/// place in its file, and show it as `shown` (its prior or distribution).
+/// place in its file, and show it as `shown` (its prior or distribution). An integer field
+/// (network.degree) is checked with whole numbers when `integers` (a sweep rounds its values)
+/// and refused otherwise (a fit needs a continuous parameter).
+#[allow(clippy::too_many_arguments)]
 pub fn check_parameter(
     chain: &Chain,
     overrides: &Overrides,
@@ -66,14 +69,31 @@ pub fn check_parameter(
     location: &Location,
     shown: &str,
     values: &[f64],
+    integers: bool,
 ) -> Result<(), ScenarioError> {
     for path in paths {
         resolve::check_path(path, valid, location.clone(), shown)?;
     }
+    let integer =
+        from_chain(chain, overrides).is_ok_and(|s| resolve::holds_integer(&s.file, paths[0]));
+    if integer && !integers {
+        return Err(ScenarioError::invalid(
+            location.clone(),
+            paths[0],
+            shown,
+            "is a whole-number field, which a fit cannot move continuously",
+            "a parameter that takes any number (sweep a whole-number field instead)",
+        ));
+    }
     for &x in values {
         let mut o = overrides.clone();
-        o.sets
-            .extend(paths.iter().map(|path| Assignment::number(path, x)));
+        o.sets.extend(paths.iter().map(|path| {
+            if integer {
+                Assignment::integer(path, x)
+            } else {
+                Assignment::number(path, x)
+            }
+        }));
         if let Err(e) = from_chain(chain, &o) {
             return Err(ScenarioError::invalid(
                 location.clone(),

@@ -123,6 +123,14 @@ impl Assignment {
         }
     }
 
+    /// `path` set to `value` rounded to the nearest whole number, written as a TOML integer.
+    pub fn integer(path: &str, value: f64) -> Assignment {
+        Assignment {
+            path: path.to_string(),
+            value: format!("{}", value.round() as i64),
+        }
+    }
+
     /// `PATH=VALUE` as typed.
     pub fn text(&self) -> String {
         format!("{}={}", self.path, self.value)
@@ -627,6 +635,26 @@ pub fn path_values(file: &ScenarioFile) -> Vec<(String, String)> {
             }
         })
         .collect()
+}
+
+/// Whether the scenario's value at `path` is a whole number of an integer field (such as
+/// `network.degree`): a sweep or fit sets such a parameter with [`Assignment::integer`].
+pub fn holds_integer(file: &ScenarioFile, path: &str) -> bool {
+    let Ok(value) = toml::Value::try_from(file) else {
+        return false;
+    };
+    let mut paths = Vec::new();
+    if let toml::Value::Table(t) = &value {
+        for (k, v) in t {
+            list_paths(v, k, &mut paths);
+        }
+    }
+    let want = canonical_path(path);
+    paths
+        .iter()
+        .find(|p| canonical_path(p) == want)
+        .and_then(|p| lookup(&value, p))
+        .is_some_and(toml::Value::is_integer)
 }
 
 /// The value at `path` (as `list_paths` writes paths).

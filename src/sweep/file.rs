@@ -217,9 +217,19 @@ impl Parameter {
     }
 
     /// The assignments that give it value `x`.
-    pub fn assignments(&self, x: f64) -> impl Iterator<Item = crate::scenario::Assignment> + '_ {
-        self.paths()
-            .map(move |p| crate::scenario::Assignment::number(p, x))
+    /// The assignments that set the parameter to `x` (as a whole number for an integer field).
+    pub fn assignments(
+        &self,
+        x: f64,
+        integer: bool,
+    ) -> impl Iterator<Item = crate::scenario::Assignment> + '_ {
+        self.paths().map(move |p| {
+            if integer {
+                crate::scenario::Assignment::integer(p, x)
+            } else {
+                crate::scenario::Assignment::number(p, x)
+            }
+        })
     }
 }
 

@@ -135,6 +135,8 @@ pub struct Setup {
     pub design_seed: u64,
     pub sets: Vec<Assignment>,
     pub agents: Option<u64>,
+    /// Parameters of integer fields (network.degree): their design values are rounded.
+    pub integer: Vec<bool>,
 }
 
 impl Setup {
@@ -182,9 +184,15 @@ impl Setup {
                 &p.location,
                 &p.distribution.describe(),
                 &[lo, hi],
+                true,
             )?;
         }
         let outcomes = outcome::list(&sweep.outcomes, &base.params)?;
+        let integer = sweep
+            .parameters
+            .iter()
+            .map(|p| scenario::resolve::holds_integer(&base.file, &p.path))
+            .collect();
         let run_seed = base.params.seed;
         Ok(Setup {
             design_seed: sweep.seed.unwrap_or(run_seed),
@@ -200,6 +208,7 @@ impl Setup {
             run_seed,
             sets: opts.sets.clone(),
             agents,
+            integer,
             sweep,
         })
     }
@@ -223,7 +232,8 @@ impl Setup {
                 design::grid_indices(p, &sizes)
                     .iter()
                     .zip(&grids)
-                    .map(|(&i, g)| g[i])
+                    .zip(&self.integer)
+                    .map(|((&i, g), &int)| if int { g[i].round() } else { g[i] })
                     .collect()
             }));
         }
@@ -233,7 +243,11 @@ impl Setup {
                     s.parameters
                         .iter()
                         .zip(&u)
-                        .map(|(p, &u)| p.distribution.value(u))
+                        .zip(&self.integer)
+                        .map(|((p, &u), &int)| {
+                            let x = p.distribution.value(u);
+                            if int { x.round() } else { x }
+                        })
                         .collect()
                 },
             ),
@@ -243,8 +257,8 @@ impl Setup {
     /// The validated scenario at parameter values `x`.
     pub fn scenario_at(&self, x: &[f64]) -> Result<Params, ScenarioError> {
         let mut sets = self.sets.clone();
-        for (p, &v) in self.sweep.parameters.iter().zip(x) {
-            sets.extend(p.assignments(v));
+        for ((p, &v), &int) in self.sweep.parameters.iter().zip(x).zip(&self.integer) {
+            sets.extend(p.assignments(v, int));
         }
         scenario::from_chain(
             &self.chain,
