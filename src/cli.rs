@@ -64,6 +64,13 @@ pub enum Command {
     },
 }
 
+fn parse_design(s: &str) -> Result<crate::sweep::Kind, String> {
+    crate::sweep::Kind::parse(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = crate::sweep::Kind::ALL.iter().map(|k| k.name()).collect();
+        format!("`{s}` is not a design; allowed: {}", names.join(", "))
+    })
+}
+
 /// `--shard I/N`, or `--shard slurm` for the Slurm job array's task.
 #[derive(Debug, Clone, Copy)]
 pub enum ShardArg {
@@ -113,6 +120,18 @@ pub struct SweepArgs {
     /// Replicates per point, replacing sweep.replicates.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replicates: Option<u32>,
+    /// Design, replacing sweep.design (grid, random, latin-hypercube, sobol, saltelli, morris);
+    /// give --samples with it.
+    #[arg(long, value_parser = parse_design)]
+    pub design: Option<crate::sweep::Kind>,
+    /// Scenario file, replacing sweep.scenario: the same design on another scenario (a
+    /// what-if), into results/sweep-<file>-<scenario> by default.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Leave unset the parameter paths the scenario does not have (a what-if without an event
+    /// the file varies) instead of refusing; the points stay those of the design.
+    #[arg(long)]
+    pub skip_missing: bool,
     /// Agents per run, replacing sweep.agents.
     #[arg(long, value_parser = parse_count)]
     pub agents: Option<u64>,
@@ -148,6 +167,9 @@ impl SweepArgs {
             agents: self.agents,
             replicates: self.replicates,
             samples: self.samples.map(|n| n as usize),
+            design: self.design,
+            scenario: self.scenario,
+            skip_missing: self.skip_missing,
             sets: self.sets,
             fresh: self.fresh,
             plots: !self.no_plots,

@@ -429,3 +429,99 @@ high = 30
         "{degrees:?}"
     );
 }
+
+#[test]
+fn one_design_runs_on_a_what_if_with_its_missing_paths_left_unset() {
+    // The historical scenario varies the Jan 19 relief; the enforced ban has no such event.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "h.toml",
+        &format!(
+            r#"[sweep]
+scenario = "{}"
+design = "morris"
+samples = 2
+levels = 4
+agents = 1000
+[outcomes]
+platforms = ["TikTok", "RedNote"]
+key = ["main_users_lost_by"]
+[[parameters]]
+path = "platforms.TikTok.appeal"
+low = 2.0
+high = 6.0
+[[parameters]]
+path = "events.relief-jan19.value"
+also = ["events.relief-jan19-lemon8.value"]
+low = 0.25
+high = 1.0
+"#,
+            root().join("scenarios/historical-2025.toml").display()
+        ),
+    );
+    let ban = root().join("scenarios/ban-enforced.toml");
+    let lhs = ["--design", "latin-hypercube", "--samples", "5"];
+    let hist = dir.path().join("hist");
+    sweep(&file, &hist, &lhs).success();
+    let what_if = dir.path().join("ban");
+    // Refused without --skip-missing, naming the path and the file's line.
+    sweep_command(&file, &what_if)
+        .args(lhs)
+        .arg("--scenario")
+        .arg(&ban)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "h.toml:15:8: events.relief-jan19.value",
+        ))
+        .stderr(predicate::str::contains(
+            "is not a parameter of the scenario",
+        ));
+    sweep_command(&file, &what_if)
+        .args(lhs)
+        .arg("--scenario")
+        .arg(&ban)
+        .arg("--skip-missing")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("left unset, not in"))
+        .stderr(predicate::str::contains("events.relief-jan19-lemon8.value"));
+    // The same 5 Latin-hypercube points (not the file's Morris trajectories), row for row.
+    let columns = |d: &Path| -> Vec<String> {
+        read(&d.join("results.csv"))
+            .lines()
+            .map(|l| l.split(',').take(5).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(columns(&hist), columns(&what_if));
+    assert_eq!(columns(&hist).len(), 5 * 2 + 1);
+    let manifest = read(&what_if.join("sweep.json"));
+    assert!(manifest.contains("\"design\": \"latin-hypercube\""));
+    assert!(manifest.contains("\"skipped\""));
+    // The default folder names the scenario and the design.
+    exodus()
+        .current_dir(dir.path())
+        .arg("sweep")
+        .arg(&file)
+        .arg("--scenario")
+        .arg(&ban)
+        .args([
+            "--skip-missing",
+            "--design",
+            "random",
+            "--samples",
+            "1",
+            "-q",
+            "--no-plots",
+        ])
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_COUNT")
+        .assert()
+        .success();
+    assert!(
+        dir.path()
+            .join("results/sweep-h-ban-enforced-random/results.csv")
+            .exists()
+    );
+}

@@ -215,22 +215,6 @@ impl Parameter {
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.path.as_str()).chain(self.also.iter().map(String::as_str))
     }
-
-    /// The assignments that give it value `x`.
-    /// The assignments that set the parameter to `x` (as a whole number for an integer field).
-    pub fn assignments(
-        &self,
-        x: f64,
-        integer: bool,
-    ) -> impl Iterator<Item = crate::scenario::Assignment> + '_ {
-        self.paths().map(move |p| {
-            if integer {
-                crate::scenario::Assignment::integer(p, x)
-            } else {
-                crate::scenario::Assignment::number(p, x)
-            }
-        })
-    }
 }
 
 /// The statistics of a daily metric a sweep can record.
@@ -404,11 +388,19 @@ fn read_date(
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| bad())
 }
 
-/// Reads and checks a sweep file. Paths, platforms and dates are checked against the scenario
-/// later (`sweep::Setup`), where it is known.
-pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
+/// What the command line replaces in a sweep file (`--design`, `--samples`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Replace {
+    pub design: Option<Kind>,
+    pub samples: Option<u64>,
+}
+
+/// Reads and checks a sweep file, with `replace`'s values instead of the file's. Paths,
+/// platforms and dates are checked against the scenario later (`sweep::Setup`), where it is
+/// known.
+pub fn load(path: &Path, replace: Replace) -> Result<Sweep, ScenarioError> {
     let (file, source) = located::parse_file(path)?;
-    check(file, &source, path)
+    check(file, &source, path, replace)
 }
 
 /// The "did you mean" hint for `word` among `names`.
@@ -425,14 +417,25 @@ fn nearest(word: &str, names: &[&str]) -> String {
 
 /// Parses sweep text read from `path`.
 pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
-    check(located::parse_text(source, path)?, source, path)
+    check(
+        located::parse_text(source, path)?,
+        source,
+        path,
+        Replace::default(),
+    )
 }
 
-fn check(file: SweepFile, source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
+fn check(
+    file: SweepFile,
+    source: &str,
+    path: &Path,
+    replace: Replace,
+) -> Result<Sweep, ScenarioError> {
     let at = Located { path, source };
     let s = file.sweep.get_ref();
     let design_names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-    let design = Kind::parse(s.design.get_ref().trim()).ok_or_else(|| {
+    let file_design = Kind::parse(s.design.get_ref().trim());
+    let design = replace.design.or(file_design).ok_or_else(|| {
         ScenarioError::invalid(
             at.loc(s.design.span()),
             "sweep.design",
@@ -458,8 +461,10 @@ fn check(file: SweepFile, source: &str, path: &Path) -> Result<Sweep, ScenarioEr
         .map(|a| a as u64);
     let seed = s.seed.as_ref().map(|v| *v.get_ref() as u64);
     let levels = at.in_range(&s.levels, "sweep.levels", LEVELS)?.unwrap_or(4) as usize;
+    // A design given on the command line makes the file's Morris levels moot.
     if let Some(l) = &s.levels
         && design != Kind::Morris
+        && replace.design.is_none()
     {
         return Err(ScenarioError::invalid(
             at.loc(l.span()),
@@ -471,8 +476,18 @@ fn check(file: SweepFile, source: &str, path: &Path) -> Result<Sweep, ScenarioEr
     }
 
     let parameters = parameters(&file, &at, design)?;
-    let samples = if design == Kind::Grid {
-        if let Some(v) = &s.samples {
+    let samples = if let Some(n) = replace.samples {
+        check_samples(
+            design,
+            parameters.len(),
+            i64::try_from(n).unwrap_or(i64::MAX),
+            Location::Flag("--samples".into()),
+            "--samples",
+        )?
+    } else if design == Kind::Grid {
+        if let Some(v) = &s.samples
+            && replace.design.is_none()
+        {
             check_samples(design, 0, *v.get_ref(), at.loc(v.span()), "sweep.samples")?;
         }
         let sizes: Vec<usize> = parameters

@@ -113,6 +113,14 @@ pub struct SweepOptions {
     pub replicates: Option<u32>,
     /// Replaces sweep.samples (not for grids).
     pub samples: Option<usize>,
+    /// Replaces sweep.design (the same parameters sampled another way).
+    pub design: Option<Kind>,
+    /// Replaces sweep.scenario (the same design run on another scenario, e.g. a what-if).
+    pub scenario: Option<PathBuf>,
+    /// Leave unset the parameter paths the scenario does not have (a what-if without an event
+    /// the sweep file varies), instead of refusing the sweep; the design's points stay the
+    /// same, so they pair with another scenario's.
+    pub skip_missing: bool,
     /// Set before the design's own values, on every point.
     pub sets: Vec<Assignment>,
     /// Discard the results in the folder instead of resuming them.
@@ -137,6 +145,10 @@ pub struct Setup {
     pub agents: Option<u64>,
     /// Parameters of integer fields (network.degree): their design values are rounded.
     pub integer: Vec<bool>,
+    /// The paths each parameter sets (all of its paths, but those skipped).
+    pub paths: Vec<Vec<String>>,
+    /// Paths the scenario does not have, left unset (`--skip-missing`).
+    pub skipped: Vec<String>,
 }
 
 impl Setup {
@@ -147,14 +159,9 @@ impl Setup {
         if let Some(r) = opts.replicates {
             sweep.replicates = r;
         }
-        if let Some(n) = opts.samples {
-            sweep.samples = file::check_samples(
-                sweep.design,
-                sweep.parameters.len(),
-                i64::try_from(n).unwrap_or(i64::MAX),
-                Location::Flag("--samples".into()),
-                "--samples",
-            )?;
+        if let Some(path) = &opts.scenario {
+            sweep.scenario = path.clone();
+            sweep.scenario_location = Location::Flag("--scenario".into());
         }
         let agents = opts.agents.or(sweep.agents);
         let chain = Chain::load(&sweep.scenario).map_err(|e| match e {
@@ -174,24 +181,42 @@ impl Setup {
         };
         let base = scenario::from_chain(&chain, &overrides)?;
         let valid = scenario::resolve::parameter_paths(&base.file);
+        let mut paths = Vec::with_capacity(sweep.parameters.len());
+        let mut skipped = Vec::new();
         for p in &sweep.parameters {
             let (lo, hi) = p.distribution.bounds();
-            scenario::check_parameter(
-                &chain,
-                &overrides,
-                &valid,
-                &p.paths().collect::<Vec<_>>(),
-                &p.location,
-                &p.distribution.describe(),
-                &[lo, hi],
-                true,
-            )?;
+            let mut here: Vec<&str> = p.paths().collect();
+            if opts.skip_missing {
+                let (kept, gone): (Vec<&str>, Vec<&str>) = here.iter().partition(|x| {
+                    scenario::resolve::check_path(x, &valid, p.location.clone(), "").is_ok()
+                });
+                skipped.extend(gone.iter().map(|x| x.to_string()));
+                here = kept;
+            }
+            if !here.is_empty() {
+                scenario::check_parameter(
+                    &chain,
+                    &overrides,
+                    &valid,
+                    &here,
+                    &p.location,
+                    &p.distribution.describe(),
+                    &[lo, hi],
+                    true,
+                )?;
+            }
+            paths.push(here.iter().map(|x| x.to_string()).collect());
         }
         let outcomes = outcome::list(&sweep.outcomes, &base.params)?;
         let integer = sweep
             .parameters
             .iter()
-            .map(|p| scenario::resolve::holds_integer(&base.file, &p.path))
+            .zip(&paths)
+            .map(|(p, here): (&file::Parameter, &Vec<String>)| {
+                here.first()
+                    .is_some_and(|x| scenario::resolve::holds_integer(&base.file, x))
+                    || (here.is_empty() && scenario::resolve::holds_integer(&base.file, &p.path))
+            })
             .collect();
         let run_seed = base.params.seed;
         Ok(Setup {
@@ -209,6 +234,8 @@ impl Setup {
             sets: opts.sets.clone(),
             agents,
             integer,
+            paths,
+            skipped,
             sweep,
         })
     }
@@ -257,8 +284,14 @@ impl Setup {
     /// The validated scenario at parameter values `x`.
     pub fn scenario_at(&self, x: &[f64]) -> Result<Params, ScenarioError> {
         let mut sets = self.sets.clone();
-        for ((p, &v), &int) in self.sweep.parameters.iter().zip(x).zip(&self.integer) {
-            sets.extend(p.assignments(v, int));
+        for ((paths, &v), &int) in self.paths.iter().zip(x).zip(&self.integer) {
+            sets.extend(paths.iter().map(|p| {
+                if int {
+                    Assignment::integer(p, v)
+                } else {
+                    Assignment::number(p, v)
+                }
+            }));
         }
         scenario::from_chain(
             &self.chain,
@@ -297,6 +330,7 @@ impl Setup {
             sets: self.sets.iter().map(Assignment::text).collect(),
             parameters: serde_json::to_value(&s.parameters).unwrap_or_default(),
             outcomes: self.outcomes.labels.clone(),
+            skipped: self.skipped.clone(),
             fingerprint: self.fingerprint(),
         }
     }
@@ -318,6 +352,8 @@ impl Setup {
             outcomes: &'a [String],
             definitions: String,
             sets: Vec<String>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            skipped: &'a [String],
         }
         let s = &self.sweep;
         let scenario = scenario::from_chain(
@@ -344,6 +380,7 @@ impl Setup {
             outcomes: &self.outcomes.labels,
             definitions: format!("{:?}{:?}", self.outcomes.outcomes, self.outcomes.dates),
             sets: self.sets.iter().map(Assignment::text).collect(),
+            skipped: &self.skipped,
         };
         crate::calibrate::fingerprint(&serde_json::to_string(&inputs).unwrap_or_default())
     }
@@ -369,6 +406,9 @@ pub struct Manifest {
     pub sets: Vec<String>,
     pub parameters: serde_json::Value,
     pub outcomes: Vec<String>,
+    /// Parameter paths the scenario does not have, left unset (`--skip-missing`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub skipped: Vec<String>,
     pub fingerprint: String,
 }
 
@@ -407,9 +447,22 @@ pub fn default_out(sweep: &Path) -> PathBuf {
     Path::new("results").join(format!("sweep-{stem}"))
 }
 
-/// The folder a sweep with these options writes to.
+/// The folder a sweep with these options writes to: results/sweep-<file stem>, with the
+/// scenario's stem and the design after it when `--scenario` or `--design` replace the file's,
+/// and shard-I-of-N inside for a shard.
 pub fn out_dir(opts: &SweepOptions) -> PathBuf {
-    let base = opts.out.clone().unwrap_or_else(|| default_out(&opts.sweep));
+    let base = opts.out.clone().unwrap_or_else(|| {
+        let mut name = default_out(&opts.sweep).to_string_lossy().into_owned();
+        if let Some(stem) = opts.scenario.as_ref().and_then(|p| p.file_stem()) {
+            name.push('-');
+            name.push_str(&stem.to_string_lossy());
+        }
+        if let Some(d) = opts.design {
+            name.push('-');
+            name.push_str(d.name());
+        }
+        PathBuf::from(name)
+    });
     match opts.shard {
         Some(s) if opts.out.is_none() => base.join(s.folder()),
         _ => base,
@@ -461,7 +514,13 @@ pub fn run_on(opts: &SweepOptions, ranks: Option<&dyn Ranks>) -> Result<Finished
     let (rank, size) = ranks.map_or((0, 1), |r| (r.rank(), r.size()));
     let root = rank == 0;
     let quiet = opts.quiet || !root;
-    let sweep = file::load(&opts.sweep)?;
+    let sweep = file::load(
+        &opts.sweep,
+        file::Replace {
+            design: opts.design,
+            samples: opts.samples.map(|n| n as u64),
+        },
+    )?;
     let setup = Setup::new(sweep, opts)?;
     let out = out_dir(opts);
     let manifest = setup.manifest();
@@ -545,6 +604,13 @@ pub fn run_on(opts: &SweepOptions, ranks: Option<&dyn Ranks>) -> Result<Finished
             setup.outcomes.labels.len(),
             setup.base.agents,
         );
+        if !setup.skipped.is_empty() {
+            eprintln!(
+                "exodus: left unset, not in {}: {}",
+                setup.sweep.scenario.display(),
+                setup.skipped.join(", ")
+            );
+        }
         if let Some(store) = store.as_ref().filter(|s| s.dropped_rows > 0) {
             eprintln!(
                 "exodus: cut {} line(s) after the last whole point of {} (an unfinished window); those points run again",
