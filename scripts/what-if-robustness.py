@@ -18,21 +18,67 @@ from collections import defaultdict
 from pathlib import Path
 
 
+REPLICATES = {}
+PARAMETERS = {}
+
+
 def load(folder):
-    """{outcome: {point: mean over replicates}} and the manifest."""
+    """{outcome: {point: mean over replicates}} and the manifest; each outcome's replicate
+    values are kept in REPLICATES[folder] and the points' parameter values in PARAMETERS."""
     folder = Path(folder)
     manifest = json.loads((folder / "sweep.json").read_text())
+    paths = [p["path"] for p in manifest["parameters"]]
     sums = defaultdict(lambda: defaultdict(list))
     with open(folder / "results.csv", newline="") as f:
         for row in csv.DictReader(f):
+            p = int(row["point"])
+            PARAMETERS.setdefault(p, {k: float(row[k]) for k in paths})
             if row["value"] != "":
-                sums[row["outcome"]][int(row["point"])].append(float(row["value"]))
+                sums[row["outcome"]][p].append(float(row["value"]))
     reps = manifest["replicates"]
+    REPLICATES[str(folder)] = sums
     table = {
         o: {p: statistics.fmean(v) for p, v in by.items() if len(v) == reps}
         for o, by in sums.items()
     }
     return table, manifest
+
+
+def ranks(xs):
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    r = [0.0] * len(xs)
+    for k, i in enumerate(order):
+        r[i] = float(k)
+    return r
+
+
+def spearman(xs, ys):
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    num = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    den = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
+    return num / den if den else 0.0
+
+
+def chance_level(n, tests):
+    """|Spearman rho| that one of `tests` unrelated parameters exceeds by chance with
+    probability 0.05 over n points (Bonferroni; rho is about normal with sd 1/sqrt(n - 1))."""
+    z = statistics.NormalDist().inv_cdf(1 - 0.025 / tests)
+    return z / (n - 1) ** 0.5
+
+
+def drivers(values, skipped=(), top=5):
+    """The parameters most rank-correlated with a quantity over the points, beyond chance."""
+    pts = sorted(values)
+    out = []
+    names = [k for k in PARAMETERS[pts[0]] if k not in skipped]
+    level = chance_level(len(pts), len(names))
+    for k in names:
+        xs = [PARAMETERS[p][k] for p in pts]
+        if len(set(xs)) > 1:
+            out.append((spearman(xs, [values[p] for p in pts]), k))
+    out.sort(key=lambda t: -abs(t[0]))
+    return [t for t in out[:top] if abs(t[0]) > level], level
 
 
 def quantiles(xs):
@@ -158,6 +204,41 @@ def main(argv):
         lambda p: returned[p] > 0,
         "",
     )
+    # What decides the destination split when the ban is enforced, and how much is noise.
+    winners = defaultdict(int)
+    for p in pts:
+        winners[max(west + ["RedNote"], key=lambda w: gain[w][p])] += 1
+    notes = [
+        "Ban enforced, the app that gains most by Apr 30: "
+        + ", ".join(f"{w} at {n} points" for w, n in sorted(winners.items(), key=lambda t: -t[1]))
+    ]
+    per_rep = REPLICATES[argv[2]]
+    tt_r = per_rep[f"TikTok.main_users_lost_by_{apr}"]
+    spread = []
+    for p in pts:
+        shares = [
+            max(-per_rep[f"{w}.main_users_lost_by_{apr}"][p][r] for w in west) / tt_r[p][r]
+            for r in range(len(tt_r[p]))
+        ]
+        if len(shares) > 1:
+            spread.append(max(shares) - min(shares))
+    if spread:
+        med, lo, hi = quantiles(spread)
+        notes.append(
+            "Seed noise of the largest share when the ban is enforced (difference between the "
+            f"replicates of a point): median {100 * med:.0f} points of share, 95% {100 * hi:.0f}"
+        )
+    for name, values in [
+        ("largest gain as a share of TikTok's loss (ban enforced)", biggest),
+        ("YouTube's share (ban enforced)", {p: gain["YouTube"][p] / tt[p] for p in pts}),
+        ("Facebook's share (ban enforced)", {p: gain["Facebook"][p] / tt[p] for p in pts}),
+        ("Instagram's share (ban enforced)", {p: gain["Instagram"][p] / tt[p] for p in pts}),
+    ]:
+        found, level = drivers(values, bm.get("skipped", []))
+        top = ", ".join(f"{k} ({r:+.2f})" for r, k in found) or "none"
+        notes.append(
+            f"Rank-correlated with the {name} beyond chance (|rho| > {level:.2f}): {top}"
+        )
     print(
         f"{hm['design']} design, {hm['points']} points x {hm['replicates']} replicates, "
         f"{hm['agents']} agents, seed {hm['seed']}; each point the mean of its replicates\n"
@@ -166,6 +247,9 @@ def main(argv):
     print("|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")
+    print()
+    for n in notes:
+        print(f"- {n}")
 
 
 if __name__ == "__main__":
