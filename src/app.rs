@@ -567,6 +567,12 @@ pub fn plot(
     opts: &PlotOptions,
 ) -> Result<Vec<PathBuf>, AppError> {
     let out = out.unwrap_or(results);
+    not_a_shard(results)?;
+    // A sweep folder gets the sweep's charts (outcome against each parameter, heat map).
+    if results.join(crate::sweep::results::MANIFEST).exists() {
+        output::create_dir(out)?;
+        return Ok(crate::plot::sweep::plot_sweep(results, out)?);
+    }
     // A comparison folder gets the comparison's charts.
     if results.join("comparison.json").exists() {
         return Ok(plot::compare::plot_comparison(results, out, opts)?);
@@ -581,7 +587,26 @@ pub fn plot(
 /// `exodus report`: writes report.html and report.md for the results in `results` into `out`
 /// (default: the same folder).
 pub fn report(results: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, AppError> {
+    not_a_shard(results)?;
+    if results.join(crate::sweep::results::MANIFEST).exists() {
+        return Err(AppError::Input(format!(
+            "{} holds a sweep, not a run: its charts come from `exodus plot {0}` and its indices and their report (sensitivity.md) from `exodus sensitivity {0}`",
+            results.display()
+        )));
+    }
     Ok(crate::report::write(results, out.unwrap_or(results))?)
+}
+
+/// Refuses the folder of one shard of a run or comparison, which holds no results of its own
+/// until merged.
+fn not_a_shard(dir: &Path) -> Result<(), AppError> {
+    if dir.join(shard::SHARD).exists() && dir.join(shard::RECORDS).exists() {
+        return Err(AppError::Input(format!(
+            "{} is one shard of a run or comparison: put the shards together first with `exodus merge <every shard folder>`",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// A human-readable table of a run's summary, for the terminal.

@@ -383,6 +383,17 @@ fn run_shards_merge_into_the_files_of_one_process_and_resume_after_a_kill() {
         .code(2)
         .stderr(predicates::str::contains("shard(s) 1/3 missing"));
     assert!(!d.join("partial").exists());
+    // A shard holds no results of its own: plot and report say to merge first.
+    for cmd in ["plot", "report"] {
+        exodus_in(d)
+            .arg(cmd)
+            .arg(shard(1))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(
+                "is one shard of a run or comparison",
+            ));
+    }
     exodus_in(d)
         .args(["merge", "-q", "--no-plots", "--out", "merged"])
         .args((0..3).map(shard))

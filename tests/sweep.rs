@@ -428,6 +428,22 @@ high = 30
             .all(|d| d.fract() == 0.0 && (4.0..=30.0).contains(d)),
         "{degrees:?}"
     );
+    // `exodus plot` redraws a sweep's charts elsewhere; `exodus report` says what to use.
+    let charts = dir.path().join("charts");
+    exodus()
+        .arg("plot")
+        .arg(&out)
+        .arg("--out")
+        .arg(&charts)
+        .assert()
+        .success();
+    assert!(charts.join("sweep-adopted-total-installs.png").exists());
+    exodus()
+        .arg("report")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds a sweep, not a run"));
 }
 
 #[test]
