@@ -5,7 +5,9 @@ Reads the results folders of one design run on the historical scenario and on wh
 scripts/what-if-robustness.sh: same points, common random numbers, so point p of every folder
 has the same assumptions) and prints, claim by claim, at how many points the claim holds, with
 the median and 5-95% range of the quantity it is about, as a Markdown table. Each point's value
-is the mean of its replicates. Only the Python standard library.
+is the mean of its replicates. Rank correlations of the destination shares with the
+parameters (Helton and Davis 2003, docs/sources.md) are listed when beyond chance. Only the
+Python standard library.
 
     python3 scripts/what-if-robustness.py HISTORY BAN EXTENSION_THEN_BAN REDNOTE_RESTRICTED
 """
