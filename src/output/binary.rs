@@ -105,7 +105,11 @@ mod tests {
         let mut huge = Put::default();
         huge.u64(u64::MAX / 2);
         assert!(Take(&huge.0).f64s().is_none());
-        assert!(Take(&bytes[..bytes.len() - 1]).f64s().is_some());
+        // The last byte cut: the string at the end cannot be read.
+        let mut short = Take(&bytes[..bytes.len() - 1]);
+        assert_eq!(short.u8(), Some(3));
+        assert!(short.f64s().is_some() && short.u64s().is_some());
+        assert!(short.str().is_none());
         let mut cut = Take(&bytes[..20]);
         assert_eq!(cut.u8(), Some(3));
         assert!(cut.f64s().is_none());
