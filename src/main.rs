@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => {
             let quiet = args.sim.quiet;
-            let opts = match args.into_options(std::env::args().collect()) {
+            let opts = match args.into_options(command_line()) {
                 Ok(o) => o,
                 Err(message) => {
                     eprintln!("error: {message}");
@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => {
             let (quiet, strict) = (args.sim.quiet, args.strict);
-            let opts = args.into_options(std::env::args().collect());
+            let opts = args.into_options(command_line());
             match app::check(&opts) {
                 Ok((report, results)) => {
                     if !quiet {
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         }
         Command::Calibrate(args) => {
             let quiet = args.quiet;
-            let opts = args.into_options(std::env::args().collect());
+            let opts = args.into_options(command_line());
             exodus::calibrate::run(&opts).map(|done| {
                 if !quiet {
                     print!("{}", done.summary);
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
         }
         Command::Compare(args) => {
             let quiet = args.sim.quiet;
-            match args.into_options(std::env::args().collect()) {
+            match args.into_options(command_line()) {
                 Ok(opts) => match opts.shard {
                     Some(shard) => app::compare_shard(&opts, shard).map(|r| print_shard(&r, quiet)),
                     None => app::compare(&opts).map(|out| {
@@ -205,7 +205,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Bench(args) => {
-            let opts = args.into_options(std::env::args().collect());
+            let opts = args.into_options(command_line());
             let exe = match std::env::current_exe() {
                 Ok(exe) => exe,
                 Err(e) => {
@@ -300,4 +300,12 @@ fn print_shard(r: &app::ShardReport, quiet: bool) {
             r.shard.count
         );
     }
+}
+
+/// The command line as typed, for manifests and reports; an argument that is not UTF-8 (a legal
+/// path on Linux) is kept with its bad bytes replaced, never a panic.
+fn command_line() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
 }

@@ -761,3 +761,49 @@ fn segments_csv_gives_each_segment_its_own_series() {
         assert!((total - 1.0).abs() < 1e-9, "{segment}: {total}");
     }
 }
+
+/// Issue 13: a results folder whose name is not UTF-8 (legal on Linux) is used as given, and
+/// the command line is recorded in run.json with the bad bytes replaced, never a panic.
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_is_used_and_recorded() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"results-\xff"));
+    exodus()
+        .args(["run", "-q", "--no-plots", "--agents", "2000"])
+        .arg(common::scenario_path("bass-mixed.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let manifest = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(manifest.contains("results-\u{FFFD}"), "{manifest}");
+}
+
+/// Issue 13: a table where a date goes is refused with the file and line, not a panic.
+#[test]
+fn a_table_where_a_date_goes_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::scenario_path("bass-mixed.toml")).unwrap();
+    let line = base
+        .lines()
+        .find(|l| l.trim_start().starts_with("start"))
+        .expect("the Bass scenario has a start date")
+        .to_string();
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &base.replacen(&line, "start = {}", 1),
+    );
+    exodus()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:"))
+        .stderr(predicate::str::contains("a table is not a date"))
+        .stderr(predicate::str::contains("panicked").not());
+}

@@ -75,6 +75,26 @@ pub(super) fn file_name(platform: &str) -> String {
         .collect()
 }
 
+/// File names for a list of names, one each: names that differ only in case or punctuation
+/// (`TikTok` and `tiktok`) get `-2`, `-3`, ... after the first, in list order, so no chart
+/// overwrites another.
+pub(super) fn file_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|n| {
+            let base = file_name(n.as_ref());
+            let mut name = base.clone();
+            let mut k = 1;
+            while !taken.insert(name.clone()) {
+                k += 1;
+                name = format!("{base}-{k}");
+            }
+            name
+        })
+        .collect()
+}
+
 /// Draws the comparison charts of `dir` into `out`; returns the files written.
 pub fn plot_comparison(
     dir: &Path,
@@ -130,10 +150,10 @@ pub fn plot_comparison(
     };
     let mut written = Vec::new();
     crate::output::create_dir(out)?;
-    for platform in &m.platforms {
+    for (platform, fname) in m.platforms.iter().zip(file_names(&m.platforms)) {
         let figures = [
             (
-                format!("compare-{}", file_name(platform)),
+                format!("compare-{fname}"),
                 TimeChart {
                     title: format!("{platform}: scenarios compared"),
                     subtitle: format!(
@@ -150,7 +170,7 @@ pub fn plot_comparison(
                 },
             ),
             (
-                format!("difference-{}", file_name(platform)),
+                format!("difference-{fname}"),
                 TimeChart {
                     title: format!("{platform}: difference from {}", m.baseline),
                     subtitle: format!(
@@ -183,4 +203,19 @@ pub fn plot_comparison(
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_file_names_never_collide() {
+        let names = ["TikTok", "tiktok", "Tik Tok", "tik-tok", "tiktok-2"];
+        let files = file_names(&names);
+        assert_eq!(
+            files,
+            ["tiktok", "tiktok-2", "tik-tok", "tik-tok-2", "tiktok-2-2"]
+        );
+    }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 
 use super::calibrate::short;
-use super::compare::file_name;
+use super::compare::file_names;
 use super::figure::{GRID, INK, MUTED, draw_err, frame, text_style};
 use super::style::{PALETTE, human};
 use super::{Figure, PlotError, PlotOptions, write_figure};
@@ -441,6 +441,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                 (a.min(v), b.max(v))
             })
     };
+    let fnames = file_names(&m.outcomes);
     for (o, label) in m.outcomes.iter().enumerate() {
         let y = &pts.mean[o];
         if !y.iter().any(|v| v.is_finite()) {
@@ -498,7 +499,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         files.extend(write_figure(
             &fig,
             out,
-            &format!("sweep-{}", file_name(label)),
+            &format!("sweep-{}", fnames[o]),
             &tall,
         )?);
         if paths.len() >= 2 {
@@ -538,7 +539,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             files.extend(write_figure(
                 &fig,
                 out,
-                &format!("heat-{}", file_name(label)),
+                &format!("heat-{}", fnames[o]),
                 &opts,
             )?);
         }
@@ -555,7 +556,9 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
         level * 100.0
     );
     let mut files = Vec::new();
-    for o in &a.outcomes {
+    let names: Vec<&str> = a.outcomes.iter().map(|o| o.outcome.as_str()).collect();
+    let fnames = file_names(&names);
+    for (o, fname) in a.outcomes.iter().zip(&fnames) {
         if o.indices.is_err() {
             continue;
         }
@@ -589,7 +592,7 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
         files.extend(write_figure(
             &fig,
             out,
-            &format!("sensitivity-{}", file_name(&o.outcome)),
+            &format!("sensitivity-{fname}"),
             &opts,
         )?);
     }

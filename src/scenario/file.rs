@@ -571,6 +571,9 @@ impl EventAction {
     }
 }
 
+/// The key under which the toml crate hands a native date to a deserializer.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
+
 /// A calendar date written either as a TOML date (`2025-01-19`) or a string (`"2025-01-19"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CalendarDate(pub chrono::NaiveDate);
@@ -610,10 +613,18 @@ impl<'de> Deserialize<'de> for CalendarDate {
                 self,
                 mut map: A,
             ) -> Result<Self::Value, A::Error> {
-                // toml hands its native dates over as a one-entry map holding the date's text.
-                let _key: Option<String> = map.next_key()?;
-                let text: String = map.next_value()?;
-                self.visit_str(&text)
+                // toml hands its native dates over as a one-entry map holding the date's text
+                // under a private key; any other table (`start = {}`, `{ a = 1 }`) is not a
+                // date, and its value is never asked for.
+                match map.next_key::<String>()? {
+                    Some(key) if key == TOML_DATETIME_KEY => {
+                        let text: String = map.next_value()?;
+                        self.visit_str(&text)
+                    }
+                    _ => Err(serde::de::Error::custom(
+                        "a table is not a date; write YYYY-MM-DD",
+                    )),
+                }
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -656,7 +667,7 @@ mod tests {
 
     #[test]
     fn dates_as_toml_dates_or_strings() {
-        #[derive(Deserialize)]
+        #[derive(Debug, Deserialize)]
         struct T {
             a: CalendarDate,
             b: CalendarDate,
@@ -671,5 +682,10 @@ mod tests {
             (t.a.to_string(), t.b.to_string()),
             ("2025-01-19".into(), "2025-01-19".into())
         );
+        // A table where a date goes is an error, not a panic (issue 13).
+        for bad in ["a = {}", "a = { a = 1 }", "a = { a = {} }", "a = []"] {
+            let err = toml::from_str::<T>(&format!("{bad}\nb = 2025-01-01")).unwrap_err();
+            assert!(err.to_string().contains("date"), "{bad}: {err}");
+        }
     }
 }
