@@ -343,9 +343,10 @@ struct RunTarget<'a> {
 /// Writes a run's files from its replicates, taken in order from `source`.
 fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, AppError> {
     let params = &t.scenario.params;
-    // Open every output before the long work, so a bad path fails now.
+    // Open every output before the long work, so a bad path fails now; the folder is ours
+    // alone until the run is written.
     let out = t.out.clone();
-    output::create_dir(&out)?;
+    let _lock = output::lock_dir(&out)?;
     let mut exporters: Vec<Box<dyn Exporter>> = vec![
         Box::new(DailyCsv::create(&out.join("daily.csv"), params)?),
         Box::new(FlowsCsv::create(&out.join("flows.csv"), params)?),
@@ -879,7 +880,7 @@ fn write_comparison(
     source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
 ) -> Result<(), AppError> {
     use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
-    output::create_dir(out)?;
+    let _lock = output::lock_dir(out)?;
     let CompareSetup {
         base,
         labels,
@@ -1023,6 +1024,7 @@ fn run_shard_replicates(
     quiet: bool,
     run_one: &mut dyn FnMut(u32) -> Vec<shard::Run>,
 ) -> Result<ShardReport, AppError> {
+    let _lock = output::lock_dir(dir)?;
     let mut store = shard::Store::open(dir, &manifest)?;
     let resumed = store.done.len();
     let todo: Vec<u32> = manifest

@@ -807,3 +807,38 @@ fn a_table_where_a_date_goes_is_an_error() {
         .stderr(predicate::str::contains("a table is not a date"))
         .stderr(predicate::str::contains("panicked").not());
 }
+
+/// Issue 13: two runs into one folder at once: the second is refused while the first holds
+/// the folder's lock (here the test holds it), and runs once it is released.
+#[test]
+fn a_folder_being_written_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("busy");
+    std::fs::create_dir_all(&out).unwrap();
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out.join(".exodus.lock"))
+        .unwrap();
+    held.lock().unwrap();
+    let run = || {
+        let mut c = exodus();
+        c.args(["run", "-q", "--no-plots", "--agents", "1000"])
+            .arg(common::scenario_path("bass-mixed.toml"))
+            .arg("--out")
+            .arg(&out);
+        c
+    };
+    run()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "is being written by another exodus",
+        ))
+        .stderr(predicate::str::contains("panicked").not());
+    assert!(!out.join("daily.csv").exists(), "nothing written");
+    drop(held);
+    run().assert().success();
+    assert!(out.join("daily.csv").exists());
+}

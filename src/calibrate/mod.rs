@@ -196,7 +196,8 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.scenario));
-    output::create_dir(&out)?;
+    // One calibration per folder at a time (its checkpoint would be overwritten by a second).
+    let _lock = output::lock_dir(&out)?;
     let state_path = out.join(STATE);
     let mut saved = match std::fs::read_to_string(&state_path) {
         Ok(text) if !opts.fresh => {

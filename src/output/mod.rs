@@ -41,6 +41,48 @@ pub enum OutputError {
         #[source]
         source: serde_json::Error,
     },
+    /// Another exodus holds the folder's lock.
+    #[error(
+        "{} is being written by another exodus (it holds {}); wait for it to finish or give another --out",
+        dir.display(),
+        dir.join(LOCK).display()
+    )]
+    Busy { dir: PathBuf },
+}
+
+/// The lock file of a results folder.
+pub const LOCK: &str = ".exodus.lock";
+
+/// An exclusive claim on a results folder while it lives: an operating-system lock on
+/// `.exodus.lock` inside it, released when this is dropped or the process ends, however it ends
+/// (so a killed run never leaves the folder locked).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+/// Creates the results folder `dir` and takes its lock; a second exodus writing to the same
+/// folder at the same time is refused instead of mixing its files with the first's.
+pub fn lock_dir(dir: &Path) -> Result<DirLock, OutputError> {
+    create_dir(dir)?;
+    let path = dir.join(LOCK);
+    let io = |source| OutputError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OutputError::Busy {
+            dir: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
 }
 
 /// Receives days as they finish and writes one file.
@@ -57,4 +99,20 @@ pub fn create_dir(dir: &Path) -> Result<(), OutputError> {
         path: dir.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+
+    #[test]
+    fn a_locked_folder_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_dir(dir.path()).expect("first lock");
+        let second = lock_dir(dir.path()).unwrap_err();
+        assert!(matches!(second, OutputError::Busy { .. }), "{second}");
+        assert!(second.to_string().contains("another exodus"));
+        drop(first);
+        lock_dir(dir.path()).expect("free again once released");
+    }
 }

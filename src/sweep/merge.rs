@@ -129,7 +129,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
         .iter()
         .flat_map(|p| p.failures.iter().map(|(i, r)| (*i, r)))
         .collect();
-    output::create_dir(out)?;
+    let _lock = output::lock_dir(out)?;
     let results_path = out.join(RESULTS);
     let file = output::atomic::AtomicFile::create(&results_path)?;
     let mut w = csv::WriterBuilder::new().from_writer(file);

@@ -528,10 +528,14 @@ pub fn run_on(opts: &SweepOptions, ranks: Option<&dyn Ranks>) -> Result<Finished
     let shard = opts.shard.unwrap_or(Shard { index: 0, count: 1 });
     let mine = |p: usize| shard.contains(p);
     // Rank 0 opens the folder (resuming what it holds) and tells the others where to start.
+    let mut _lock = None;
     let store = if root {
-        let opened = output::create_dir(&out)
+        let opened = output::lock_dir(&out)
             .map_err(AppError::from)
-            .and_then(|_| results::Store::open(&out, &setup, &manifest, opts.shard, opts.fresh));
+            .and_then(|lock| {
+                _lock = Some(lock);
+                results::Store::open(&out, &setup, &manifest, opts.shard, opts.fresh)
+            });
         if let Some(r) = ranks {
             r.broadcast(opened.as_ref().map_or(STOP, |s| s.frontier as u64));
         }
