@@ -842,3 +842,46 @@ fn a_folder_being_written_is_refused() {
     run().assert().success();
     assert!(out.join("daily.csv").exists());
 }
+
+/// Issue 13: names that go into CSV files and the terminal cannot start a spreadsheet formula,
+/// hold control characters (terminal escapes) or run on without end.
+#[test]
+fn hostile_names_are_refused_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::scenario_path("bass-mixed.toml")).unwrap();
+    let long = "x".repeat(121);
+    let cases = [
+        (
+            "name = \"Adopted\"",
+            "name = \"=HYPERLINK(\\\"http://x\\\")\"",
+            "starts with a character a spreadsheet reads as a formula",
+        ),
+        (
+            "name = \"Adopted\"",
+            "name = \"Adopted\\u001b[31m\"",
+            "holds a control character",
+        ),
+        (
+            "name = \"Adopted\"",
+            &format!("name = \"{long}\"")[..],
+            "is too long",
+        ),
+    ];
+    for (i, (from, to, problem)) in cases.iter().enumerate() {
+        assert!(base.contains(from), "{from}");
+        let bad = write(
+            dir.path(),
+            &format!("bad{i}.toml"),
+            &base.replacen(from, to, 1),
+        );
+        exodus()
+            .arg("validate")
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("bad{i}.toml:")))
+            .stderr(predicate::str::contains(*problem))
+            .stderr(predicate::str::contains("\u{1b}").not())
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}

@@ -106,6 +106,30 @@ impl Checker<'_> {
         ScenarioError::invalid(self.at(span), field, value, problem, allowed)
     }
 
+    /// A name that goes into result files, charts and the terminal: at most
+    /// `MAX_NAME_CHARS` characters, no control characters (a terminal would act on escape
+    /// sequences), and not starting with `=`, `+`, `-` or `@`, which a spreadsheet opening the
+    /// CSV would run as a formula.
+    fn name(&self, span: Range<usize>, field: &str, text: &str) -> Result<(), ScenarioError> {
+        let shown = format!("\"{}\"", text.escape_debug());
+        let allowed = format!(
+            "at most {MAX_NAME_CHARS} characters, no control characters, not starting with = + - @"
+        );
+        let problem = if text.chars().count() > MAX_NAME_CHARS {
+            Some("is too long")
+        } else if text.chars().any(char::is_control) {
+            Some("holds a control character")
+        } else if text.trim_start().starts_with(['=', '+', '-', '@']) {
+            Some("starts with a character a spreadsheet reads as a formula")
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => Err(self.invalid(span, field, shown, p, allowed)),
+            None => Ok(()),
+        }
+    }
+
     fn float(
         &self,
         v: &Spanned<f64>,
@@ -169,6 +193,8 @@ fn show_float_range(range: &RangeInclusive<f64>) -> String {
     format!("{} ..= {}", range.start(), range.end())
 }
 
+/// Longest name (meta.name, platforms, segments) in characters.
+pub const MAX_NAME_CHARS: usize = 120;
 /// Checks a parsed scenario file and produces trusted parameters.
 pub fn validate(
     file: &ScenarioFile,
@@ -188,6 +214,7 @@ pub fn validate(
             "any non-empty text",
         ));
     }
+    c.name(file.meta.name.span(), "meta.name", &name)?;
     let start = file.meta.start.get_ref().0;
     let days = match (&file.meta.end, &file.meta.days) {
         (Some(_), Some(days)) => {
@@ -483,6 +510,7 @@ fn validate_platforms(
                     "a unique, non-empty name",
                 ));
             }
+            c.name(p.name.span(), &field("name"), &name)?;
             let color = match &p.color {
                 Some(col) if !is_hex_color(col.get_ref()) => {
                     return Err(c.invalid(
@@ -547,6 +575,7 @@ fn validate_segments(
                 "a unique, non-empty name",
             ));
         }
+        c.name(s.name.span(), &field("name"), &name)?;
         let share = c.float(&s.share, &field("share"), 0.0..=1.0)?;
         let initial = platform_map(c, &s.initial, &field("initial"), names, true)?;
         let also_installed =
