@@ -461,11 +461,14 @@ impl CompareArgs {
     ) -> Result<CompareOptions, CompareArgsError> {
         let file = match &self.scenarios[..] {
             [one] => {
-                let is_comparison = std::fs::read_to_string(one)
+                // Valid TOML without a [comparison] table is a scenario; a file that is not
+                // valid TOML is read as a comparison file, so its syntax error is reported as
+                // itself with the line.
+                let scenario_only = std::fs::read_to_string(one)
                     .ok()
                     .and_then(|t| t.parse::<toml::Table>().ok())
-                    .is_some_and(|t| t.contains_key("comparison"));
-                if !is_comparison && one.exists() {
+                    .is_some_and(|t| !t.contains_key("comparison"));
+                if scenario_only {
                     return Err(CompareArgsError::Usage(format!(
                         "{} is a single scenario: compare needs two or more scenarios, or a comparison file with a [comparison] table",
                         one.display()

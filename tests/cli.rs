@@ -885,3 +885,30 @@ fn hostile_names_are_refused_with_the_line() {
             .stderr(predicate::str::contains("panicked").not());
     }
 }
+
+/// Issue 13: a syntax error in a comparison file is reported as itself, with the line, not as
+/// "is a single scenario".
+#[test]
+fn a_broken_comparison_file_reports_its_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "cmp.toml",
+        "[comparison]\nscenarios = [\"a.toml\", \"b.toml\"\nreplicates = 3\n",
+    );
+    exodus()
+        .arg("compare")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cmp.toml:"))
+        .stderr(predicate::str::contains("single scenario").not())
+        .stderr(predicate::str::contains("panicked").not());
+    // A valid scenario alone is still told apart.
+    exodus()
+        .arg("compare")
+        .arg(common::scenario_path("bass-mixed.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a single scenario"));
+}
