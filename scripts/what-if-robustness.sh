@@ -9,7 +9,8 @@
 #
 #   scripts/what-if-robustness.sh [EXODUS] [SAMPLES]     (default: exodus on PATH, 128 points)
 #
-# About 10 minutes on 2 cores at the sweep file's 2 x 10^4 agents and 2 replicates.
+# Measured 6 min 30 s on 2 cores (with another sweep on one of them) at the sweep file's
+# 2 x 10^4 agents and 2 replicates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXODUS="${1:-exodus}"

@@ -853,19 +853,10 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
         setup,
         out,
     } = compare_setup(opts)?;
-    let days = setup.days;
     write_comparison(opts, &setup, &out, &mut |r| {
         Ok(prepared
             .iter()
-            .map(|p| {
-                let mut records = Vec::with_capacity(days);
-                simulate_records(p, r, opts.sim.quiet, &mut |rec| {
-                    if (rec.day as usize) < days {
-                        records.push(rec.clone());
-                    }
-                });
-                records
-            })
+            .map(|p| run_replicate(p, r, opts.sim.quiet, setup.days).records)
             .collect())
     })?;
     Ok(out)
@@ -878,7 +869,7 @@ fn write_comparison(
     setup: &CompareSetup,
     out: &Path,
     source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
-) -> Result<(), AppError> {
+) -> Result<Vec<PathBuf>, AppError> {
     use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
     let _lock = output::lock_dir(out)?;
     let CompareSetup {
@@ -991,11 +982,15 @@ fn write_comparison(
             .chain(["comparison.json".to_string()])
             .collect(),
     };
-    json::write(&out.join("comparison.json"), &manifest)?;
+    files.push(json::write(&out.join("comparison.json"), &manifest)?);
     if opts.plots {
-        plot::compare::plot_comparison(out, out, &PlotOptions::default())?;
+        files.extend(plot::compare::plot_comparison(
+            out,
+            out,
+            &PlotOptions::default(),
+        )?);
     }
-    Ok(())
+    Ok(files)
 }
 
 /// What a shard of `run` or `compare` reports.
@@ -1061,8 +1056,9 @@ fn run_shard_replicates(
     })
 }
 
-/// Runs a scenario into a `shard::Run`.
-fn shard_run(prepared: &Prepared, r: u32, quiet: bool, days: usize) -> shard::Run {
+/// Runs replicate `r` of a scenario, keeping its first `days` day records (a comparison's
+/// common days) and its timing.
+fn run_replicate(prepared: &Prepared, r: u32, quiet: bool, days: usize) -> shard::Run {
     let mut records = Vec::with_capacity(days);
     let sim = simulate_records(prepared, r, quiet, &mut |rec| {
         if (rec.day as usize) < days {
@@ -1113,7 +1109,7 @@ pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppErro
     .sealed();
     let days = params.days as usize;
     run_shard_replicates(&dir, manifest, opts.sim.quiet, &mut |r| {
-        vec![shard_run(&prepared, r, opts.sim.quiet, days)]
+        vec![run_replicate(&prepared, r, opts.sim.quiet, days)]
     })
 }
 
@@ -1159,7 +1155,7 @@ pub fn compare_shard(opts: &CompareOptions, which: Shard) -> Result<ShardReport,
     run_shard_replicates(&dir, manifest, opts.sim.quiet, &mut |r| {
         prepared
             .iter()
-            .map(|p| shard_run(p, r, opts.sim.quiet, setup.days))
+            .map(|p| run_replicate(p, r, opts.sim.quiet, setup.days))
             .collect()
     })
 }
@@ -1239,13 +1235,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
                     .into_iter()
                     .map(|run| run.records)
                     .collect())
-            })?;
-            let mut files: Vec<PathBuf> = std::fs::read_dir(out)
-                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-                .unwrap_or_default();
-            files.retain(|f| f.is_file());
-            files.sort();
-            Ok(files)
+            })
         }
     }
 }

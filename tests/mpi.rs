@@ -108,34 +108,9 @@ high = 0.6
 
 #[test]
 fn a_failing_point_under_mpi_is_recorded_as_in_one_process() {
-    // A grid point with low above high is refused by the scenario (see tests/sweep.rs).
+    // One grid point (low 0.5 above high 0.4) is refused by the scenario.
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "s.toml",
-        &format!(
-            "extends = \"{}\"\n[[population.segments]]\nname = \"everyone\"\npeer_weight = {{ dist = \"uniform\", low = 0.3, high = 0.6 }}\n",
-            root().join("scenarios/bass-mixed.toml").display()
-        ),
-    );
-    let file = write(
-        dir.path(),
-        "f.toml",
-        r#"[sweep]
-scenario = "s.toml"
-design = "grid"
-agents = 500
-[outcomes]
-platforms = ["Adopted"]
-key = ["total_installs"]
-[[parameters]]
-path = "population.segments.everyone.peer_weight.low"
-values = [0.1, 0.5, 0.2]
-[[parameters]]
-path = "population.segments.everyone.peer_weight.high"
-values = [0.4, 0.9]
-"#,
-    );
+    let file = common::failing_grid_sweep(dir.path(), "0.1, 0.5, 0.2");
     let one = dir.path().join("one");
     assert_eq!(one_process(&file, &one).status.code(), Some(1));
     let ranks = dir.path().join("ranks");
@@ -144,5 +119,6 @@ values = [0.4, 0.9]
     for f in ["results.csv", "failures.csv", "sweep.json"] {
         assert_eq!(read(&ranks.join(f)), read(&one.join(f)), "{f}");
     }
-    assert!(read(&ranks.join("failures.csv")).contains("peer_weight"));
+    // The one failing point (low 0.5 above high 0.4) is recorded once, not once per rank.
+    assert_eq!(read(&ranks.join("failures.csv")).lines().count(), 2);
 }

@@ -213,35 +213,9 @@ fn the_same_results_at_any_thread_count_from_shards_and_after_a_kill_or_an_exten
 
 #[test]
 fn a_failing_point_is_recorded_and_the_sweep_goes_on() {
-    // Each bound of `low` and of `high` is valid with the other at its base value, but a point
-    // with low above high is refused by the scenario.
+    // One grid point (low 0.5 above high 0.4) is refused by the scenario.
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "s.toml",
-        &format!(
-            "extends = \"{}\"\n[[population.segments]]\nname = \"everyone\"\npeer_weight = {{ dist = \"uniform\", low = 0.3, high = 0.6 }}\n",
-            root().join("scenarios/bass-mixed.toml").display()
-        ),
-    );
-    let file = write(
-        dir.path(),
-        "f.toml",
-        r#"[sweep]
-scenario = "s.toml"
-design = "grid"
-agents = 500
-[outcomes]
-platforms = ["Adopted"]
-key = ["total_installs"]
-[[parameters]]
-path = "population.segments.everyone.peer_weight.low"
-values = [0.1, 0.5]
-[[parameters]]
-path = "population.segments.everyone.peer_weight.high"
-values = [0.4, 0.9]
-"#,
-    );
+    let file = common::failing_grid_sweep(dir.path(), "0.1, 0.5");
     let out = dir.path().join("out");
     sweep_command(&file, &out)
         .assert()

@@ -229,6 +229,8 @@ fn decode(payload: &[u8]) -> Option<(u32, Vec<Run>)> {
 pub struct Reader {
     path: PathBuf,
     file: BufReader<std::fs::File>,
+    /// The file's length: no entry can be longer than what is left of it.
+    len: u64,
     /// Bytes of whole entries read so far.
     pub offset: u64,
 }
@@ -236,15 +238,18 @@ pub struct Reader {
 impl Reader {
     pub fn open(dir: &Path) -> Result<Reader, AppError> {
         let path = dir.join(RECORDS);
-        let file = std::fs::File::open(&path).map_err(|source| {
+        let io = |source| {
             AppError::Output(OutputError::Io {
                 path: path.clone(),
                 source,
             })
-        })?;
+        };
+        let file = std::fs::File::open(&path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
         Ok(Reader {
             path,
             file: BufReader::new(file),
+            len,
             offset: 0,
         })
     }
@@ -253,12 +258,16 @@ impl Reader {
     /// writing it), an error for bytes that are not entries.
     pub fn next_entry(&mut self) -> Result<Option<(u32, Vec<Run>)>, AppError> {
         let mut len = [0u8; 8];
-        if !read_all(&mut self.file, &mut len) {
+        if self.file.read_exact(&mut len).is_err() {
             return Ok(None);
         }
+        // A length past the end of the file is a cut (or damaged) entry, never an allocation.
         let n = u64::from_le_bytes(len);
-        let mut payload = vec![0u8; usize::try_from(n).unwrap_or(usize::MAX).min(1 << 34)];
-        if payload.len() as u64 != n || !read_all(&mut self.file, &mut payload) {
+        if n > self.len.saturating_sub(self.offset + 8) {
+            return Ok(None);
+        }
+        let mut payload = vec![0u8; n as usize];
+        if self.file.read_exact(&mut payload).is_err() {
             return Ok(None);
         }
         let entry = decode(&payload).ok_or_else(|| {
@@ -271,11 +280,6 @@ impl Reader {
         self.offset += 8 + n;
         Ok(Some(entry))
     }
-}
-
-/// Fills `buf`; false if the file ends first.
-fn read_all(r: &mut impl Read, buf: &mut [u8]) -> bool {
-    r.read_exact(buf).is_ok()
 }
 
 /// A shard's folder, opened to run: the replicates already there (kept) and the file to append
@@ -497,5 +501,19 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         assert_eq!(without_shard(&args), vec!["exodus", "run", "s.toml", "-q"]);
+    }
+
+    #[test]
+    fn a_damaged_length_reads_as_a_cut_entry_not_an_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = encode(0, &[]);
+        bytes.extend_from_slice(&(u64::MAX / 2).to_le_bytes());
+        bytes.extend_from_slice(&[0; 16]);
+        std::fs::write(dir.path().join(RECORDS), &bytes).unwrap();
+        let mut r = Reader::open(dir.path()).unwrap();
+        assert!(matches!(r.next_entry(), Ok(Some((0, _)))));
+        let whole = r.offset;
+        assert!(matches!(r.next_entry(), Ok(None)));
+        assert_eq!(r.offset, whole, "the damaged entry is not counted");
     }
 }

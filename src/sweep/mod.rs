@@ -208,14 +208,12 @@ impl Setup {
             paths.push(here.iter().map(|x| x.to_string()).collect());
         }
         let outcomes = outcome::list(&sweep.outcomes, &base.params)?;
-        let integer = sweep
-            .parameters
+        // A parameter whose paths were all skipped sets nothing: no rounding.
+        let integer = paths
             .iter()
-            .zip(&paths)
-            .map(|(p, here): (&file::Parameter, &Vec<String>)| {
+            .map(|here: &Vec<String>| {
                 here.first()
                     .is_some_and(|x| scenario::resolve::holds_integer(&base.file, x))
-                    || (here.is_empty() && scenario::resolve::holds_integer(&base.file, &p.path))
             })
             .collect();
         let run_seed = base.params.seed;
@@ -528,20 +526,20 @@ pub fn run_on(opts: &SweepOptions, ranks: Option<&dyn Ranks>) -> Result<Finished
     let shard = opts.shard.unwrap_or(Shard { index: 0, count: 1 });
     let mine = |p: usize| shard.contains(p);
     // Rank 0 opens the folder (resuming what it holds) and tells the others where to start.
-    let mut _lock = None;
-    let store = if root {
+    let (store, _lock) = if root {
         let opened = output::lock_dir(&out)
             .map_err(AppError::from)
             .and_then(|lock| {
-                _lock = Some(lock);
                 results::Store::open(&out, &setup, &manifest, opts.shard, opts.fresh)
+                    .map(|store| (store, lock))
             });
         if let Some(r) = ranks {
-            r.broadcast(opened.as_ref().map_or(STOP, |s| s.frontier as u64));
+            r.broadcast(opened.as_ref().map_or(STOP, |(s, _)| s.frontier as u64));
         }
-        Some(opened?)
+        let (store, lock) = opened?;
+        (Some(store), Some(lock))
     } else {
-        None
+        (None, None)
     };
     let frontier = match (&store, ranks) {
         (Some(s), _) => s.frontier,

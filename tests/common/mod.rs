@@ -94,3 +94,38 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// A grid sweep (in `dir`) of the Bass scenario's peer weight bounds, with `low` taking
+/// `lows` (e.g. "0.1, 0.5") and `high` 0.4 and 0.9: each bound is valid with the other at its
+/// base value, but a point with low above high (0.5 with 0.4) is refused by the scenario, so
+/// exactly that point fails. Returns the sweep file.
+pub fn failing_grid_sweep(dir: &Path, lows: &str) -> PathBuf {
+    write(
+        dir,
+        "s.toml",
+        &format!(
+            "extends = \"{}\"\n[[population.segments]]\nname = \"everyone\"\npeer_weight = {{ dist = \"uniform\", low = 0.3, high = 0.6 }}\n",
+            root().join("scenarios/bass-mixed.toml").display()
+        ),
+    );
+    write(
+        dir,
+        "f.toml",
+        &format!(
+            r#"[sweep]
+scenario = "s.toml"
+design = "grid"
+agents = 500
+[outcomes]
+platforms = ["Adopted"]
+key = ["total_installs"]
+[[parameters]]
+path = "population.segments.everyone.peer_weight.low"
+values = [{lows}]
+[[parameters]]
+path = "population.segments.everyone.peer_weight.high"
+values = [0.4, 0.9]
+"#
+        ),
+    )
+}
