@@ -113,10 +113,7 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: TargetsFile = toml::from_str(&source).map_err(|e| ScenarioError::Syntax {
-        location: Location::in_file(path, &source, e.span().unwrap_or(0..0)),
-        message: e.message().trim().to_string(),
-    })?;
+    let file: TargetsFile = crate::scenario::diagnose::parse(&source, path)?;
     let names: Vec<&str> = params.platforms.iter().map(|p| p.name.as_str()).collect();
     let at = |span: std::ops::Range<usize>| Location::in_file(path, &source, span);
     let day = |d: &Spanned<CalendarDate>, field: &str, id: &str| -> Result<usize, ScenarioError> {
@@ -138,7 +135,10 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
                 at(p.span()),
                 format!("targets[{id}].{field}"),
                 format!("\"{}\"", p.get_ref()),
-                "is not a platform of the scenario",
+                format!(
+                    "is not a platform of the scenario{}",
+                    crate::scenario::diagnose::did_you_mean(p.get_ref(), names.iter().copied())
+                ),
                 names.join(", "),
             )
         })

@@ -100,8 +100,11 @@ fn main() -> ExitCode {
                         }
                     }),
                 },
-                Err(message) => {
-                    eprintln!("error: {message}");
+                Err(e) => {
+                    match &e {
+                        exodus::cli::CompareArgsError::File(e) => print_problems(e),
+                        e => eprintln!("error: {e}"),
+                    }
                     return ExitCode::from(2);
                 }
             }
@@ -269,6 +272,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(app::AppError::Scenario(e)) => {
+            print_problems(&e);
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             // The whole cause chain, skipping causes the message already quotes.
@@ -284,6 +291,21 @@ fn main() -> ExitCode {
             }
             ExitCode::from(e.exit_code() as u8)
         }
+    }
+}
+
+/// Prints each problem of an input file as `error: <message>` with its line marked under it,
+/// then how many there were.
+fn print_problems(e: &exodus::scenario::ScenarioError) {
+    let each = e.each();
+    for p in &each {
+        eprintln!("error: {p}");
+        if let Some(snippet) = p.snippet() {
+            eprintln!("{snippet}");
+        }
+    }
+    if each.len() > 1 {
+        eprintln!("{} problems found", each.len());
     }
 }
 

@@ -283,6 +283,29 @@ fn errors_name_file_line_field_value_and_range() {
 }
 
 #[test]
+fn validate_reports_every_value_out_of_range_in_file_order() {
+    let text =
+        GOOD.replacen("days = 5", "days = 0", 1)
+            .replacen("attention = 0.1", "attention = 7.5", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "bad.toml", &text);
+    let out = exodus()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let days = err.find("meta.days = 0: is out of range").expect(&err);
+    let appeal = err.find("attention = 7.5: is out of range").expect(&err);
+    assert!(days < appeal, "{err}");
+    assert_eq!(err.matches("error: ").count(), 2, "{err}");
+    assert!(err.contains("2 problems found"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn syntax_and_shape_errors_have_a_line() {
     let err = broken("kind = \"random\"", "kind = \"scale-free\"");
     assert!(err.contains("bad.toml:17:8:"), "{err}");
@@ -293,9 +316,21 @@ fn syntax_and_shape_errors_have_a_line() {
 
     let err = broken("days = 5", "days = 5\ncolour = 3");
     assert!(
-        err.contains("bad.toml:5:1:") && err.contains("unknown field `colour`"),
+        err.contains("bad.toml:5:1: meta.colour = 3: `colour` is not a key in `meta`"),
         "{err}"
     );
+    // The offending line is shown with a caret under the span.
+    assert!(err.contains("5 | colour = 3\n  | ^^^^^^"), "{err}");
+
+    // A misspelt key gets the closest valid one; a type error says what is allowed.
+    let err = broken("days = 5", "dyas = 5");
+    assert!(err.contains("did you mean `days`?"), "{err}");
+    let err = broken("days = 5", "days = \"60\"");
+    assert!(
+        err.contains("meta.days = \"60\": is text \"60\" (numbers are written without quotes); allowed: a whole number"),
+        "{err}"
+    );
+    assert!(err.contains("  |        ^^^^"), "{err}");
 
     let err = broken("name = \"t\"", "name = \"t");
     assert!(err.contains("bad.toml:2:"), "{err}");

@@ -48,10 +48,7 @@ pub fn load(path: &Path) -> Result<ComparisonFile, ScenarioError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: File = toml::from_str(&source).map_err(|e| ScenarioError::Syntax {
-        location: Location::in_file(path, &source, e.span().unwrap_or(0..0)),
-        message: e.message().trim().to_string(),
-    })?;
+    let file: File = crate::scenario::diagnose::parse(&source, path)?;
     let c = file.comparison;
     let dir = path.parent().unwrap_or(Path::new("."));
     let scenarios: Vec<PathBuf> = c.scenarios.iter().map(|s| dir.join(s)).collect();

@@ -14,6 +14,8 @@ pub enum Location {
         path: PathBuf,
         line: usize,
         column: usize,
+        /// The line's text with the span marked, shown under the message.
+        snippet: Option<Snippet>,
     },
     /// A file as a whole (the value had no position, e.g. a default that was not written).
     WholeFile { path: PathBuf },
@@ -39,14 +41,137 @@ impl Location {
             path: path.to_path_buf(),
             line,
             column,
+            snippet: Snippet::new(source, span, line),
         }
+    }
+
+    /// The marked line of the file, when the location is a place in a file.
+    pub fn snippet(&self) -> Option<&Snippet> {
+        match self {
+            Location::File { snippet, .. } => snippet.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// One line of a file with a span of it marked by carets, as compilers show errors:
+///
+/// ```text
+///    |
+/// 38 | agents = -5
+///    |          ^^
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line as shown: control characters escaped, tabs as spaces, long lines cut around
+    /// the span.
+    pub text: String,
+    /// Characters of `text` before the span.
+    pub start: usize,
+    /// Characters of the span on this line (at least 1).
+    pub width: usize,
+}
+
+/// Characters of a line shown around the span; longer lines are cut with `…`.
+const SNIPPET_CHARS: usize = 100;
+
+impl Snippet {
+    /// The line of `source` holding `span.start`, the span marked (cut at the line's end).
+    fn new(source: &str, span: Range<usize>, line: usize) -> Option<Snippet> {
+        let at = span.start.min(source.len());
+        if !source.is_char_boundary(at) {
+            return None;
+        }
+        let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+        let end = span.end.clamp(at, line_end);
+        let end = (at..=end)
+            .rev()
+            .find(|&i| source.is_char_boundary(i))
+            .unwrap_or(at);
+        let shown = |s: &str| -> Vec<String> { s.chars().map(show_char).collect() };
+        let before = shown(&source[line_start..at]);
+        let marked = shown(&source[at..end]);
+        let after = shown(source[end..line_end].trim_end_matches('\r'));
+        let width = |cells: &[String]| cells.iter().map(|c| c.chars().count()).sum::<usize>();
+        // Cut the text before the span to keep the caret in view, then the rest to the limit.
+        let mut text = String::new();
+        let mut start = width(&before);
+        if start > SNIPPET_CHARS / 2 {
+            let mut kept = 0;
+            let mut tail = Vec::new();
+            for c in before.iter().rev() {
+                kept += c.chars().count();
+                if kept > SNIPPET_CHARS / 2 {
+                    break;
+                }
+                tail.push(c.as_str());
+            }
+            text.push('…');
+            tail.reverse();
+            text.extend(tail);
+            start = text.chars().count();
+        } else {
+            text.extend(before.iter().map(String::as_str));
+        }
+        let mut marked_width = 0;
+        for c in marked.iter().chain(after.iter()) {
+            if text.chars().count() >= SNIPPET_CHARS + start.min(SNIPPET_CHARS) {
+                text.push('…');
+                break;
+            }
+            text.push_str(c);
+        }
+        for c in &marked {
+            marked_width += c.chars().count();
+        }
+        let room = text.chars().count().saturating_sub(start).max(1);
+        Some(Snippet {
+            line,
+            text,
+            start,
+            width: marked_width.clamp(1, room),
+        })
+    }
+}
+
+/// A character as it may be printed to a terminal: tabs as a space, other control characters
+/// (terminal escapes) as `\u{..}`.
+fn show_char(c: char) -> String {
+    match c {
+        '\t' => " ".into(),
+        c if c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+        {
+            c.escape_unicode().to_string()
+        }
+        c => c.to_string(),
+    }
+}
+
+impl fmt::Display for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        writeln!(f, "{pad} |")?;
+        writeln!(f, "{number} | {}", self.text)?;
+        write!(
+            f,
+            "{pad} | {}{}",
+            " ".repeat(self.start),
+            "^".repeat(self.width)
+        )
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Location::File { path, line, column } => {
+            Location::File {
+                path, line, column, ..
+            } => {
                 write!(f, "{}:{line}:{column}", path.display())
             }
             Location::WholeFile { path } => write!(f, "{}", path.display()),
@@ -72,11 +197,13 @@ pub enum ScenarioError {
     /// A value is out of range or inconsistent with the rest of the scenario.
     #[error("{0}")]
     Invalid(Box<InvalidValue>),
+    /// Several problems, in the order found (never empty, never one).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<ScenarioError>),
 }
 
 /// A value that is out of range or inconsistent with the rest of the scenario.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{location}: {field} = {value}: {problem}; allowed: {allowed}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue {
     pub location: Location,
     /// Dotted path of the field, e.g. `population.segments[0].attention`.
@@ -89,7 +216,53 @@ pub struct InvalidValue {
     pub allowed: String,
 }
 
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InvalidValue {
+            location,
+            field,
+            value,
+            problem,
+            allowed,
+        } = self;
+        write!(f, "{location}: {field} = {value}: {problem}")?;
+        if !allowed.is_empty() {
+            write!(f, "; allowed: {allowed}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InvalidValue {}
+
 impl ScenarioError {
+    /// The marked line of the file where the problem is, if it is a place in a file.
+    pub fn snippet(&self) -> Option<&Snippet> {
+        match self {
+            ScenarioError::Read { .. } => None,
+            ScenarioError::Syntax { location, .. } => location.snippet(),
+            ScenarioError::Invalid(v) => v.location.snippet(),
+            ScenarioError::Many(_) => None,
+        }
+    }
+
+    /// `errors` as one error: the error itself when there is one, `Many` otherwise.
+    pub fn many(mut errors: Vec<ScenarioError>) -> ScenarioError {
+        if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            ScenarioError::Many(errors)
+        }
+    }
+
+    /// Each problem on its own, in order (`Many` unpacked).
+    pub fn each(&self) -> Vec<&ScenarioError> {
+        match self {
+            ScenarioError::Many(list) => list.iter().flat_map(ScenarioError::each).collect(),
+            e => vec![e],
+        }
+    }
+
     /// An invalid-value error.
     pub fn invalid(
         location: Location,
@@ -119,6 +292,39 @@ mod tests {
         assert_eq!(loc.to_string(), "f.toml:2:6");
         let loc = Location::in_file(Path::new("f.toml"), src, 4..5);
         assert_eq!(loc.to_string(), "f.toml:1:5");
+    }
+
+    #[test]
+    fn snippet_marks_the_span_on_its_line() {
+        let src = "a = 1\nagents = -5 # x\n";
+        let loc = Location::in_file(Path::new("f.toml"), src, 15..17);
+        let shown = loc.snippet().unwrap().to_string();
+        assert_eq!(shown, "  |\n2 | agents = -5 # x\n  |          ^^");
+    }
+
+    #[test]
+    fn snippet_escapes_control_characters_and_cuts_long_lines() {
+        let src = format!("name = \"\u{1b}[31m{}\" # end", "x".repeat(300));
+        let loc = Location::in_file(Path::new("f.toml"), &src, 7..src.len() - 6);
+        let s = loc.snippet().unwrap();
+        assert!(!s.text.contains('\u{1b}'), "{}", s.text);
+        assert!(s.text.contains("\\u{1b}"), "{}", s.text);
+        assert!(
+            s.text.chars().count() <= 2 * SNIPPET_CHARS + 2,
+            "{}",
+            s.text.len()
+        );
+        assert!(s.text.ends_with('…'));
+        // A span far into a long line keeps its caret in view.
+        let src = format!("k = [{}, \"bad\"]", "1, ".repeat(200));
+        let at = src.find("\"bad").unwrap();
+        let s = Location::in_file(Path::new("f.toml"), &src, at..at + 5)
+            .snippet()
+            .unwrap()
+            .clone();
+        assert!(s.text.starts_with('…'));
+        let marked: String = s.text.chars().skip(s.start).take(s.width).collect();
+        assert_eq!(marked, "\"bad\"");
     }
 
     #[test]

@@ -21,10 +21,7 @@ pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<(T, String), Scena
 
 /// Parses `source`, read from `path`, as `T`; a syntax error is located.
 pub fn parse_text<T: DeserializeOwned>(source: &str, path: &Path) -> Result<T, ScenarioError> {
-    toml::from_str(source).map_err(|e| ScenarioError::Syntax {
-        location: Location::in_file(path, source, e.span().unwrap_or(0..0)),
-        message: e.message().trim().to_string(),
-    })
+    super::diagnose::parse(source, path)
 }
 
 /// A file's text, to locate its values.

@@ -2,6 +2,7 @@
 //! checking it (`validate`) and the trusted result (`params`). Data flows one way:
 //! path -> chain of texts -> resolved `ScenarioFile` (extends and `--set` applied) -> `Params`.
 
+pub mod diagnose;
 pub mod error;
 pub mod file;
 pub mod located;
@@ -11,7 +12,7 @@ pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{Location, ScenarioError};
+pub use error::{Location, ScenarioError, Snippet};
 pub use file::ScenarioFile;
 pub use params::Params;
 pub use resolve::{Assignment, Chain, Sources};

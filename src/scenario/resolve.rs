@@ -69,6 +69,13 @@ impl Sources {
         }
     }
 
+    /// The text of `span` (in one of the texts), if it lies within one.
+    pub fn text_at(&self, span: Range<usize>) -> Option<&str> {
+        let s = self.list.iter().rev().find(|s| s.base <= span.start)?;
+        s.text
+            .get(span.start - s.base..span.end.checked_sub(s.base)?)
+    }
+
     /// The location of `span`. An empty span at 0 (a default nobody wrote) is the named file
     /// as a whole.
     pub fn locate(&self, span: Range<usize>) -> Location {
@@ -297,8 +304,15 @@ impl Chain {
 }
 
 fn deserialize(tree: DeTable<'_>, sources: &Sources) -> Result<ScenarioFile, ScenarioError> {
-    ScenarioFile::deserialize(toml::de::Deserializer::from(Spanned::new(0..0, tree)))
-        .map_err(|e| syntax(sources, &e))
+    let kept = tree.clone();
+    ScenarioFile::deserialize(toml::de::Deserializer::from(Spanned::new(0..0, tree))).map_err(|e| {
+        super::diagnose::explain(
+            &e,
+            Some(&kept),
+            |span| sources.text_at(span).map(str::to_string),
+            |span| sources.locate(span),
+        )
+    })
 }
 
 fn shift_span(span: Range<usize>, base: usize) -> Range<usize> {

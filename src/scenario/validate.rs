@@ -8,6 +8,7 @@ use std::ops::{Range, RangeInclusive};
 
 use toml::Spanned;
 
+use super::diagnose::did_you_mean;
 use super::error::{Location, ScenarioError};
 use super::file::{
     CalendarDate, DistFile, EventAction, EventFile, NetworkKind, PlatformFile, ScenarioFile,
@@ -85,12 +86,20 @@ pub struct Overrides {
     pub sets: Vec<Assignment>,
 }
 
-/// Makes located errors for the texts of one resolved scenario.
+/// Makes located errors for the texts of one resolved scenario, and keeps those that need not
+/// stop the check (a value out of its range is noted and the check goes on with the nearest
+/// allowed value), so one `validate` reports every such problem at once.
 struct Checker<'a> {
     sources: &'a Sources,
+    noted: std::cell::RefCell<Vec<ScenarioError>>,
 }
 
 impl Checker<'_> {
+    /// Notes `e` and lets the check go on.
+    fn note(&self, e: ScenarioError) {
+        self.noted.borrow_mut().push(e);
+    }
+
     fn at(&self, span: Range<usize>) -> Location {
         self.sources.locate(span)
     }
@@ -124,10 +133,10 @@ impl Checker<'_> {
         } else {
             None
         };
-        match problem {
-            Some(p) => Err(self.invalid(span, field, shown, p, allowed)),
-            None => Ok(()),
+        if let Some(p) = problem {
+            self.note(self.invalid(span, field, shown, p, allowed));
         }
+        Ok(())
     }
 
     fn float(
@@ -137,8 +146,14 @@ impl Checker<'_> {
         range: RangeInclusive<f64>,
     ) -> Result<f64, ScenarioError> {
         let x = *v.get_ref();
-        check_float(x, &range)
-            .map_err(|problem| self.invalid(v.span(), field, x, problem, show_float_range(&range)))
+        Ok(check_float(x, &range).unwrap_or_else(|problem| {
+            self.note(self.invalid(v.span(), field, x, problem, show_float_range(&range)));
+            if x.is_nan() {
+                *range.start()
+            } else {
+                x.clamp(*range.start(), *range.end())
+            }
+        }))
     }
 
     fn int(
@@ -148,17 +163,16 @@ impl Checker<'_> {
         range: RangeInclusive<i64>,
     ) -> Result<i64, ScenarioError> {
         let x = *v.get_ref();
-        if range.contains(&x) {
-            Ok(x)
-        } else {
-            Err(self.invalid(
+        if !range.contains(&x) {
+            self.note(self.invalid(
                 v.span(),
                 field,
                 x,
                 "is out of range",
                 format!("{} ..= {}", range.start(), range.end()),
-            ))
+            ));
         }
+        Ok(x.clamp(*range.start(), *range.end()))
     }
 
     fn platform(
@@ -172,7 +186,10 @@ impl Checker<'_> {
                 v.span(),
                 field,
                 format!("\"{}\"", v.get_ref()),
-                "is not a platform of this scenario",
+                &format!(
+                    "is not a platform of this scenario{}",
+                    did_you_mean(v.get_ref(), names.iter().map(String::as_str))
+                ),
                 names.join(", "),
             )
         })
@@ -195,14 +212,37 @@ fn show_float_range(range: &RangeInclusive<f64>) -> String {
 
 /// Longest name (meta.name, platforms, segments) in characters.
 pub const MAX_NAME_CHARS: usize = 120;
-/// Checks a parsed scenario file and produces trusted parameters.
+/// Checks a parsed scenario file and produces trusted parameters. Every problem found is
+/// reported (`ScenarioError::Many` when there are several): values out of range do not stop
+/// the check; a problem that leaves nothing sound to check the rest against does.
 pub fn validate(
     file: &ScenarioFile,
     sources: &Sources,
     overrides: &Overrides,
 ) -> Result<Params, ScenarioError> {
-    let c = Checker { sources };
+    let c = Checker {
+        sources,
+        noted: Default::default(),
+    };
+    let result = check(&c, file, overrides);
+    let mut noted = c.noted.take();
+    match result {
+        Ok(params) if noted.is_empty() => return Ok(params),
+        Ok(_) => {}
+        Err(e) => noted.push(e),
+    }
+    // In file order, as the user reads the file (the errors without a place last).
+    noted.sort_by_key(|e| match e {
+        ScenarioError::Invalid(v) => match &v.location {
+            Location::File { line, column, .. } => (0, *line, *column),
+            _ => (1, 0, 0),
+        },
+        _ => (1, 0, 0),
+    });
+    Err(ScenarioError::many(noted))
+}
 
+fn check(c: &Checker, file: &ScenarioFile, overrides: &Overrides) -> Result<Params, ScenarioError> {
     // [meta]
     let name = file.meta.name.get_ref().trim().to_string();
     if name.is_empty() {
@@ -256,7 +296,7 @@ pub fn validate(
     let seed = overrides.seed.unwrap_or(file.meta.seed);
 
     // [[platforms]]
-    let platforms = validate_platforms(&c, &file.platforms)?;
+    let platforms = validate_platforms(c, &file.platforms)?;
     let names: Vec<String> = platforms.iter().map(|p| p.name.clone()).collect();
 
     // [population]
@@ -276,15 +316,15 @@ pub fn validate(
         Some(n) => n as u32,
         None => c.int(&file.population.agents, "population.agents", AGENTS)? as u32,
     };
-    let segments = validate_segments(&c, &file.population.segments, &names)?;
+    let segments = validate_segments(c, &file.population.segments, &names)?;
 
     // [network]
-    let network = validate_network(&c, file, agents)?;
+    let network = validate_network(c, file, agents)?;
 
     // [choice], [mechanisms], [outputs]
     let rule = *file.choice.rule.get_ref();
     let install_cost = c.float(&file.choice.install_cost, "choice.install_cost", 0.0..=50.0)?;
-    let mechanisms = validate_mechanisms(&c, file)?;
+    let mechanisms = validate_mechanisms(c, file)?;
     if mechanisms.trials && rule != RuleKind::Logit {
         return Err(c.invalid(
             file.choice.rule.span(),
@@ -294,7 +334,7 @@ pub fn validate(
             "\"logit\", or trials = false",
         ));
     }
-    let outputs = validate_outputs(&c, file, &names, days)?;
+    let outputs = validate_outputs(c, file, &names, days)?;
     if let (Some(cohort), false) = (&file.outputs.cohort, mechanisms.trials) {
         return Err(c.invalid(
             cohort.platform.span(),
@@ -325,12 +365,14 @@ pub fn validate(
             }
         }
     }
-    let mut events = file
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| validate_event(&c, e, i, start, &names))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Each event is checked on its own: one bad event does not hide the next.
+    let mut events = Vec::with_capacity(file.events.len());
+    for (i, e) in file.events.iter().enumerate() {
+        match validate_event(c, e, i, start, &names) {
+            Ok(e) => events.push(e),
+            Err(e) => c.note(e),
+        }
+    }
     events.sort_by_key(|e| e.date);
 
     Ok(Params {
@@ -434,44 +476,49 @@ fn validate_outputs(
         names,
         BACKGROUND,
     )?;
-    let cohort =
-        match &o.cohort {
-            None => None,
-            Some(h) => {
-                let platform = names
-                    .iter()
-                    .position(|n| n == h.platform.get_ref())
-                    .ok_or_else(|| {
-                        c.invalid(
-                            h.platform.span(),
-                            "outputs.cohort.platform",
-                            format!("\"{}\"", h.platform.get_ref()),
-                            "is not a platform of the scenario",
-                            names.join(", "),
-                        )
-                    })?;
-                let start = file.meta.start.get_ref().0;
-                let last = start + chrono::Days::new(u64::from(days) - 1);
-                let day =
-                    |d: &Spanned<CalendarDate>, field: &str, earliest: i64| {
-                        let n = (d.get_ref().0 - start).num_days();
-                        if n < earliest || n >= i64::from(days) {
-                            Err(c.invalid(
+    let cohort = match &o.cohort {
+        None => None,
+        Some(h) => {
+            let platform = names
+                .iter()
+                .position(|n| n == h.platform.get_ref())
+                .ok_or_else(|| {
+                    c.invalid(
+                        h.platform.span(),
+                        "outputs.cohort.platform",
+                        format!("\"{}\"", h.platform.get_ref()),
+                        &format!(
+                            "is not a platform of the scenario{}",
+                            did_you_mean(h.platform.get_ref(), names.iter().map(String::as_str))
+                        ),
+                        names.join(", "),
+                    )
+                })?;
+            let start = file.meta.start.get_ref().0;
+            let last = start + chrono::Days::new(u64::from(days) - 1);
+            let day = |d: &Spanned<CalendarDate>, field: &str, earliest: i64| {
+                let n = (d.get_ref().0 - start).num_days();
+                if n < earliest || n >= i64::from(days) {
+                    Err(c.invalid(
                         d.span(),
                         field,
                         d.get_ref(),
                         "is outside the scenario's dates, or before the cohort's first date",
-                        format!("{} ..= {}", start + chrono::Days::new(earliest as u64), last),
+                        format!(
+                            "{} ..= {}",
+                            start + chrono::Days::new(earliest as u64),
+                            last
+                        ),
                     ))
-                        } else {
-                            Ok(n as u32)
-                        }
-                    };
-                let from = day(&h.from, "outputs.cohort.from", 0)?;
-                let to = day(&h.to, "outputs.cohort.to", i64::from(from))?;
-                Some(Cohort { platform, from, to })
-            }
-        };
+                } else {
+                    Ok(n as u32)
+                }
+            };
+            let from = day(&h.from, "outputs.cohort.from", 0)?;
+            let to = day(&h.to, "outputs.cohort.to", i64::from(from))?;
+            Some(Cohort { platform, from, to })
+        }
+    };
     Ok(DerivedOutputs {
         rank,
         background_installs,
@@ -640,7 +687,10 @@ fn by_platform(
                 map.span(),
                 &key_field,
                 v,
-                &format!("\"{key}\" is not a platform of this scenario"),
+                &format!(
+                    "\"{key}\" is not a platform of this scenario{}",
+                    did_you_mean(key, names.iter().map(String::as_str))
+                ),
                 format!("keys among {}", names.join(", ")),
             )
         })?;

@@ -1052,7 +1052,10 @@ high = 8.0
         );
         let e =
             parse_text(&BASE.replace("replicates = 2", "replicates = 2\nbogus = 1")).unwrap_err();
-        assert!(e.contains("unknown field `bogus`"), "{e}");
+        assert!(
+            e.contains("sweep.bogus = 1: `bogus` is not a key in `sweep`"),
+            "{e}"
+        );
         let e = parse_text(&BASE.replace("source = \"assumption\"", "mode = 1.0")).unwrap_err();
         assert!(
             e.contains("parameters[0].mode") && e.contains("not read"),

@@ -46,7 +46,10 @@ pub fn list(spec: &Outcomes, base: &Params) -> Result<OutcomeList, ScenarioError
                 at.clone(),
                 field,
                 format!("\"{name}\""),
-                "is not a platform of the scenario",
+                format!(
+                    "is not a platform of the scenario{}",
+                    crate::scenario::diagnose::did_you_mean(name, names.iter().copied())
+                ),
                 names.join(", "),
             )
         })

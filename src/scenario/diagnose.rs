@@ -1,0 +1,392 @@
+//! The TOML reader's errors made into the project's own: a type error, an unknown key or a
+//! missing one names the field's dotted path, the value as written, what is wrong in plain words
+//! and what is allowed, with "did you mean" for a misspelt key or name. Real syntax errors
+//! (an unclosed string, a duplicate key) keep the parser's words with their place.
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use toml::de::{DeTable, DeValue};
+
+use super::{Location, ScenarioError};
+
+/// The name in `names` closest to `word`, if one is close enough to be a likely misspelling.
+pub fn closest<'a>(word: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    names
+        .into_iter()
+        .map(|n| {
+            let score = strsim::jaro_winkler(&lower, &n.to_lowercase());
+            (score, n)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n)
+}
+
+/// `"; did you mean `x`?"` for the closest of `names`, or nothing.
+pub fn did_you_mean<'a>(word: &str, names: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, names).map_or_else(String::new, |n| format!("; did you mean `{n}`?"))
+}
+
+/// Parses `source`, read from `path`, as `T`; every error is located and explained.
+pub fn parse<T: DeserializeOwned>(source: &str, path: &Path) -> Result<T, ScenarioError> {
+    toml::from_str(source).map_err(|e| {
+        let locate = |span: Range<usize>| Location::in_file(path, source, span);
+        match DeTable::parse(source) {
+            Ok(tree) => explain(
+                &e,
+                Some(tree.get_ref()),
+                |s| source.get(s).map(str::to_string),
+                locate,
+            ),
+            Err(_) => explain(&e, None, |_| None, locate),
+        }
+    })
+}
+
+/// The error `e`, raised while reading `tree` (spans in one address space with `text` and
+/// `locate`), as a located error with the field's path.
+pub fn explain(
+    e: &toml::de::Error,
+    tree: Option<&DeTable<'_>>,
+    text: impl Fn(Range<usize>) -> Option<String>,
+    locate: impl Fn(Range<usize>) -> Location,
+) -> ScenarioError {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim();
+    let syntax = || ScenarioError::Syntax {
+        location: locate(span.clone()),
+        message: message.to_string(),
+    };
+    let Some(tree) = tree else { return syntax() };
+    let found = (span != (0..0))
+        .then(|| path_at(tree, span.start))
+        .flatten();
+    let field = found.as_ref().map(|f| f.path.clone());
+    let value = || {
+        found
+            .as_ref()
+            .and_then(|f| text(f.value.clone()))
+            .map(|t| first_line(&t))
+            .unwrap_or_else(|| "(this value)".into())
+    };
+    let invalid = |field: String, value: String, problem: String, allowed: String| {
+        ScenarioError::invalid(locate(span.clone()), field, value, problem, allowed)
+    };
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (name, expected) = split_quoted(rest);
+        let names = quoted_names(expected);
+        let parent = field
+            .as_deref()
+            .and_then(|p| p.strip_suffix(name))
+            .map(|p| p.trim_end_matches('.'))
+            .unwrap_or("");
+        let here = if parent.is_empty() {
+            "at the top of the file".to_string()
+        } else {
+            format!("in `{parent}`")
+        };
+        return invalid(
+            field.unwrap_or_else(|| name.to_string()),
+            value(),
+            format!(
+                "`{name}` is not a key {here}{}",
+                did_you_mean(name, names.iter().map(String::as_str))
+            ),
+            allowed_names(&names, "no keys"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let (name, expected) = split_quoted(rest);
+        let names = quoted_names(expected);
+        return invalid(
+            field.unwrap_or_default(),
+            format!("\"{name}\""),
+            format!(
+                "\"{name}\" is not one of the choices{}",
+                did_you_mean(name, names.iter().map(String::as_str))
+            ),
+            allowed_names(&names, "none"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let (name, _) = split_quoted(rest);
+        let table = field.unwrap_or_default();
+        let path = if table.is_empty() {
+            name.to_string()
+        } else {
+            format!("{table}.{name}")
+        };
+        return invalid(
+            path,
+            "(missing)".into(),
+            format!("`{name}` is required here"),
+            "see docs/scenario-format.md for this table's keys".into(),
+        );
+    }
+    for (prefix, range_word) in [("invalid type: ", false), ("invalid value: ", true)] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((got, expected)) = rest.split_once(", expected ")
+        {
+            let got = unexpected(got);
+            let allowed = expected_words(expected);
+            let mut problem = if range_word {
+                format!("{got} is out of range")
+            } else {
+                format!("is {got}")
+            };
+            if got.starts_with("text") && allowed.starts_with("a whole number")
+                || got.starts_with("text") && allowed.starts_with("a number")
+            {
+                problem.push_str(" (numbers are written without quotes)");
+            }
+            return invalid(field.unwrap_or_default(), value(), problem, allowed);
+        }
+    }
+    match field {
+        Some(field) => invalid(field, value(), message.to_string(), String::new()),
+        None => syntax(),
+    }
+}
+
+/// A key found at a byte offset: its dotted path and its value's span.
+struct Found {
+    path: String,
+    value: Range<usize>,
+}
+
+/// The deepest key of `tree` whose key or value holds byte `at`.
+fn path_at(tree: &DeTable<'_>, at: usize) -> Option<Found> {
+    for (key, value) in tree {
+        let name = key.get_ref().as_ref();
+        if let Some(inner) = in_value(value.get_ref(), at) {
+            return Some(Found {
+                path: join(name, &inner.path),
+                value: inner.value,
+            });
+        }
+        if holds(&key.span(), at) || holds(&value.span(), at) {
+            return Some(Found {
+                path: name.to_string(),
+                value: value.span(),
+            });
+        }
+    }
+    None
+}
+
+/// The key inside `value` (a table or an array) at byte `at`, its path relative to `value`.
+fn in_value(value: &DeValue<'_>, at: usize) -> Option<Found> {
+    match value {
+        DeValue::Table(t) => path_at(t, at),
+        DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let index = format!("[{i}]");
+            if let Some(inner) = in_value(item.get_ref(), at) {
+                return Some(Found {
+                    path: format!("{index}{}", dotted(&inner.path)),
+                    value: inner.value,
+                });
+            }
+            holds(&item.span(), at).then(|| Found {
+                path: index,
+                value: item.span(),
+            })
+        }),
+        _ => None,
+    }
+}
+
+fn dotted(path: &str) -> String {
+    if path.starts_with('[') || path.is_empty() {
+        path.to_string()
+    } else {
+        format!(".{path}")
+    }
+}
+
+fn join(name: &str, inner: &str) -> String {
+    format!("{name}{}", dotted(inner))
+}
+
+fn holds(span: &Range<usize>, at: usize) -> bool {
+    span.start <= at && (at < span.end || span.start == span.end && at == span.start)
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.len() < text.trim().len() {
+        format!("{line} …")
+    } else {
+        line.to_string()
+    }
+}
+
+/// `name`, then what follows the closing backquote.
+fn split_quoted(rest: &str) -> (&str, &str) {
+    rest.split_once('`').unwrap_or((rest, ""))
+}
+
+/// The backquoted names in `text`.
+fn quoted_names(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+fn allowed_names(names: &[String], none: &str) -> String {
+    if names.is_empty() {
+        none.to_string()
+    } else {
+        format!("one of {}", names.join(", "))
+    }
+}
+
+/// serde's name for the value found, in plain words.
+fn unexpected(got: &str) -> String {
+    let strip = |s: &str| s.trim_matches('`').to_string();
+    if let Some(s) = got.strip_prefix("string ") {
+        format!("text {s}")
+    } else if let Some(s) = got.strip_prefix("integer ") {
+        format!("the whole number {}", strip(s))
+    } else if let Some(s) = got.strip_prefix("floating point ") {
+        format!("the number {}", strip(s))
+    } else if let Some(s) = got.strip_prefix("boolean ") {
+        format!("the boolean {}", strip(s))
+    } else if got == "map" {
+        "a table".into()
+    } else if got == "sequence" {
+        "a list".into()
+    } else {
+        got.to_string()
+    }
+}
+
+/// serde's name for the type wanted, in plain words.
+fn expected_words(expected: &str) -> String {
+    match expected.trim() {
+        "u8" => "a whole number 0 ..= 255".into(),
+        "u16" => "a whole number 0 ..= 65535".into(),
+        "u32" => "a whole number 0 ..= 4294967295".into(),
+        "u64" | "usize" => "a whole number 0 ..= 18446744073709551615".into(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".into(),
+        "f32" | "f64" => "a number, such as 0.5".into(),
+        "a boolean" => "true or false".into(),
+        "a string" => "text in quotes".into(),
+        "a sequence" => "a list in [ ]".into(),
+        "a map" => "a table".into(),
+        other if other.starts_with("struct ") => "a table".into(),
+        other if other.starts_with("a tuple of size ") => {
+            format!("a list of {} items", &other["a tuple of size ".len()..])
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Seg {
+        name: String,
+        attention: Option<f64>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Meta {
+        seed: u64,
+        kind: Option<Kind>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    #[allow(dead_code)]
+    enum Kind {
+        SmallWorld,
+        PowerLaw,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        meta: Meta,
+        segments: Vec<Seg>,
+    }
+
+    fn err(text: &str) -> String {
+        parse::<Doc>(text, Path::new("f.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    const OK: &str = "[meta]\nseed = 1\n\n[[segments]]\nname = \"a\"\n";
+
+    #[test]
+    fn a_type_error_names_the_field_value_and_what_is_allowed() {
+        let e = err(&OK.replace("seed = 1", "seed = \"60\""));
+        assert_eq!(
+            e,
+            "f.toml:2:8: meta.seed = \"60\": is text \"60\" (numbers are written without quotes); \
+             allowed: a whole number 0 ..= 18446744073709551615"
+        );
+        let e = err(&format!("{OK}attention = \"high\"\n"));
+        assert!(
+            e.starts_with("f.toml:6:13: segments[0].attention = \"high\""),
+            "{e}"
+        );
+        assert!(e.ends_with("allowed: a number, such as 0.5"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_the_closest_one() {
+        let e = err(&format!("{OK}atention = 0.5\n"));
+        assert!(e.contains("segments[0].atention = 0.5"), "{e}");
+        assert!(
+            e.contains("`atention` is not a key in `segments[0]`; did you mean `attention`?"),
+            "{e}"
+        );
+        assert!(e.contains("allowed: one of name, attention"), "{e}");
+        let e = err(&format!("{OK}[extra]\nx = 1\n"));
+        assert!(e.contains("is not a key at the top of the file"), "{e}");
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_choice_gets_the_closest_one() {
+        let e = err(&OK.replace("seed = 1", "seed = 1\nkind = \"small-wrld\""));
+        assert!(e.contains("meta.kind = \"small-wrld\""), "{e}");
+        assert!(e.contains("did you mean `small-world`?"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_its_table() {
+        let e = err("[meta]\n\n[[segments]]\nname = \"a\"\n");
+        assert!(
+            e.contains("meta.seed = (missing): `seed` is required here"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_the_parsers_words_and_place() {
+        let e = err("[meta]\nseed = \"1\n");
+        assert!(e.starts_with("f.toml:2:"), "{e}");
+        assert!(!e.contains("allowed"), "{e}");
+    }
+
+    #[test]
+    fn closest_needs_a_close_name() {
+        assert_eq!(closest("RedNot", ["TikTok", "RedNote"]), Some("RedNote"));
+        assert_eq!(closest("rednote", ["TikTok", "RedNote"]), Some("RedNote"));
+        assert_eq!(closest("Mastodon", ["TikTok", "RedNote"]), None);
+    }
+}
