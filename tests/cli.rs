@@ -220,8 +220,13 @@ platform = "A"
 /// Runs `validate` on GOOD with `from` replaced by `to`; returns stderr, checking exit code 2.
 fn broken(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "{from}");
+    validate_error(&GOOD.replacen(from, to, 1))
+}
+
+/// Runs `validate` on `text`; returns stderr, checking exit code 2.
+fn validate_error(text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "bad.toml", &GOOD.replacen(from, to, 1));
+    let path = write(dir.path(), "bad.toml", text);
     let out = exodus()
         .arg("validate")
         .arg(&path)
@@ -287,16 +292,7 @@ fn validate_reports_every_value_out_of_range_in_file_order() {
     let text =
         GOOD.replacen("days = 5", "days = 0", 1)
             .replacen("attention = 0.1", "attention = 7.5", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "bad.toml", &text);
-    let out = exodus()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let err = validate_error(&text);
     let days = err.find("meta.days = 0: is out of range").expect(&err);
     let appeal = err.find("attention = 7.5: is out of range").expect(&err);
     assert!(days < appeal, "{err}");
