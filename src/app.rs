@@ -45,6 +45,8 @@ impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
             AppError::Scenario(_) | AppError::Input(_) => 2,
+            // A folder holding the user's own files needs --force: a usage error.
+            AppError::Output(OutputError::Foreign { .. }) => 2,
             // Results that cannot be read or parsed are bad input to `exodus plot`.
             AppError::Plot(PlotError::Read { .. } | PlotError::Format(..)) => 2,
             AppError::Output(_) | AppError::Plot(_) | AppError::Resources(_) => 1,
@@ -92,6 +94,8 @@ pub struct RunOptions {
     pub band: (f64, f64),
     /// Run only this slice of the replicates, into a shard folder for `exodus merge`.
     pub shard: Option<Shard>,
+    /// Write beside files in the results folder that exodus did not write.
+    pub force: bool,
     /// The command line as typed, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -315,6 +319,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         plots: opts.plots,
         started,
         started_at,
+        force: opts.force,
+        quiet: opts.sim.quiet,
     };
     write_run(&target, &mut |r, each| {
         Ok(simulate_records(&prepared, r, opts.sim.quiet, each))
@@ -338,15 +344,88 @@ struct RunTarget<'a> {
     plots: bool,
     started: Instant,
     started_at: String,
+    /// Write beside files exodus did not write.
+    force: bool,
+    quiet: bool,
 }
 
-/// Writes a run's files from its replicates, taken in order from `source`.
+/// Takes `out`'s lock and opens a staging folder in it (see `output::stage`), saying what a
+/// killed exodus left there and was removed.
+fn begin_stage(
+    out: &Path,
+    force: bool,
+    quiet: bool,
+) -> Result<(output::DirLock, output::stage::Stage), AppError> {
+    let lock = output::lock_dir(out)?;
+    let (stage, leftovers) = output::stage::Stage::begin(out, force)?;
+    if let Some(line) = output::stage::describe_leftovers(&leftovers)
+        && !quiet
+    {
+        eprintln!("{line}");
+    }
+    Ok((lock, stage))
+}
+
+/// Says that a command that failed left its results folder as it was (its staged files are
+/// removed with the stage).
+fn left_as_it_was(out: &Path) {
+    eprintln!(
+        "exodus: nothing of this command was put in {}; the files there are as they were",
+        out.display()
+    );
+}
+
+/// Puts the staged files in place (`manifest` last) and says which files of an earlier run
+/// were removed.
+fn commit_stage(
+    stage: output::stage::Stage,
+    out: &Path,
+    manifest: &str,
+    quiet: bool,
+) -> Result<Vec<PathBuf>, AppError> {
+    let done = stage.commit(manifest)?;
+    if !done.removed.is_empty() && !quiet {
+        eprintln!(
+            "exodus: removed {} file(s) of the earlier results in {} that this run does not write: {}",
+            done.removed.len(),
+            out.display(),
+            file_names(&done.removed, out).join(", ")
+        );
+    }
+    Ok(done.files)
+}
+
+/// The file names of `files`, for a manifest's `outputs`.
+fn file_names(files: &[PathBuf], dir: &Path) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|f| f.strip_prefix(dir).ok())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Writes a run's files from its replicates, taken in order from `source`: staged, then put in
+/// place together.
 fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, AppError> {
+    let (_lock, stage) = begin_stage(&t.out, t.force, t.quiet)?;
+    let summary =
+        write_run_files(t, stage.path(), source).inspect_err(|_| left_as_it_was(&t.out))?;
+    let files = commit_stage(stage, &t.out, "run.json", t.quiet)?;
+    Ok(RunReport {
+        out: t.out.clone(),
+        summary,
+        files,
+    })
+}
+
+/// Writes a run's files into `out` (the staging folder).
+fn write_run_files(
+    t: &RunTarget,
+    out: &Path,
+    source: &mut ReplicateSource,
+) -> Result<crate::metrics::Summary, AppError> {
     let params = &t.scenario.params;
-    // Open every output before the long work, so a bad path fails now; the folder is ours
-    // alone until the run is written.
-    let out = t.out.clone();
-    let _lock = output::lock_dir(&out)?;
+    // Open every output before the long work, so a bad path fails now.
     let mut exporters: Vec<Box<dyn Exporter>> = vec![
         Box::new(DailyCsv::create(&out.join("daily.csv"), params)?),
         Box::new(FlowsCsv::create(&out.join("flows.csv"), params)?),
@@ -433,12 +512,9 @@ fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, A
         )?);
     }
     let manifest_path = out.join("run.json");
-    let mut outputs: Vec<String> = files
-        .iter()
-        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let mut outputs = file_names(&files, out);
     outputs.push("run.json".into());
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         exodus_version: crate::VERSION.to_string(),
         command_line: t.command_line.clone(),
         scenario_file: t.scenario_file.clone(),
@@ -459,16 +535,15 @@ fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, A
         outputs,
         scenario: t.scenario.file.clone(),
     };
-    files.push(json::write(&manifest_path, &manifest)?);
-    // Charts are drawn from the files just written, exactly as `exodus plot` would.
+    json::write(&manifest_path, &manifest)?;
+    // Charts are drawn from the files just written, exactly as `exodus plot` would; the
+    // manifest then lists them too.
     if t.plots {
-        files.extend(plot::plot_results(&out, &out, &PlotOptions::default())?);
+        let charts = plot::plot_results(out, out, &PlotOptions::default())?;
+        manifest.outputs.extend(file_names(&charts, out));
+        json::write(&manifest_path, &manifest)?;
     }
-    Ok(RunReport {
-        out,
-        summary,
-        files,
-    })
+    Ok(summary)
 }
 
 /// Options of `exodus check`.
@@ -569,20 +644,22 @@ pub fn plot(
 ) -> Result<Vec<PathBuf>, AppError> {
     let out = out.unwrap_or(results);
     not_a_shard(results)?;
-    // A sweep folder gets the sweep's charts (outcome against each parameter, heat map).
-    if results.join(crate::sweep::results::MANIFEST).exists() {
+    let files = if results.join(crate::sweep::results::MANIFEST).exists() {
+        // A sweep folder gets the sweep's charts (outcome against each parameter, heat map).
         output::create_dir(out)?;
-        return Ok(crate::plot::sweep::plot_sweep(results, out)?);
-    }
-    // A comparison folder gets the comparison's charts.
-    if results.join("comparison.json").exists() {
-        return Ok(plot::compare::plot_comparison(results, out, opts)?);
-    }
-    // A benchmark folder gets the benchmark's charts.
-    if results.join(plot::bench::TABLE).exists() {
-        return Ok(plot::bench::plot_bench(results, out, opts)?);
-    }
-    Ok(plot::plot_results(results, out, opts)?)
+        crate::plot::sweep::plot_sweep(results, out)?
+    } else if results.join("comparison.json").exists() {
+        // A comparison folder gets the comparison's charts.
+        plot::compare::plot_comparison(results, out, opts)?
+    } else if results.join(plot::bench::TABLE).exists() {
+        // A benchmark folder gets the benchmark's charts.
+        plot::bench::plot_bench(results, out, opts)?
+    } else {
+        plot::plot_results(results, out, opts)?
+    };
+    // The charts are exodus's: a later run into the folder replaces them.
+    output::stage::record(out, &files)?;
+    Ok(files)
 }
 
 /// `exodus report`: writes report.html and report.md for the results in `results` into `out`
@@ -595,7 +672,10 @@ pub fn report(results: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, AppErr
             results.display()
         )));
     }
-    Ok(crate::report::write(results, out.unwrap_or(results))?)
+    let out = out.unwrap_or(results);
+    let files = crate::report::write(results, out)?;
+    output::stage::record(out, &files)?;
+    Ok(files)
 }
 
 /// Refuses the folder of one shard of a run or comparison, which holds no results of its own
@@ -681,6 +761,8 @@ pub struct CompareOptions {
     pub plots: bool,
     /// Run only this slice of the replicates, into a shard folder for `exodus merge`.
     pub shard: Option<Shard>,
+    /// Write beside files in the results folder that exodus did not write.
+    pub force: bool,
     pub command_line: Vec<String>,
 }
 
@@ -812,7 +894,8 @@ fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
                 .filter(|q| &q.scenario.params.name == name)
                 .count();
             if twins > 1 {
-                format!("{name} ({})", p.scenario.path.display())
+                let file = p.scenario.path.display().to_string();
+                format!("{name} ({})", output::text::printable(&file))
             } else {
                 name.clone()
             }
@@ -853,25 +936,61 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
         setup,
         out,
     } = compare_setup(opts)?;
-    write_comparison(opts, &setup, &out, &mut |r| {
-        Ok(prepared
+    let quiet = opts.sim.quiet;
+    let (_lock, stage) = begin_stage(&out, opts.force, quiet)?;
+    // Each finished replicate (every scenario's days) is kept in the work folder as it
+    // finishes, so an interrupted comparison keeps them and the same command resumes.
+    let work = out.join(WORK);
+    let whole = Shard { index: 0, count: 1 };
+    let manifest = compare_manifest(opts, &prepared, &setup, whole)?;
+    let written = run_shard_replicates(&work, manifest, quiet, true, &mut |r| {
+        prepared
             .iter()
-            .map(|p| run_replicate(p, r, opts.sim.quiet, setup.days).records)
-            .collect())
-    })?;
+            .map(|p| run_replicate(p, r, quiet, setup.days))
+            .collect()
+    })
+    .and_then(|_| {
+        let mut kept = Shards::open(std::slice::from_ref(&work))?;
+        write_comparison_files(opts, &setup, stage.path(), &mut |r| {
+            Ok(kept
+                .replicate(r)?
+                .into_iter()
+                .map(|run| run.records)
+                .collect())
+        })
+    });
+    written.inspect_err(|_| left_as_it_was(&out))?;
+    commit_stage(stage, &out, "comparison.json", quiet)?;
+    std::fs::remove_dir_all(&work).map_err(|source| OutputError::Io { path: work, source })?;
     Ok(out)
 }
 
+/// The folder inside a results folder where a comparison keeps its finished replicates until
+/// its files are written (hidden, exodus's own; removed once the comparison is in place).
+pub const WORK: &str = ".exodus-work";
+
 /// Writes a comparison's files from its replicates (each a list of every scenario's day
-/// records), taken in order from `source`.
+/// records), taken in order from `source`: staged, then put in place together.
 fn write_comparison(
     opts: &CompareOptions,
     setup: &CompareSetup,
     out: &Path,
     source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
 ) -> Result<Vec<PathBuf>, AppError> {
+    let (_lock, stage) = begin_stage(out, opts.force, opts.sim.quiet)?;
+    write_comparison_files(opts, setup, stage.path(), source)
+        .inspect_err(|_| left_as_it_was(out))?;
+    commit_stage(stage, out, "comparison.json", opts.sim.quiet)
+}
+
+/// Writes a comparison's files into `out` (the staging folder).
+fn write_comparison_files(
+    opts: &CompareOptions,
+    setup: &CompareSetup,
+    out: &Path,
+    source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
+) -> Result<(), AppError> {
     use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
-    let _lock = output::lock_dir(out)?;
     let CompareSetup {
         base,
         labels,
@@ -957,7 +1076,7 @@ fn write_comparison(
         &out.join("outcomes.md"),
         md.as_bytes(),
     )?);
-    let manifest = ComparisonManifest {
+    let mut manifest = ComparisonManifest {
         exodus_version: crate::VERSION.to_string(),
         command_line: opts.command_line.clone(),
         scenarios: labels.clone(),
@@ -976,21 +1095,20 @@ fn write_comparison(
         end: base.date(days as u32 - 1).to_string(),
         agents: base.agents,
         platforms: names.clone(),
-        outputs: files
-            .iter()
-            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        outputs: file_names(&files, out)
+            .into_iter()
             .chain(["comparison.json".to_string()])
             .collect(),
     };
-    files.push(json::write(&out.join("comparison.json"), &manifest)?);
+    let manifest_path = out.join("comparison.json");
+    json::write(&manifest_path, &manifest)?;
+    // The charts are drawn from the files just written; the manifest then lists them too.
     if opts.plots {
-        files.extend(plot::compare::plot_comparison(
-            out,
-            out,
-            &PlotOptions::default(),
-        )?);
+        let charts = plot::compare::plot_comparison(out, out, &PlotOptions::default())?;
+        manifest.outputs.extend(file_names(&charts, out));
+        json::write(&manifest_path, &manifest)?;
     }
-    Ok(files)
+    Ok(())
 }
 
 /// What a shard of `run` or `compare` reports.
@@ -1017,6 +1135,7 @@ fn run_shard_replicates(
     dir: &Path,
     manifest: shard::Manifest,
     quiet: bool,
+    work: bool,
     run_one: &mut dyn FnMut(u32) -> Vec<shard::Run>,
 ) -> Result<ShardReport, AppError> {
     let _lock = output::lock_dir(dir)?;
@@ -1026,7 +1145,17 @@ fn run_shard_replicates(
         .own_replicates()
         .filter(|r| !store.done.contains(r))
         .collect();
-    if !quiet {
+    if work {
+        // A comparison's own work folder: speak only of replicates kept by an earlier run.
+        if resumed > 0 && !quiet {
+            eprintln!(
+                "exodus: resuming: {resumed} of {} replicate(s) finished by an interrupted run are kept in {}; running the other {}",
+                manifest.replicates,
+                dir.display(),
+                todo.len()
+            );
+        }
+    } else if !quiet {
         if store.replaced {
             eprintln!(
                 "exodus: {} held a shard of other inputs; starting it over",
@@ -1108,7 +1237,7 @@ pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppErro
     }
     .sealed();
     let days = params.days as usize;
-    run_shard_replicates(&dir, manifest, opts.sim.quiet, &mut |r| {
+    run_shard_replicates(&dir, manifest, opts.sim.quiet, false, &mut |r| {
         vec![run_replicate(&prepared, r, opts.sim.quiet, days)]
     })
 }
@@ -1125,7 +1254,23 @@ pub fn compare_shard(opts: &CompareOptions, which: Shard) -> Result<ShardReport,
         Some(o) => o.clone(),
         None => out.join(which.folder()),
     };
-    let manifest = shard::Manifest {
+    let manifest = compare_manifest(opts, &prepared, &setup, which)?;
+    run_shard_replicates(&dir, manifest, opts.sim.quiet, false, &mut |r| {
+        prepared
+            .iter()
+            .map(|p| run_replicate(p, r, opts.sim.quiet, setup.days))
+            .collect()
+    })
+}
+
+/// What a comparison's shard (or its own work folder) records of the inputs.
+fn compare_manifest(
+    opts: &CompareOptions,
+    prepared: &[Prepared],
+    setup: &CompareSetup,
+    which: Shard,
+) -> Result<shard::Manifest, AppError> {
+    Ok(shard::Manifest {
         kind: shard::Kind::Compare,
         index: which.index,
         count: which.count,
@@ -1151,18 +1296,17 @@ pub fn compare_shard(opts: &CompareOptions, which: Shard) -> Result<ShardReport,
         seed: setup.base_seed,
         fingerprint: String::new(),
     }
-    .sealed();
-    run_shard_replicates(&dir, manifest, opts.sim.quiet, &mut |r| {
-        prepared
-            .iter()
-            .map(|p| run_replicate(p, r, opts.sim.quiet, setup.days))
-            .collect()
-    })
+    .sealed())
 }
 
 /// `exodus merge DIR...`: the shards of a sweep, a run or a comparison put together into the
 /// folder one process writes (byte for byte, but for run.json's timings); returns the files.
-pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, AppError> {
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    plots: bool,
+    force: bool,
+) -> Result<Vec<PathBuf>, AppError> {
     let Some(first) = dirs.first() else {
         return Err(AppError::Input("give the shards' folders".into()));
     };
@@ -1192,6 +1336,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
                 plots,
                 started: Instant::now(),
                 started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                force,
+                quiet: true,
             };
             let report = write_run(&target, &mut |r, each| {
                 let mut runs = shards.replicate(r)?;
@@ -1227,6 +1373,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plots: bool) -> Result<Vec<PathBuf>, 
                 sim: SimOptions::default(),
                 plots,
                 shard: None,
+                force,
                 command_line: m.command_line.clone(),
             };
             write_comparison(&opts, &setup, out, &mut |r| {

@@ -231,6 +231,10 @@ pub struct MergeArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_plots: bool,
+    /// Write into a results folder that holds files exodus did not write (they are left
+    /// untouched; files of an earlier exodus run there are replaced as always).
+    #[arg(long)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -424,6 +428,10 @@ pub struct CompareArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_plots: bool,
+    /// Write into a results folder that holds files exodus did not write (they are left
+    /// untouched; files of an earlier exodus run there are replaced as always).
+    #[arg(long)]
+    pub force: bool,
     /// Run only the replicates r with r mod N = I (0 <= I < N) into a shard folder
     /// [default: shard-I-of-N in the results folder], or `slurm` for the Slurm job array's task;
     /// `exodus merge` puts the N shards together into what one process writes.
@@ -526,6 +534,7 @@ impl CompareArgs {
                 .map(ShardArg::resolve)
                 .transpose()
                 .map_err(CompareArgsError::Usage)?,
+            force: self.force,
             command_line,
         })
     }
@@ -821,6 +830,10 @@ pub struct RunArgs {
     /// Do not draw charts (redraw them later with `exodus plot`).
     #[arg(long)]
     pub no_plots: bool,
+    /// Write into a results folder that holds files exodus did not write (they are left
+    /// untouched; files of an earlier exodus run there are replaced as always).
+    #[arg(long)]
+    pub force: bool,
     /// Replicates to run; with more than 1, replicates.csv and bands.csv hold them all and the
     /// charts show the median and the band.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -865,6 +878,7 @@ impl RunArgs {
             replicates: self.replicates,
             band: self.band,
             shard: self.shard.map(ShardArg::resolve).transpose()?,
+            force: self.force,
             command_line,
         })
     }

@@ -9,6 +9,8 @@ use exodus::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C and SIGTERM remove the files being written before exodus exits.
+    exodus::output::cleanup::install();
     let result = match cli.command {
         Command::Run(args) => {
             let quiet = args.sim.quiet;
@@ -199,7 +201,7 @@ fn main() -> ExitCode {
                 eprintln!("error: the shards' folders are not in one folder; give --out");
                 return ExitCode::from(2);
             };
-            app::merge(&args.dirs, &out, !args.no_plots).map(|files| {
+            app::merge(&args.dirs, &out, !args.no_plots, args.force).map(|files| {
                 if !args.quiet {
                     for f in files {
                         println!("{}", f.display());

@@ -42,7 +42,7 @@ pub fn outcomes_markdown(
         } else {
             " (common random numbers)"
         },
-        labels[baseline],
+        crate::output::text::markdown(&labels[baseline]),
         crate::VERSION,
         opts.command_line.join(" ")
     );
@@ -75,8 +75,9 @@ pub fn outcomes_markdown(
                 None => "—".into(),
             };
             md.push_str(&format!(
-                "| {} | {platform} | {outcome} | {value} | {diff} |\n",
-                labels[s]
+                "| {} | {} | {outcome} | {value} | {diff} |\n",
+                crate::output::text::markdown(&labels[s]),
+                crate::output::text::markdown(&platform)
             ));
         }
     }

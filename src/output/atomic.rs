@@ -12,6 +12,8 @@ use super::OutputError;
 pub struct AtomicFile {
     path: PathBuf,
     writer: BufWriter<NamedTempFile>,
+    /// Removed by an interrupt until committed (`cleanup`).
+    _cleanup: super::cleanup::Registered,
 }
 
 impl AtomicFile {
@@ -21,14 +23,18 @@ impl AtomicFile {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        let mut held = super::cleanup::hold();
         let tmp = tempfile::Builder::new()
             .prefix(".exodus-")
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|source| io_error(path, source))?;
+        let cleanup = super::cleanup::register_held(&mut held, tmp.path());
+        drop(held);
         Ok(AtomicFile {
             path: path.to_path_buf(),
             writer: BufWriter::new(tmp),
+            _cleanup: cleanup,
         })
     }
 
@@ -39,9 +45,12 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames the file into place.
     pub fn commit(self) -> Result<PathBuf, OutputError> {
-        let path = self.path;
-        let tmp = self
-            .writer
+        let AtomicFile {
+            path,
+            writer,
+            _cleanup,
+        } = self;
+        let tmp = writer
             .into_inner()
             .map_err(|e| io_error(&path, e.into_error()))?;
         // Temporary files are private (0600); results are ordinary files for their readers.

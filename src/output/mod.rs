@@ -13,8 +13,11 @@
 
 pub mod atomic;
 pub mod binary;
+pub mod cleanup;
 pub mod csv;
 pub mod json;
+pub mod stage;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +51,18 @@ pub enum OutputError {
         dir.join(LOCK).display()
     )]
     Busy { dir: PathBuf },
+    /// The results folder holds files exodus did not write, and `--force` was not given.
+    #[error(
+        "{} holds {count} file(s) exodus did not write ({}{}); exodus never overwrites or removes them: give another --out, move them away, or pass --force to write beside them",
+        dir.display(),
+        files.join(", "),
+        if *count > files.len() { ", ..." } else { "" }
+    )]
+    Foreign {
+        dir: PathBuf,
+        count: usize,
+        files: Vec<String>,
+    },
 }
 
 /// The lock file of a results folder.

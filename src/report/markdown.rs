@@ -7,13 +7,9 @@ use super::{ASSUMPTIONS, ReportData, columns, plain};
 use crate::plot::ChartKind;
 use crate::plot::style::human;
 
-/// Escapes text for a Markdown table cell or line.
+/// Escapes text for a Markdown table cell or line (no links, HTML or control characters).
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
+    crate::output::text::markdown(s)
 }
 
 fn table(items: &[Value]) -> String {

@@ -253,8 +253,16 @@ pub fn write(
     output::create_dir(out)?;
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let mut row = |cells: [&str; 6]| {
+        // Text cells are defused; numbers are written as they are.
+        let cells = cells.map(|c| {
+            if c.parse::<f64>().is_ok() {
+                std::borrow::Cow::Borrowed(c)
+            } else {
+                output::text::csv_cell(c)
+            }
+        });
         // Writing to memory cannot fail.
-        let _ = w.write_record(cells);
+        let _ = w.write_record(cells.iter().map(|c| c.as_bytes()));
     };
     row(["outcome", "parameter", "index", "estimate", "low", "high"]);
     let level = opts.level;

@@ -198,8 +198,16 @@ fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
         .has_headers(false)
         .from_writer(Vec::new());
     for row in rows {
+        // Text cells (names, messages) are defused; numbers are written as they are.
+        let row = row.iter().map(|c| {
+            if c.parse::<f64>().is_ok() {
+                std::borrow::Cow::Borrowed(c.as_str())
+            } else {
+                crate::output::text::csv_cell(c)
+            }
+        });
         // Writing to memory cannot fail.
-        let _ = w.write_record(&row);
+        let _ = w.write_record(row.map(|c| c.into_owned()));
     }
     w.into_inner().unwrap_or_default()
 }
