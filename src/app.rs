@@ -141,6 +141,7 @@ pub fn validate(
     };
     let chain = scenario::Chain::load(path)?;
     let s = scenario::from_chain(&chain, &overrides)?;
+    warn(&s, false);
     let files: Vec<String> = chain.paths().map(|p| p.display().to_string()).collect();
     match output {
         ValidateOutput::Summary => {
@@ -181,7 +182,7 @@ pub fn validate(
 /// A short description of a validated scenario.
 pub fn describe(s: &Scenario) -> String {
     let p = &s.params;
-    let est = memory::estimate(p);
+    let est = memory::estimate_for(p, memory::Shape::run(1, true, (0.05, 0.95)));
     let names: Vec<&str> = p.platforms.iter().map(|x| x.name.as_str()).collect();
     format!(
         "{}: ok\n  {}\n  {} to {} ({} days), seed {}\n  {} people as {} agents ({} people per agent), {} segment(s)\n  network {:?}, rule {:?}\n  platforms: {}\n  events: {}\n  memory estimate: {} ({} bytes per agent)\n",
@@ -217,9 +218,10 @@ fn prepare(
     overrides: &Overrides,
     threads: Option<usize>,
     quiet: bool,
+    shape: memory::Shape,
 ) -> Result<Prepared, AppError> {
     Ok(Prepared {
-        scenario: load_checked(path, overrides, quiet)?,
+        scenario: load_checked(path, overrides, quiet, shape)?,
         pool: worker_pool(threads)?,
     })
 }
@@ -233,11 +235,38 @@ fn worker_pool(threads: Option<usize>) -> Result<std::sync::Arc<rayon::ThreadPoo
         .map_err(|e| AppError::Resources(format!("cannot start worker threads: {e}")))
 }
 
-/// Loads `path` with overrides, prints the memory estimate and refuses runs that cannot fit.
-fn load_checked(path: &Path, overrides: &Overrides, quiet: bool) -> Result<Scenario, AppError> {
+/// Loads `path` with overrides, prints the memory estimate of a command of shape `shape` on it
+/// and refuses one that cannot fit.
+fn load_checked(
+    path: &Path,
+    overrides: &Overrides,
+    quiet: bool,
+    shape: memory::Shape,
+) -> Result<Scenario, AppError> {
     let scenario = scenario::load(path, overrides)?;
-    let params = &scenario.params;
-    let est = memory::estimate(params);
+    warn(&scenario, quiet);
+    check_memory(path, &scenario.params, shape, quiet)?;
+    Ok(scenario)
+}
+
+/// Prints a scenario's warnings on standard error (unless `quiet`).
+fn warn(s: &Scenario, quiet: bool) {
+    if !quiet {
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+}
+
+/// Prints the memory estimate of a command of shape `shape` on `params` and refuses one that
+/// cannot fit.
+fn check_memory(
+    path: &Path,
+    params: &Params,
+    shape: memory::Shape,
+    quiet: bool,
+) -> Result<(), AppError> {
+    let est = memory::estimate_for(params, shape);
     if !quiet {
         eprintln!(
             "exodus: {} agents x {} days; memory estimate {} ({} bytes per agent)",
@@ -249,11 +278,15 @@ fn load_checked(path: &Path, overrides: &Overrides, quiet: bool) -> Result<Scena
     }
     memory::check_fits(&est, u64::from(params.agents)).map_err(|why| {
         AppError::Resources(format!(
-            "{}: {why}; use fewer agents (--agents)",
-            path.display()
+            "{}: {why}; use fewer agents (--agents){}",
+            path.display(),
+            if shape.replicates > 1 || shape.scenarios > 1 {
+                ", days or replicates"
+            } else {
+                ""
+            }
         ))
-    })?;
-    Ok(scenario)
+    })
 }
 
 /// Time spent in a simulation, and the main-app counts before day 0.
@@ -303,7 +336,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let overrides = opts.sim.overrides(None);
-    let prepared = prepare(&opts.scenario, &overrides, opts.sim.threads, opts.sim.quiet)?;
+    let shape = memory::Shape::run(opts.replicates, opts.plots, opts.band);
+    let prepared = prepare(
+        &opts.scenario,
+        &overrides,
+        opts.sim.threads,
+        opts.sim.quiet,
+        shape,
+    )?;
     let out = opts
         .out
         .clone()
@@ -455,12 +495,15 @@ fn write_run_files(
     } else {
         None
     };
-    let mut bands = Bands::new(
-        params.days as usize,
-        params.platforms.len(),
-        t.band.0,
-        t.band.1,
-    );
+    // The bands hold statistics per day, platform and metric: only with replicates.
+    let mut bands = many.then(|| {
+        Bands::new(
+            params.days as usize,
+            params.platforms.len(),
+            t.band.0,
+            t.band.1,
+        )
+    });
     let mut summary = SummaryBuilder::new(params);
     let mut failure = None;
     let mut timing: Option<Simulated> = None;
@@ -477,7 +520,7 @@ fn write_run_files(
             {
                 failure = all.day(r, record).err();
             }
-            if many {
+            if let Some(bands) = bands.as_mut() {
                 bands.add(record);
             }
         })?;
@@ -505,6 +548,9 @@ fn write_run_files(
     files.push(json::write(&out.join("summary.json"), &summary)?);
     if let Some(all) = all {
         files.push(all.finish()?);
+    }
+    // Written, then freed before the charts are drawn.
+    if let Some(bands) = bands.take() {
         files.push(crate::output::csv::write_bands(
             &out.join("bands.csv"),
             params,
@@ -564,7 +610,17 @@ pub struct CheckOptions {
 /// Markdown report and returns the results.
 pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetResult>), AppError> {
     let overrides = opts.sim.overrides(None);
-    let prepared = prepare(&opts.scenario, &overrides, opts.sim.threads, opts.sim.quiet)?;
+    let shape = memory::Shape {
+        keeps_records: true,
+        ..memory::Shape::run(opts.replicates.max(1), false, (0.05, 0.95))
+    };
+    let prepared = prepare(
+        &opts.scenario,
+        &overrides,
+        opts.sim.threads,
+        opts.sim.quiet,
+        shape,
+    )?;
     let params = &prepared.scenario.params;
     let targets = calibration::load(&opts.targets, params)?;
     let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..opts.replicates.max(1))
@@ -835,12 +891,35 @@ fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
                 base_seed
             };
             let overrides = opts.sim.overrides(Some(seed));
+            let scenario = scenario::load(path, &overrides)?;
+            warn(&scenario, opts.sim.quiet);
             Ok(Prepared {
-                scenario: load_checked(path, &overrides, opts.sim.quiet)?,
+                scenario,
                 pool: pool.clone(),
             })
         })
         .collect::<Result<_, AppError>>()?;
+    // The memory of the whole comparison, for its largest scenario (a shard keeps one
+    // replicate at a time and draws nothing).
+    let sharded = opts.shard.is_some();
+    let shape = memory::Shape {
+        replicates: if sharded { 1 } else { opts.replicates },
+        scenarios: opts.scenarios.len() as u32,
+        keeps_records: false,
+        plots: opts.plots && !sharded,
+        band: opts.band,
+    };
+    if let Some(largest) = prepared
+        .iter()
+        .max_by_key(|p| memory::estimate_for(&p.scenario.params, shape).peak_bytes)
+    {
+        check_memory(
+            &largest.scenario.path,
+            &largest.scenario.params,
+            shape,
+            opts.sim.quiet,
+        )?;
+    }
     let base = &prepared[opts.baseline].scenario.params;
     let names: Vec<String> = base.platforms.iter().map(|p| p.name.clone()).collect();
     for p in &prepared {
@@ -1047,14 +1126,16 @@ fn write_comparison_files(
             &diffs,
             Some(opts.baseline),
         )?,
-        crate::output::csv::write_outcomes(
-            &out.join("outcomes.csv"),
-            labels,
-            &outcome_stats,
-            &outcome_diffs,
-            opts.baseline,
-        )?,
     ];
+    // The bands are freed before the charts are drawn.
+    drop((bands, diffs));
+    files.extend([crate::output::csv::write_outcomes(
+        &out.join("outcomes.csv"),
+        labels,
+        &outcome_stats,
+        &outcome_diffs,
+        opts.baseline,
+    )?]);
     files.push(json::write(
         &out.join("outcomes.json"),
         &crate::experiment::compare::outcomes_json(
@@ -1205,11 +1286,13 @@ fn run_replicate(prepared: &Prepared, r: u32, quiet: bool, days: usize) -> shard
 /// `exodus run --replicates R --shard I/N`: runs the replicates r with r mod N = I into a
 /// shard folder (default results/<scenario>/shard-I-of-N) for `exodus merge`.
 pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppError> {
+    // A shard keeps one replicate's records at a time and writes no bands or charts.
     let prepared = prepare(
         &opts.scenario,
         &opts.sim.overrides(None),
         opts.sim.threads,
         opts.sim.quiet,
+        memory::Shape::run(1, false, opts.band),
     )?;
     let params = &prepared.scenario.params;
     let dir = opts

@@ -18,6 +18,18 @@
 //! Peak = base + agents x (population + network + max(build transient, 1)). The base (code,
 //! thread stacks, each worker's queue of CHUNK agents, output buffers) was measured at about
 //! 8 MB on Linux with 2 threads.
+//!
+//! What grows with days and platforms comes on top (`Shape`, `estimate_for`):
+//! - every run: the day's conditions made from the timeline for every day, and each output's
+//!   dates — `PER_DAY + PER_PLATFORM_DAY x platforms` bytes per day (measured with massif and
+//!   peak RSS: 1.6 kB + 141 B per platform, rounded up);
+//! - charts: the bitmap and fonts (`PLOT_BASE`, 16 MB), and the saved results read back —
+//!   `PLOT_PER_DAY + PLOT_PER_PLATFORM_DAY x platforms` per day (measured: 0.66 kB + 110 B per
+//!   platform, rounded up);
+//! - with replicates, the bands: per day, platform and metric a `Stats` (mean, variance, three
+//!   P² estimators) and, until P² takes over, the values each estimator keeps exactly;
+//! - a comparison: the bands and the differences of every scenario, and one replicate's day
+//!   records of every scenario at a time; `exodus check`: every replicate's day records.
 
 use crate::population::{Trait, TraitId, TraitStorage};
 use crate::scenario::params::{NetworkSpec, Params};
@@ -59,6 +71,103 @@ pub fn estimate(params: &Params) -> Estimate {
     }
 }
 
+/// Bytes per day not tied to platforms (measured 1.6 kB, rounded up).
+const PER_DAY: u64 = 2048;
+/// Bytes per day and platform of a run's conditions and outputs (measured 141 B, rounded up).
+const PER_PLATFORM_DAY: u64 = 192;
+/// Bytes of drawing charts whatever the days (the bitmap of a PNG chart and its fonts).
+const PLOT_BASE: u64 = 16 << 20;
+/// Bytes per day for reading results back to draw charts (measured 0.66 kB, rounded up).
+const PLOT_PER_DAY: u64 = 1024;
+/// Bytes per day and platform for drawing charts (measured 110 B, rounded up).
+const PLOT_PER_PLATFORM_DAY: u64 = 160;
+
+/// What a command keeps besides its agents: how many days, platforms, replicates and
+/// scenarios, and whether it draws charts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    /// Replicates whose statistics are kept (bands when more than one).
+    pub replicates: u32,
+    /// Scenarios compared (1 for a run).
+    pub scenarios: u32,
+    /// Every replicate's day records are kept (`exodus check`), not only one at a time.
+    pub keeps_records: bool,
+    pub plots: bool,
+    /// The band's quantiles.
+    pub band: (f64, f64),
+}
+
+impl Shape {
+    /// One run with `replicates` replicates.
+    pub fn run(replicates: u32, plots: bool, band: (f64, f64)) -> Shape {
+        Shape {
+            replicates,
+            scenarios: 1,
+            keeps_records: false,
+            plots,
+            band,
+        }
+    }
+}
+
+/// Bytes of the bands over `replicates` replicates of `days` x `platforms` (every metric).
+pub fn bands_bytes(days: u64, platforms: u64, replicates: u32, band: (f64, f64)) -> u64 {
+    if replicates < 2 {
+        return 0;
+    }
+    let cells = days * platforms * crate::metrics::Metric::ALL.len() as u64;
+    // The values each estimator keeps until P² takes over, in a vector that grows by doubling.
+    let kept = |p: f64| -> u64 {
+        let n = u64::from(replicates).min(crate::experiment::quantile::exact_up_to(p) as u64);
+        16 + 8 * n.next_power_of_two().max(4)
+    };
+    let cell = std::mem::size_of::<Option<crate::experiment::bands::Stats>>() as u64;
+    cells * (cell + kept(band.0) + kept(0.5) + kept(band.1))
+}
+
+/// Bytes of one scenario's day records for one replicate.
+pub fn records_bytes(params: &Params) -> u64 {
+    let k = params.platforms.len() as u64;
+    let values = std::mem::size_of::<[Option<f64>; crate::metrics::Metric::ALL.len()]>() as u64;
+    let per_day =
+        std::mem::size_of::<crate::metrics::DayRecord>() as u64 + 64 + k * values + k * k * 8;
+    u64::from(params.days) * per_day
+}
+
+/// The estimated peak of a command of shape `shape` on `params` (for a comparison, the
+/// scenario with the most agents and days).
+pub fn estimate_for(params: &Params, shape: Shape) -> Estimate {
+    let agents = estimate(params);
+    let (days, k) = (u64::from(params.days), params.platforms.len() as u64);
+    let scenarios = u64::from(shape.scenarios.max(1));
+    let per_day = days * (PER_DAY + PER_PLATFORM_DAY * k);
+    let plots = if shape.plots {
+        PLOT_BASE + days * (PLOT_PER_DAY + PLOT_PER_PLATFORM_DAY * k)
+    } else {
+        0
+    };
+    let bands = bands_bytes(days, k, shape.replicates, shape.band);
+    let (bands, records) = if scenarios > 1 {
+        // A comparison keeps each scenario's bands and differences, and one replicate's
+        // records of every scenario.
+        (2 * scenarios * bands, scenarios * records_bytes(params))
+    } else if shape.keeps_records {
+        (bands, u64::from(shape.replicates) * records_bytes(params))
+    } else {
+        (bands, 0)
+    };
+    Estimate {
+        peak_bytes: agents.peak_bytes + per_day + plots + bands + records,
+        bytes_per_agent: agents.bytes_per_agent,
+    }
+}
+
+/// Memory left free for the rest of the system when deciding whether a run fits: a tenth of
+/// the machine's memory, at least 256 MB.
+pub fn headroom_bytes() -> u64 {
+    (total_bytes().unwrap_or(0) / 10).max(256 << 20)
+}
+
 /// Asks the kernel to back `v`'s memory with huge pages (2 MB on x86-64 Linux, transparent
 /// huge pages in `madvise` or `always` mode), for the arrays read at random (contacts'
 /// platforms) or too large for the processor's page-address cache. Call it on a freshly
@@ -86,14 +195,19 @@ pub fn advise_huge_pages<T>(v: &mut [T]) {
     let _ = v;
 }
 
-/// Checks that a run with estimate `est` fits in the memory available now; if not, the
-/// sentence that refuses it ("<agents> agents need about X but only Y is available").
+/// Checks that a run with estimate `est` fits in the memory available now, keeping
+/// `headroom_bytes` free for the rest of the system; if not, the sentence that refuses it.
 pub fn check_fits(est: &Estimate, agents: u64) -> Result<(), String> {
-    match available_bytes() {
-        Some(avail) if est.peak_bytes > avail => Err(format!(
-            "{agents} agents need about {} but only {} is available",
+    fits(est, agents, available_bytes(), headroom_bytes())
+}
+
+fn fits(est: &Estimate, agents: u64, available: Option<u64>, headroom: u64) -> Result<(), String> {
+    match available {
+        Some(avail) if est.peak_bytes.saturating_add(headroom) > avail => Err(format!(
+            "{agents} agents need about {} and {} is available, of which exodus leaves {} free for the rest of the system",
             human_bytes(est.peak_bytes),
-            human_bytes(avail)
+            human_bytes(avail),
+            human_bytes(headroom)
         )),
         _ => Ok(()),
     }
@@ -156,6 +270,38 @@ mod tests {
             bytes_per_agent: 46.0,
         };
         assert_eq!(check_fits(&tiny, 7), Ok(()));
+    }
+
+    #[test]
+    fn a_run_that_would_leave_less_than_the_headroom_is_refused() {
+        let est = Estimate {
+            peak_bytes: 900,
+            bytes_per_agent: 1.0,
+        };
+        assert_eq!(fits(&est, 5, Some(1000), 50), Ok(()));
+        let why = fits(&est, 5, Some(1000), 200).unwrap_err();
+        assert!(
+            why.contains("leaves 200 kB free") || why.contains("free"),
+            "{why}"
+        );
+        assert_eq!(fits(&est, 5, None, 200), Ok(()), "unknown: not refused");
+        assert!(headroom_bytes() >= 256 << 20);
+    }
+
+    #[test]
+    fn bands_grow_with_days_platforms_and_replicates_only_with_replicates() {
+        let band = (0.05, 0.95);
+        assert_eq!(bands_bytes(1000, 4, 1, band), 0);
+        let two = bands_bytes(1000, 4, 2, band);
+        assert!(two > 0);
+        assert_eq!(bands_bytes(2000, 4, 2, band), 2 * two);
+        assert_eq!(bands_bytes(1000, 8, 2, band), 2 * two);
+        assert!(bands_bytes(1000, 4, 100, band) > two);
+        // Past the values kept exactly, more replicates cost nothing more.
+        assert_eq!(
+            bands_bytes(1000, 4, 100, band),
+            bands_bytes(1000, 4, 100_000, band)
+        );
     }
 
     #[test]

@@ -288,6 +288,39 @@ fn errors_name_file_line_field_value_and_range() {
 }
 
 #[test]
+fn likely_mistakes_are_warnings_on_stderr_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GOOD.replacen("date = 2025-01-02", "date = 2052-01-02", 1);
+    let path = write(dir.path(), "typo.toml", &text);
+    let out = exodus()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning: ") && err.contains("typo.toml:30:8: events[0].date = 2052-01-02 is after the run's last day 2025-01-05, so it never happens"),
+        "{err}"
+    );
+    // --quiet runs print nothing but errors.
+    let out = exodus()
+        .args(["run", "-q", "--no-plots", "--out"])
+        .arg(dir.path().join("r"))
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn validate_reports_every_value_out_of_range_in_file_order() {
     let text =
         GOOD.replacen("days = 5", "days = 0", 1)

@@ -388,3 +388,113 @@ fn report_md_carries_no_link_from_the_scenarios_text() {
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(!out.join("report.md").exists());
 }
+
+/// A scenario of `days` days and `k` platforms with 1000 agents.
+fn shaped(dir: &Path, name: &str, days: u32, k: usize) -> PathBuf {
+    let mut s = format!(
+        "[meta]\nname = \"{name}\"\nseed = 1\nstart = 2025-01-01\ndays = {days}\n\
+         [population]\npeople = 1000\nagents = 1000\n\
+         [[population.segments]]\nname = \"all\"\nshare = 1.0\ninitial = {{ P0 = 1.0 }}\n\
+         attention = 0.1\npeer_weight = 3.0\n\
+         [network]\nkind = \"random\"\ndegree = 5\n[choice]\nrule = \"logit\"\n"
+    );
+    for i in 0..k {
+        s.push_str(&format!(
+            "[[platforms]]\nname = \"P{i}\"\nappeal = {}\n",
+            0.1 * i as f64
+        ));
+    }
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+/// Runs exodus with `args`; returns its printed memory estimate and its measured peak
+/// resident memory, in bytes.
+#[cfg(target_os = "linux")]
+// The child is reaped by wait4 (which also gives its peak memory), not by Child::wait.
+#[allow(clippy::zombie_processes)]
+fn estimate_and_peak(args: &[String]) -> (f64, f64) {
+    let child = exodus()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    // Read stderr on a thread while waiting, so a full pipe cannot stall the child.
+    let mut stderr = child.stderr.unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut s).unwrap();
+        s
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, which nothing else reaps.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid);
+    let err = reader.join().unwrap();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{err}"
+    );
+    let at = err.find("memory estimate ").expect(&err) + "memory estimate ".len();
+    let mut words = err[at..].split_whitespace();
+    let number: f64 = words.next().unwrap().parse().unwrap();
+    let unit = match words.next().unwrap() {
+        "GB" => 1e9,
+        "MB" => 1e6,
+        "kB" => 1e3,
+        u => panic!("unit {u}"),
+    };
+    (number * unit, usage.ru_maxrss as f64 * 1024.0)
+}
+
+/// The memory estimate is never below the measured peak, and not far above it, for runs and
+/// comparisons of many days, many platforms, many replicates and several scenarios.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_memory_estimate_covers_the_measured_peak_across_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = shaped(dir.path(), "long", 36_500, 4);
+    let wide = shaped(dir.path(), "wide", 3650, 32);
+    let mid = shaped(dir.path(), "mid", 3650, 8);
+    let out = dir.path().join("out").display().to_string();
+    let s = |p: &PathBuf| p.display().to_string();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["run".into(), s(&wide), "--no-plots".into()],
+        vec!["run".into(), s(&long)],
+        vec![
+            "run".into(),
+            s(&long),
+            "--replicates".into(),
+            "3".into(),
+            "--no-plots".into(),
+        ],
+        vec!["run".into(), s(&mid), "--replicates".into(), "60".into()],
+        vec![
+            "compare".into(),
+            s(&mid),
+            s(&mid),
+            s(&mid),
+            "--replicates".into(),
+            "3".into(),
+        ],
+    ];
+    for case in cases {
+        let mut args = case.clone();
+        args.extend(["--out".into(), out.clone(), "--force".into()]);
+        let (estimate, peak) = estimate_and_peak(&args);
+        eprintln!("{case:?}: estimate {estimate:.3e}, peak {peak:.3e}");
+        assert!(
+            estimate >= peak,
+            "{case:?}: estimate {estimate:.3e} < peak {peak:.3e}"
+        );
+        assert!(
+            estimate <= 2.5 * peak + 32e6,
+            "{case:?}: estimate {estimate:.3e} far above peak {peak:.3e}"
+        );
+    }
+}

@@ -29,17 +29,22 @@ pub struct P2 {
     step: [f64; 5],
 }
 
+/// How many values an estimator of the `p`-quantile keeps exactly before P² takes over.
+pub fn exact_up_to(p: f64) -> usize {
+    let tail = p.min(1.0 - p).max(1e-3);
+    ((2.0 / tail).ceil() as usize + 1).max(EXACT_MIN)
+}
+
 impl P2 {
     /// An estimator of the `p`-quantile, 0 < p < 1.
     pub fn new(p: f64) -> P2 {
-        let tail = p.min(1.0 - p).max(1e-3);
         P2 {
             p,
             count: 0,
             kept: Vec::new(),
             // At least 41 values (enough for a 5-95% band) for every quantile, so the median and
             // the band of one cell switch to P² together.
-            exact_up_to: ((2.0 / tail).ceil() as usize + 1).max(EXACT_MIN),
+            exact_up_to: exact_up_to(p),
             q: [0.0; 5],
             n: [1.0, 2.0, 3.0, 4.0, 5.0],
             want: [1.0, 1.0 + 2.0 * p, 1.0 + 4.0 * p, 3.0 + 2.0 * p, 5.0],

@@ -9,6 +9,7 @@ pub mod located;
 pub mod params;
 pub mod resolve;
 pub mod validate;
+pub mod warn;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,8 @@ pub struct Scenario {
     pub path: PathBuf,
     pub file: ScenarioFile,
     pub params: Params,
+    /// What is legal but likely a mistake (`warn`), to print on standard error.
+    pub warnings: Vec<warn::Warning>,
 }
 
 /// Reads, resolves and validates the scenario at `path`, applying `overrides`.
@@ -43,6 +46,7 @@ pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, Scen
     let resolved = chain.resolve(&overrides.sets)?;
     let mut file = resolved.file;
     let params = validate::validate(&file, &resolved.sources, overrides)?;
+    let warnings = warn::warnings(&file, &params, &resolved.sources);
     // The manifest records the scenario as it ran, overrides included.
     file.meta.seed = params.seed;
     if let Some(agents) = overrides.agents {
@@ -52,6 +56,7 @@ pub fn from_chain(chain: &Chain, overrides: &Overrides) -> Result<Scenario, Scen
         path: resolved.sources.root(),
         file,
         params,
+        warnings,
     })
 }
 
