@@ -113,9 +113,14 @@ pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: TargetsFile = crate::scenario::diagnose::parse(&source, path)?;
+    parse(&source, path, params)
+}
+
+/// Parses targets text read from `path` and checks it against `params`.
+pub fn parse(source: &str, path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
+    let file: TargetsFile = crate::scenario::diagnose::parse(source, path)?;
     let names: Vec<&str> = params.platforms.iter().map(|p| p.name.as_str()).collect();
-    let at = |span: std::ops::Range<usize>| Location::in_file(path, &source, span);
+    let at = |span: std::ops::Range<usize>| Location::in_file(path, source, span);
     let day = |d: &Spanned<CalendarDate>, field: &str, id: &str| -> Result<usize, ScenarioError> {
         let n = (d.get_ref().0 - params.start).num_days();
         if n < 0 || n >= i64::from(params.days) {

@@ -14,6 +14,7 @@ pub mod calibration;
 pub mod cli;
 pub mod engine;
 pub mod experiment;
+pub mod fuzzing;
 pub mod memory;
 pub mod metrics;
 pub mod model;

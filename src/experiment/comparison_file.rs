@@ -48,7 +48,12 @@ pub fn load(path: &Path) -> Result<ComparisonFile, ScenarioError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: File = crate::scenario::diagnose::parse(&source, path)?;
+    parse(&source, path)
+}
+
+/// Parses comparison text read from `path` (scenario paths are relative to its folder).
+pub fn parse(source: &str, path: &Path) -> Result<ComparisonFile, ScenarioError> {
+    let file: File = crate::scenario::diagnose::parse(source, path)?;
     let c = file.comparison;
     let dir = path.parent().unwrap_or(Path::new("."));
     let scenarios: Vec<PathBuf> = c.scenarios.iter().map(|s| dir.join(s)).collect();

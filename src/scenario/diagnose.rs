@@ -123,7 +123,7 @@ pub fn explain(
             path,
             "(missing)".into(),
             format!("`{name}` is required here"),
-            "see docs/scenario-format.md for this table's keys".into(),
+            String::new(),
         );
     }
     for (prefix, range_word) in [("invalid type: ", false), ("invalid value: ", true)] {
