@@ -109,10 +109,7 @@ pub struct Targets {
 
 /// Reads and checks a targets file against the scenario's platforms and dates.
 pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let source = crate::scenario::located::read_input(path)?;
     parse(&source, path, params)
 }
 

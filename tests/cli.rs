@@ -287,6 +287,21 @@ fn errors_name_file_line_field_value_and_range() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_device_or_a_folder_is_not_read_as_an_input_file() {
+    for path in ["/dev/zero", "/tmp"] {
+        let out = exodus()
+            .args(["validate", path])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
+}
+
 #[test]
 fn likely_mistakes_are_warnings_on_stderr_with_exit_0() {
     let dir = tempfile::tempdir().unwrap();

@@ -279,6 +279,9 @@ fn regressions() {
     let cases: &[&str] = &[
         // A table where a date goes (issue 13).
         "[meta]\nname = \"x\"\nstart = {}\ndays = 5\n",
+        // A device where a file goes: read without end until memory ran out.
+        "extends = \"/dev/zero\"\n",
+        "extends = \"/dev/urandom\"\n",
     ];
     for case in cases {
         let _ = fuzzing::scenario(case.as_bytes());

@@ -418,7 +418,7 @@ fn check(file: CalibrationFile, source: &str, path: &Path) -> Result<Calibration
 
 /// Where a target id named in `fit` or `hold_out` is written, for errors.
 pub fn target_id_location(path: &Path, id: &str) -> Location {
-    let source = std::fs::read_to_string(path).unwrap_or_default();
+    let source = located::read_input(path).unwrap_or_default();
     let span = source
         .find(&format!("\"{id}\""))
         .map_or(0..0, |i| i..i + id.len() + 2);

@@ -44,10 +44,7 @@ pub struct ComparisonFile {
 
 /// Reads a comparison file.
 pub fn load(path: &Path) -> Result<ComparisonFile, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let source = crate::scenario::located::read_input(path)?;
     parse(&source, path)
 }
 

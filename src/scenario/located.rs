@@ -10,12 +10,40 @@ use toml::Spanned;
 
 use super::{Location, ScenarioError};
 
-/// Reads `path` and parses it as `T`; a syntax error is located.
-pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<(T, String), ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+/// Largest input file exodus reads (scenario, comparison, targets, sweep, calibration): far
+/// above any real one, and a guard against a path to a device (`/dev/zero`) or a wrong file.
+pub const MAX_INPUT_BYTES: u64 = 16 << 20;
+
+/// Reads an input file as text: a regular file of at most `MAX_INPUT_BYTES`, in UTF-8.
+pub fn read_input(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let fail = |source: std::io::Error| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let meta = file.metadata().map_err(fail)?;
+    if !meta.is_file() {
+        return Err(fail(std::io::Error::other(
+            "is not a regular file (a folder or a device)",
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(fail)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(fail(std::io::Error::other(format!(
+            "is larger than the {} MB an input file may be",
+            MAX_INPUT_BYTES >> 20
+        ))));
+    }
+    Ok(text)
+}
+
+/// Reads `path` and parses it as `T`; a syntax error is located.
+pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<(T, String), ScenarioError> {
+    let source = read_input(path)?;
     Ok((parse_text(&source, path)?, source))
 }
 

@@ -168,10 +168,7 @@ pub struct Resolved {
 }
 
 fn read(path: &Path) -> Result<String, ScenarioError> {
-    std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    super::located::read_input(path)
 }
 
 fn syntax(sources: &Sources, e: &toml::de::Error) -> ScenarioError {
@@ -235,12 +232,16 @@ impl Chain {
                     "a chain of files that ends in a scenario without extends",
                 ));
             }
-            text = std::fs::read_to_string(&next).map_err(|e| {
+            text = super::located::read_input(&next).map_err(|e| {
+                let why = match e {
+                    ScenarioError::Read { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
                 ScenarioError::invalid(
                     at,
                     "extends",
                     format!("\"{written}\""),
-                    format!("cannot read {}: {e}", next.display()),
+                    format!("cannot read {}: {why}", next.display()),
                     "a scenario file, path relative to this file",
                 )
             })?;
