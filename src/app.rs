@@ -448,6 +448,11 @@ fn file_names(files: &[PathBuf], dir: &Path) -> Vec<String> {
 /// place together.
 fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, AppError> {
     let (_lock, stage) = begin_stage(&t.out, t.force, t.quiet)?;
+    if let Some(w) = output::size_warning(&t.scenario.params, t.replicates, &t.out)
+        && !t.quiet
+    {
+        eprintln!("{w}");
+    }
     let summary =
         write_run_files(t, stage.path(), source).inspect_err(|_| left_as_it_was(&t.out))?;
     let files = commit_stage(stage, &t.out, "run.json", t.quiet)?;

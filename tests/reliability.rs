@@ -498,3 +498,43 @@ fn the_memory_estimate_covers_the_measured_peak_across_shapes() {
         );
     }
 }
+
+#[test]
+fn very_large_outputs_are_warned_of_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide = shaped(dir.path(), "wide", 3650, 32);
+    let out = dir.path().join("r");
+    // 40 replicates of 3650 days x 32 platforms: over a gigabyte of replicates.csv. The warning
+    // comes before the first day; the test then stops the run.
+    let mut child = exodus()
+        .args([
+            "run",
+            wide.to_str().unwrap(),
+            "--replicates",
+            "40",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("replicates.csv") {
+        let n = std::io::Read::read(&mut stderr, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.contains("warning: the results will take about")
+            && seen.contains("of it replicates.csv (40 replicates x 3650 days x 32 platforms"),
+        "{seen}"
+    );
+}
