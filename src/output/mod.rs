@@ -77,7 +77,9 @@ pub struct DirLock {
 }
 
 /// Creates the results folder `dir` and takes its lock; a second exodus writing to the same
-/// folder at the same time is refused instead of mixing its files with the first's.
+/// folder at the same time is refused instead of mixing its files with the first's. The staging
+/// folders and temporary files a killed exodus left in `dir` are then removed, and named on
+/// standard error.
 pub fn lock_dir(dir: &Path) -> Result<DirLock, OutputError> {
     create_dir(dir)?;
     let path = dir.join(LOCK);
@@ -92,7 +94,14 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OutputError> {
         .open(&path)
         .map_err(io)?;
     match file.try_lock() {
-        Ok(()) => Ok(DirLock { _file: file }),
+        Ok(()) => {
+            // Ours alone now: what a killed exodus left here is nobody's work in progress.
+            let removed = stage::remove_leftovers(dir)?;
+            if let Some(line) = stage::describe_leftovers(&removed) {
+                eprintln!("{line}");
+            }
+            Ok(DirLock { _file: file })
+        }
         Err(std::fs::TryLockError::WouldBlock) => Err(OutputError::Busy {
             dir: dir.to_path_buf(),
         }),

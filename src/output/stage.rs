@@ -201,6 +201,7 @@ impl Stage {
     /// returned.
     pub fn begin(out: &Path, force: bool) -> Result<(Stage, Vec<Leftover>), OutputError> {
         super::create_dir(out)?;
+        // Usually done already by `lock_dir`; here too for a caller that locked otherwise.
         let leftovers = remove_leftovers(out)?;
         let previous = owned(out)?;
         let foreign: Vec<String> = files_in(out)?
