@@ -253,7 +253,7 @@ fn load_checked(
 fn warn(s: &Scenario, quiet: bool) {
     if !quiet {
         for w in &s.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", output::text::terminal(&w.to_string()));
         }
     }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use exodus::app;
 use exodus::cli::{Cli, Command};
+use exodus::output::text::terminal;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -279,14 +280,14 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", terminal(&e.to_string()));
             // The whole cause chain, skipping causes the message already quotes.
             let mut shown = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
                 let text = cause.to_string();
                 if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
+                    eprintln!("  caused by: {}", terminal(&text));
                     shown.push_str(&text);
                 }
                 source = cause.source();
@@ -301,7 +302,9 @@ fn main() -> ExitCode {
 fn print_problems(e: &exodus::scenario::ScenarioError) {
     let each = e.each();
     for p in &each {
-        eprintln!("error: {p}");
+        // A value quoted from the file may hold control characters (a TOML "\u001b"): shown,
+        // not sent to the terminal.
+        eprintln!("error: {}", terminal(&p.to_string()));
         if let Some(snippet) = p.snippet() {
             eprintln!("{snippet}");
         }

@@ -287,6 +287,16 @@ fn errors_name_file_line_field_value_and_range() {
     );
 }
 
+#[test]
+fn control_characters_quoted_from_a_file_are_shown_escaped_not_sent_to_the_terminal() {
+    let err = broken(
+        "platform = \"A\"",
+        "platform = \"\\u001b[2J\\u001b]0;owned\\u0007A\"",
+    );
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("\\u{1b}[2J"), "{err}");
+}
+
 #[cfg(unix)]
 #[test]
 fn a_device_or_a_folder_is_not_read_as_an_input_file() {

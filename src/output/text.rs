@@ -33,6 +33,14 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// `s` for a terminal: `printable`, but line breaks kept (messages of several lines).
+pub fn terminal(s: &str) -> String {
+    s.split('\n')
+        .map(|line| printable(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A text cell for a CSV file: printable, and prefixed with `'` when a spreadsheet would read
 /// it as a formula (the OWASP advice for CSV injection). Numbers are not text cells.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
@@ -74,6 +82,7 @@ mod tests {
         assert_eq!(printable("Red\u{1b}[31mNote"), "Red\\u{1b}[31mNote");
         assert_eq!(printable("a\u{202e}b"), "a\\u{202e}b");
         assert!(matches!(printable("TikTok"), Cow::Borrowed(_)));
+        assert_eq!(terminal("a\u{1b}\nb"), "a\\u{1b}\nb");
     }
 
     #[test]
