@@ -107,6 +107,70 @@ pub struct Targets {
     pub discussion: String,
 }
 
+/// Longest target id, in characters.
+const MAX_ID_CHARS: usize = 40;
+/// Longest description of a target, in characters.
+const MAX_TEXT_CHARS: usize = 500;
+
+/// A target's text that reaches reports, CSV files and the terminal: at most `max` characters,
+/// no control characters, and (an id, which starts CSV cells) not starting with a character a
+/// spreadsheet reads as a formula. Located at the text's first occurrence in the file.
+fn check_text(
+    source: &str,
+    path: &Path,
+    field: &str,
+    text: &str,
+    max: usize,
+    cell: bool,
+) -> Result<(), ScenarioError> {
+    let problem = if text.chars().count() > max {
+        Some(format!("is longer than {max} characters"))
+    } else if text.chars().any(char::is_control) {
+        Some("holds a control character".to_string())
+    } else if cell && text.trim_start().starts_with(['=', '+', '-', '@']) {
+        Some("starts with a character a spreadsheet reads as a formula".to_string())
+    } else if cell && text.trim().is_empty() {
+        Some("is empty".to_string())
+    } else {
+        None
+    };
+    let Some(problem) = problem else {
+        return Ok(());
+    };
+    let shown: String = text
+        .chars()
+        .take(60)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    // The text itself where it is written plainly, else the first such key.
+    let head: String = text.chars().take(20).collect();
+    let span = source
+        .find(&head)
+        .filter(|_| !head.is_empty())
+        .map(|i| i..i + head.len())
+        .or_else(|| {
+            source
+                .find(&format!("{field} = "))
+                .map(|i| i..i + field.len())
+        })
+        .unwrap_or(0..0);
+    Err(ScenarioError::invalid(
+        Location::in_file(path, source, span),
+        format!("targets.{field}"),
+        format!("\"{shown}\""),
+        problem,
+        format!(
+            "at most {max} characters, no control characters{}",
+            if cell {
+                ", not starting with = + - @"
+            } else {
+                ""
+            }
+        ),
+    ))
+}
+
 /// Reads and checks a targets file against the scenario's platforms and dates.
 pub fn load(path: &Path, params: &Params) -> Result<Targets, ScenarioError> {
     let source = crate::scenario::located::read_input(path)?;
@@ -150,6 +214,15 @@ pub fn parse(source: &str, path: &Path, params: &Params) -> Result<Targets, Scen
         .iter()
         .map(|t| {
             let id = t.id.as_str();
+            check_text(source, path, "id", id, MAX_ID_CHARS, true)?;
+            check_text(
+                source,
+                path,
+                "description",
+                &t.description,
+                MAX_TEXT_CHARS,
+                false,
+            )?;
             let stat = *t.statistic.get_ref();
             let from = day(&t.from, "from", id)?;
             let order = |a: usize, b: usize, d: &Spanned<CalendarDate>, field: &str| {

@@ -202,6 +202,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn target_texts_are_capped_and_defused() {
+        let e = targets(TARGETS.replace("\"T1\"", "\"=HYPERLINK()\"").as_bytes()).unwrap_err();
+        assert!(
+            e.contains("targets.id = \"=HYPERLINK()\": starts with a character a spreadsheet"),
+            "{e}"
+        );
+        assert!(e.starts_with("fuzz-targets.toml:2:7:"), "{e}");
+        let long = "x".repeat(501);
+        let e = targets(TARGETS.replace("RedNote's peak", &long).as_bytes()).unwrap_err();
+        assert!(e.contains("is longer than 500 characters"), "{e}");
+    }
+
+    #[test]
     fn the_seeds_are_valid() {
         scenario(SCENARIO.as_bytes()).unwrap();
         comparison(COMPARISON.as_bytes()).unwrap();
