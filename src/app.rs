@@ -389,21 +389,14 @@ struct RunTarget<'a> {
     quiet: bool,
 }
 
-/// Takes `out`'s lock and opens a staging folder in it (see `output::stage`), saying what a
-/// killed exodus left there and was removed.
+/// Takes `out`'s lock (which removes what a killed exodus left there) and opens a staging
+/// folder in it (see `output::stage`).
 fn begin_stage(
     out: &Path,
     force: bool,
-    quiet: bool,
 ) -> Result<(output::DirLock, output::stage::Stage), AppError> {
     let lock = output::lock_dir(out)?;
-    let (stage, leftovers) = output::stage::Stage::begin(out, force)?;
-    if let Some(line) = output::stage::describe_leftovers(&leftovers)
-        && !quiet
-    {
-        eprintln!("{line}");
-    }
-    Ok((lock, stage))
+    Ok((lock, output::stage::Stage::begin(out, force)?))
 }
 
 /// Says that a command that failed left its results folder as it was (its staged files are
@@ -447,7 +440,7 @@ fn file_names(files: &[PathBuf], dir: &Path) -> Vec<String> {
 /// Writes a run's files from its replicates, taken in order from `source`: staged, then put in
 /// place together.
 fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, AppError> {
-    let (_lock, stage) = begin_stage(&t.out, t.force, t.quiet)?;
+    let (_lock, stage) = begin_stage(&t.out, t.force)?;
     if let Some(w) = output::size_warning(&t.scenario.params, t.replicates, &t.out)
         && !t.quiet
     {
@@ -1021,7 +1014,7 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
         out,
     } = compare_setup(opts)?;
     let quiet = opts.sim.quiet;
-    let (_lock, stage) = begin_stage(&out, opts.force, quiet)?;
+    let (_lock, stage) = begin_stage(&out, opts.force)?;
     // Each finished replicate (every scenario's days) is kept in the work folder as it
     // finishes, so an interrupted comparison keeps them and the same command resumes.
     let work = out.join(WORK);
@@ -1061,7 +1054,7 @@ fn write_comparison(
     out: &Path,
     source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
 ) -> Result<Vec<PathBuf>, AppError> {
-    let (_lock, stage) = begin_stage(out, opts.force, opts.sim.quiet)?;
+    let (_lock, stage) = begin_stage(out, opts.force)?;
     write_comparison_files(opts, setup, stage.path(), source)
         .inspect_err(|_| left_as_it_was(out))?;
     commit_stage(stage, out, "comparison.json", opts.sim.quiet)

@@ -196,13 +196,11 @@ pub struct Committed {
 }
 
 impl Stage {
-    /// Opens a staging folder in `out` (which the caller has locked). Files in `out` that exodus
-    /// did not write are refused unless `force`; leftovers of a killed exodus are removed and
-    /// returned.
-    pub fn begin(out: &Path, force: bool) -> Result<(Stage, Vec<Leftover>), OutputError> {
+    /// Opens a staging folder in `out`, which the caller has locked with `lock_dir` (that also
+    /// removed what a killed exodus left there). Files in `out` that exodus did not write are
+    /// refused unless `force`.
+    pub fn begin(out: &Path, force: bool) -> Result<Stage, OutputError> {
         super::create_dir(out)?;
-        // Usually done already by `lock_dir`; here too for a caller that locked otherwise.
-        let leftovers = remove_leftovers(out)?;
         let previous = owned(out)?;
         let foreign: Vec<String> = files_in(out)?
             .into_iter()
@@ -222,15 +220,12 @@ impl Stage {
             .map_err(io(out))?;
         let cleanup = super::cleanup::register_held(&mut held, dir.path());
         drop(held);
-        Ok((
-            Stage {
-                out: out.to_path_buf(),
-                dir,
-                previous,
-                _cleanup: cleanup,
-            },
-            leftovers,
-        ))
+        Ok(Stage {
+            out: out.to_path_buf(),
+            dir,
+            previous,
+            _cleanup: cleanup,
+        })
     }
 
     /// The staging folder: write every file here.
@@ -339,7 +334,7 @@ mod tests {
     #[test]
     fn a_second_run_replaces_the_first_and_removes_its_stale_files() {
         let out = tempfile::tempdir().unwrap();
-        let (stage, _) = Stage::begin(out.path(), false).unwrap();
+        let stage = Stage::begin(out.path(), false).unwrap();
         put(stage.path(), "daily.csv", "1");
         put(stage.path(), "bands.csv", "1");
         put(stage.path(), "run.json", "1");
@@ -348,7 +343,7 @@ mod tests {
         assert_eq!(done.files.last().unwrap(), &out.path().join("run.json"));
         assert_eq!(names(out.path()), ["bands.csv", "daily.csv", "run.json"]);
 
-        let (stage, _) = Stage::begin(out.path(), false).unwrap();
+        let stage = Stage::begin(out.path(), false).unwrap();
         put(stage.path(), "daily.csv", "2");
         put(stage.path(), "run.json", "2");
         let done = stage.commit("run.json").unwrap();
@@ -363,10 +358,10 @@ mod tests {
     #[test]
     fn a_stage_dropped_before_commit_leaves_the_old_files_and_no_trace() {
         let out = tempfile::tempdir().unwrap();
-        let (stage, _) = Stage::begin(out.path(), false).unwrap();
+        let stage = Stage::begin(out.path(), false).unwrap();
         put(stage.path(), "daily.csv", "old");
         stage.commit("run.json").unwrap();
-        let (stage, _) = Stage::begin(out.path(), false).unwrap();
+        let stage = Stage::begin(out.path(), false).unwrap();
         put(stage.path(), "daily.csv", "new");
         drop(stage);
         assert_eq!(names(out.path()), ["daily.csv"]);
@@ -392,10 +387,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("--force"), "{text}");
-        let (stage, _) = Stage::begin(out.path(), true).unwrap();
+        let stage = Stage::begin(out.path(), true).unwrap();
         put(stage.path(), "daily.csv", "1");
         stage.commit("run.json").unwrap();
-        let (stage, _) = Stage::begin(out.path(), true).unwrap();
+        let stage = Stage::begin(out.path(), true).unwrap();
         put(stage.path(), "run.json", "1");
         stage.commit("run.json").unwrap();
         assert_eq!(names(out.path()), ["figs/a.png", "notes.txt", "run.json"]);
@@ -407,7 +402,7 @@ mod tests {
         put(out.path(), ".exodus-stage-abc/daily.csv", "12345");
         put(out.path(), ".exodus-x1.tmp", "123");
         put(out.path(), ".exodus-files", "");
-        let (_stage, leftovers) = Stage::begin(out.path(), false).unwrap();
+        let leftovers = remove_leftovers(out.path()).unwrap();
         assert_eq!(leftovers.len(), 2);
         assert_eq!(leftovers.iter().map(|l| l.bytes).sum::<u64>(), 8);
         let line = describe_leftovers(&leftovers).unwrap();

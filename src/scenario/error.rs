@@ -91,7 +91,14 @@ impl Snippet {
             .rev()
             .find(|&i| source.is_char_boundary(i))
             .unwrap_or(at);
-        let shown = |s: &str| -> Vec<String> { s.chars().map(show_char).collect() };
+        let shown = |s: &str| -> Vec<String> {
+            s.chars()
+                .map(|c| match c {
+                    '\t' => " ".to_string(),
+                    c => crate::output::text::printable(c.encode_utf8(&mut [0; 4])).into_owned(),
+                })
+                .collect()
+        };
         let before = shown(&source[line_start..at]);
         let marked = shown(&source[at..end]);
         let after = shown(source[end..line_end].trim_end_matches('\r'));
@@ -134,20 +141,6 @@ impl Snippet {
             start,
             width: marked_width.clamp(1, room),
         })
-    }
-}
-
-/// A character as it may be printed to a terminal: tabs as a space, other control characters
-/// (terminal escapes) as `\u{..}`.
-fn show_char(c: char) -> String {
-    match c {
-        '\t' => " ".into(),
-        c if c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
-        {
-            c.escape_unicode().to_string()
-        }
-        c => c.to_string(),
     }
 }
 
