@@ -360,6 +360,28 @@ fn validate_reports_every_value_out_of_range_in_file_order() {
 }
 
 #[test]
+fn validate_reports_every_problem_of_shape_together() {
+    // A wrong type on a required key, a misspelt key and an unknown choice: all three, and
+    // the required key taken out is not reported again as missing.
+    let text = GOOD
+        .replacen("days = 5", "days = \"5\"", 1)
+        .replacen("attention = 0.1", "atention = 0.1", 1)
+        .replacen("action = \"down\"", "action = \"dwn\"", 1);
+    let err = validate_error(&text);
+    let days = err.find("meta.days = \"5\": is text").expect(&err);
+    let key = err
+        .find("segments[0].atention = 0.1: `atention` is not a key")
+        .expect(&err);
+    let action = err
+        .find("events[0].action = \"dwn\": \"dwn\" is not one of the choices; did you mean `down`?")
+        .expect(&err);
+    assert!(days < key && key < action, "{err}");
+    assert_eq!(err.matches("error: ").count(), 3, "{err}");
+    assert!(err.contains("3 problems found"), "{err}");
+    assert!(!err.contains("(missing)"), "{err}");
+}
+
+#[test]
 fn syntax_and_shape_errors_have_a_line() {
     let err = broken("kind = \"random\"", "kind = \"scale-free\"");
     assert!(err.contains("bad.toml:17:8:"), "{err}");

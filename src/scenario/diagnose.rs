@@ -7,7 +7,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
-use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
 
 use super::{Location, ScenarioError};
 
@@ -32,18 +33,125 @@ pub fn did_you_mean<'a>(word: &str, names: impl IntoIterator<Item = &'a str>) ->
 
 /// Parses `source`, read from `path`, as `T`; every error is located and explained.
 pub fn parse<T: DeserializeOwned>(source: &str, path: &Path) -> Result<T, ScenarioError> {
-    toml::from_str(source).map_err(|e| {
-        let locate = |span: Range<usize>| Location::in_file(path, source, span);
-        match DeTable::parse(source) {
-            Ok(tree) => explain(
-                &e,
-                Some(tree.get_ref()),
-                |s| source.get(s).map(str::to_string),
-                locate,
-            ),
-            Err(_) => explain(&e, None, |_| None, locate),
+    let locate = |span: Range<usize>| Location::in_file(path, source, span);
+    match DeTable::parse(source) {
+        Ok(tree) => deserialize_all(
+            tree.get_ref(),
+            |s| source.get(s).map(str::to_string),
+            locate,
+        ),
+        Err(e) => Err(ScenarioError::Syntax {
+            location: locate(e.span().unwrap_or(0..0)),
+            message: e.message().trim().to_string(),
+        }),
+    }
+}
+
+/// How many problems of type and key one check reports before it stops.
+const MAX_PROBLEMS: usize = 20;
+
+/// Deserializes `tree` as `T`. On an error it goes on, with the offending entry taken out of
+/// a copy, to report up to [`MAX_PROBLEMS`] of them together: a wrong type, an unknown key or
+/// choice and a missing key each, but not a key found missing because an offending one was
+/// taken out or misspelt. Paths and places are those of `tree` (spans in one address space with `text`
+/// and `locate`).
+pub fn deserialize_all<T: DeserializeOwned>(
+    tree: &DeTable<'_>,
+    text: impl Fn(Range<usize>) -> Option<String>,
+    locate: impl Fn(Range<usize>) -> Location,
+) -> Result<T, ScenarioError> {
+    let mut work = tree.clone();
+    let mut errors = Vec::new();
+    // The paths of the entries taken out.
+    let mut taken: Vec<String> = Vec::new();
+    while errors.len() < MAX_PROBLEMS {
+        let e = match T::deserialize(toml::de::Deserializer::from(Spanned::new(
+            0..0,
+            work.clone(),
+        ))) {
+            Ok(v) if errors.is_empty() => return Ok(v),
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let span = e.span().unwrap_or(0..0);
+        let error = explain(&e, Some(tree), &text, &locate);
+        let follows = e.message().starts_with("missing field")
+            && matches!(&error, ScenarioError::Invalid(v) if taken.contains(&v.field));
+        if !follows {
+            // A misspelt key stands for the key it was meant to be: that one is not reported
+            // as missing too.
+            if let (Some(rest), ScenarioError::Invalid(v)) =
+                (e.message().strip_prefix("unknown field `"), &error)
+            {
+                let (name, expected) = split_quoted(rest);
+                let names = quoted_names(expected);
+                if let (Some(meant), Some(parent)) = (
+                    closest(name, names.iter().map(String::as_str)),
+                    v.field.strip_suffix(name),
+                ) {
+                    taken.push(format!("{parent}{meant}"));
+                }
+            }
+            errors.push(error);
         }
-    })
+        let Some(out) = (span != (0..0))
+            .then(|| take_out(&mut work, span.start))
+            .flatten()
+        else {
+            break;
+        };
+        match path_at(tree, out.start) {
+            Some(found) => taken.push(found.path),
+            None => break,
+        }
+    }
+    Err(ScenarioError::many(errors))
+}
+
+/// Takes out of `tree` the deepest entry (a key, or an item of a list) whose key or value
+/// holds byte `at`, and gives its span.
+fn take_out(tree: &mut DeTable<'_>, at: usize) -> Option<Range<usize>> {
+    let mut found = None;
+    for (key, value) in tree.iter_mut() {
+        if let Some(out) = take_in(value.get_mut(), at) {
+            return Some(out);
+        }
+        if holds(&key.span(), at) || holds(&value.span(), at) {
+            found = Some((
+                key.clone(),
+                key.span().start.min(value.span().start)..value.span().end,
+            ));
+            break;
+        }
+    }
+    let (key, span) = found?;
+    tree.remove(&key);
+    Some(span)
+}
+
+/// [`take_out`] inside `value`, a table or a list.
+fn take_in(value: &mut DeValue<'_>, at: usize) -> Option<Range<usize>> {
+    match value {
+        DeValue::Table(t) => take_out(t, at),
+        DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                if let Some(out) = take_in(item.get_mut(), at) {
+                    return Some(out);
+                }
+            }
+            let i = items.iter().position(|x| holds(&x.span(), at))?;
+            let span = items[i].span();
+            let mut kept = DeArray::new();
+            for (j, item) in items.iter().enumerate() {
+                if j != i {
+                    kept.push(item.clone());
+                }
+            }
+            *items = kept;
+            Some(span)
+        }
+        _ => None,
+    }
 }
 
 /// The error `e`, raised while reading `tree` (spans in one address space with `text` and
@@ -381,6 +489,58 @@ mod tests {
         let e = err("[meta]\nseed = \"1\n");
         assert!(e.starts_with("f.toml:2:"), "{e}");
         assert!(!e.contains("allowed"), "{e}");
+    }
+
+    #[test]
+    fn every_type_and_key_problem_is_reported_together() {
+        let text = "[meta]\nseed = \"1\"\nkind = \"smal-world\"\n\n[[segments]]\nname = \"a\"\n\
+                    atention = 0.5\n\n[[segments]]\nname = 3\nattention = \"x\"\n";
+        let e = parse::<Doc>(text, Path::new("f.toml")).unwrap_err();
+        let lines: Vec<String> = e.each().iter().map(|e| e.to_string()).collect();
+        let fields: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split(" = ").next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "f.toml:2:8: meta.seed",
+                "f.toml:3:8: meta.kind",
+                "f.toml:7:1: segments[0].atention",
+                "f.toml:10:8: segments[1].name",
+                "f.toml:11:13: segments[1].attention",
+            ],
+            "{lines:#?}"
+        );
+        // The taken-out required keys (`meta.seed`, `segments[1].name`) are not reported
+        // again as missing.
+        assert!(!lines.iter().any(|l| l.contains("(missing)")), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_missing_key_is_still_reported_beside_another_problem() {
+        let e = parse::<Doc>(
+            "[meta]\nseed = 1\nkind = 2\n\n[[segments]]\nattention = 0.5\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err();
+        let lines: Vec<String> = e.each().iter().map(|e| e.to_string()).collect();
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[0].contains("meta.kind = 2"), "{lines:#?}");
+        assert!(
+            lines[1].contains("segments[0].name = (missing)"),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_required_key_is_not_also_missing() {
+        let e = err("[meta]\nseed = 1\n\n[[segments]]\nnme = \"a\"\n");
+        assert!(
+            e.contains("`nme` is not a key in `segments[0]`; did you mean `name`?"),
+            "{e}"
+        );
+        assert!(!e.contains("(missing)"), "{e}");
     }
 
     #[test]

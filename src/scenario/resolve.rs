@@ -18,7 +18,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
@@ -291,29 +290,25 @@ impl Chain {
             }
             let mut tree = merged.unwrap_or_default();
             if !sets.is_empty() {
-                let before = deserialize(tree.clone(), &sources)?;
+                let before = deserialize(&tree, &sources)?;
                 let valid = parameter_paths(&before);
                 let set_texts = &texts[texts.len() - sets.len()..];
                 for ((a, base), source) in sets.iter().zip(&set_bases).zip(set_texts) {
                     apply(&mut tree, a, *base, &source.text, &valid, &sources)?;
                 }
             }
-            deserialize(tree, &sources)?
+            deserialize(&tree, &sources)?
         };
         Ok(Resolved { file, sources })
     }
 }
 
-fn deserialize(tree: DeTable<'_>, sources: &Sources) -> Result<ScenarioFile, ScenarioError> {
-    let kept = tree.clone();
-    ScenarioFile::deserialize(toml::de::Deserializer::from(Spanned::new(0..0, tree))).map_err(|e| {
-        super::diagnose::explain(
-            &e,
-            Some(&kept),
-            |span| sources.text_at(span).map(str::to_string),
-            |span| sources.locate(span),
-        )
-    })
+fn deserialize(tree: &DeTable<'_>, sources: &Sources) -> Result<ScenarioFile, ScenarioError> {
+    super::diagnose::deserialize_all(
+        tree,
+        |span| sources.text_at(span).map(str::to_string),
+        |span| sources.locate(span),
+    )
 }
 
 fn shift_span(span: Range<usize>, base: usize) -> Range<usize> {
@@ -869,7 +864,12 @@ mod tests {
         strip_removals(&mut p, &sources).map_err(|e| e.to_string())?;
         let c = shift_table(DeTable::parse(child).unwrap().into_inner(), base);
         merge_table(&mut p, c, &sources, "").map_err(|e| e.to_string())?;
-        Ok(toml::Value::deserialize(toml::de::Deserializer::from(Spanned::new(0..0, p))).unwrap())
+        Ok(
+            <toml::Value as serde::Deserialize>::deserialize(toml::de::Deserializer::from(
+                Spanned::new(0..0, p),
+            ))
+            .unwrap(),
+        )
     }
 
     const PARENT: &str = r#"
