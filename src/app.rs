@@ -211,18 +211,12 @@ struct Prepared {
     pool: std::sync::Arc<rayon::ThreadPool>,
 }
 
-/// Loads `path` with overrides, prints the memory estimate, refuses runs that cannot fit, and
-/// starts the worker pool.
-fn prepare(
-    path: &Path,
-    overrides: &Overrides,
-    threads: Option<usize>,
-    quiet: bool,
-    shape: memory::Shape,
-) -> Result<Prepared, AppError> {
+/// Loads `path` with the options' overrides, prints the memory estimate, refuses runs that
+/// cannot fit, and starts the worker pool.
+fn prepare(path: &Path, sim: &SimOptions, shape: memory::Shape) -> Result<Prepared, AppError> {
     Ok(Prepared {
-        scenario: load_checked(path, overrides, quiet, shape)?,
-        pool: worker_pool(threads)?,
+        scenario: load_checked(path, &sim.overrides(None), sim.quiet, shape)?,
+        pool: worker_pool(sim.threads)?,
     })
 }
 
@@ -335,15 +329,8 @@ fn simulate_records(
 pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let overrides = opts.sim.overrides(None);
     let shape = memory::Shape::run(opts.replicates, opts.plots, opts.band);
-    let prepared = prepare(
-        &opts.scenario,
-        &overrides,
-        opts.sim.threads,
-        opts.sim.quiet,
-        shape,
-    )?;
+    let prepared = prepare(&opts.scenario, &opts.sim, shape)?;
     let out = opts
         .out
         .clone()
@@ -607,18 +594,11 @@ pub struct CheckOptions {
 /// `exodus check`: runs a scenario and compares it with calibration targets; writes the
 /// Markdown report and returns the results.
 pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetResult>), AppError> {
-    let overrides = opts.sim.overrides(None);
     let shape = memory::Shape {
         keeps_records: true,
         ..memory::Shape::run(opts.replicates.max(1), false, (0.05, 0.95))
     };
-    let prepared = prepare(
-        &opts.scenario,
-        &overrides,
-        opts.sim.threads,
-        opts.sim.quiet,
-        shape,
-    )?;
+    let prepared = prepare(&opts.scenario, &opts.sim, shape)?;
     let params = &prepared.scenario.params;
     let targets = calibration::load(&opts.targets, params)?;
     let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..opts.replicates.max(1))
@@ -1287,9 +1267,7 @@ pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppErro
     // A shard keeps one replicate's records at a time and writes no bands or charts.
     let prepared = prepare(
         &opts.scenario,
-        &opts.sim.overrides(None),
-        opts.sim.threads,
-        opts.sim.quiet,
+        &opts.sim,
         memory::Shape::run(1, false, opts.band),
     )?;
     let params = &prepared.scenario.params;

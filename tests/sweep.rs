@@ -273,7 +273,7 @@ fn sweep_file_errors_name_the_line_and_what_is_allowed() {
         (
             text.replace("design = \"saltelli\"", "design = \"sobel\""),
             "bass.toml:3:10: sweep.design = \"sobel\"",
-            "did you mean \"sobol\"",
+            "did you mean `sobol`?",
         ),
     ];
     for (i, (bad, a, b)) in cases.iter().enumerate() {

@@ -12,6 +12,7 @@ use toml::Spanned;
 
 use super::design::{self, Kind};
 use crate::metrics::Metric;
+use crate::scenario::diagnose::did_you_mean;
 use crate::scenario::located::{self, Located};
 use crate::scenario::{Location, ScenarioError};
 
@@ -403,18 +404,6 @@ pub fn load(path: &Path, replace: Replace) -> Result<Sweep, ScenarioError> {
     check(file, &source, path, replace)
 }
 
-/// The "did you mean" hint for `word` among `names`.
-fn nearest(word: &str, names: &[&str]) -> String {
-    let best = names
-        .iter()
-        .map(|n| (strsim::normalized_levenshtein(word, n), *n))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((score, n)) if score > 0.5 => format!(" (did you mean \"{n}\"?)"),
-        _ => String::new(),
-    }
-}
-
 /// Parses sweep text read from `path`.
 pub fn parse(source: &str, path: &Path) -> Result<Sweep, ScenarioError> {
     check(
@@ -442,7 +431,7 @@ fn check(
             format!("\"{}\"", s.design.get_ref()),
             format!(
                 "is not a design{}",
-                nearest(s.design.get_ref(), &design_names)
+                did_you_mean(s.design.get_ref(), design_names.iter().copied())
             ),
             design_names
                 .iter()
@@ -719,7 +708,10 @@ fn distribution(
                 at.loc(here),
                 field("distribution"),
                 format!("\"{other}\""),
-                format!("is not a distribution{}", nearest(other, &DISTRIBUTIONS)),
+                format!(
+                    "is not a distribution{}",
+                    did_you_mean(other, DISTRIBUTIONS.iter().copied())
+                ),
                 DISTRIBUTIONS
                     .iter()
                     .map(|n| format!("\"{n}\""))
@@ -824,7 +816,10 @@ fn outcomes(o: &OutcomesFile, at: &Located) -> Result<Outcomes, ScenarioError> {
                         at.loc(k.span()),
                         format!("outcomes.key[{i}]"),
                         format!("\"{name}\""),
-                        format!("is not a key outcome{}", nearest(name, &KEY_OUTCOMES)),
+                        format!(
+                            "is not a key outcome{}",
+                            did_you_mean(name, KEY_OUTCOMES.iter().copied())
+                        ),
                         KEY_OUTCOMES.join(", "),
                     ));
                 }
@@ -865,7 +860,7 @@ fn outcomes(o: &OutcomesFile, at: &Located) -> Result<Outcomes, ScenarioError> {
                     format!("\"{metric_name}\""),
                     format!(
                         "is not a daily metric{}",
-                        nearest(metric_name, &metric_names)
+                        did_you_mean(metric_name, metric_names.iter().copied())
                     ),
                     metric_names.join(", "),
                 )
@@ -880,7 +875,10 @@ fn outcomes(o: &OutcomesFile, at: &Located) -> Result<Outcomes, ScenarioError> {
                     at.loc(d.statistic.span()),
                     field("statistic"),
                     format!("\"{stat_name}\""),
-                    format!("is not a statistic{}", nearest(stat_name, &statistic_names)),
+                    format!(
+                        "is not a statistic{}",
+                        did_you_mean(stat_name, statistic_names.iter().copied())
+                    ),
                     statistic_names.join(", "),
                 )
             })?;
@@ -1031,7 +1029,7 @@ high = 8.0
             "{e}"
         );
         assert!(
-            e.contains("did you mean \"saltelli\"") && e.contains("\"morris\""),
+            e.contains("did you mean `saltelli`?") && e.contains("\"morris\""),
             "{e}"
         );
         let e = parse_text(&BASE.replace("samples = 64", "samples = 0")).unwrap_err();
@@ -1108,7 +1106,7 @@ values = [1.0, 5.0]
         let e = parse_text(&text.replace("date = 2025-01-31", "date = {}")).unwrap_err();
         assert!(e.contains("is not a date"), "{e}");
         let e = parse_text(&text.replace("\"installs\"", "\"instals\"")).unwrap_err();
-        assert!(e.contains("did you mean \"installs\""), "{e}");
+        assert!(e.contains("did you mean `installs`?"), "{e}");
     }
 
     #[test]
