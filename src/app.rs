@@ -779,6 +779,9 @@ pub fn human_count(x: f64) -> String {
 /// Options of `exodus compare`.
 #[derive(Debug, Clone)]
 pub struct CompareOptions {
+    /// The comparison's name and description, from a comparison file.
+    pub title: Option<String>,
+    pub description: String,
     pub scenarios: Vec<PathBuf>,
     /// Index into `scenarios` of the baseline (default 0).
     pub baseline: usize,
@@ -805,6 +808,10 @@ pub struct CompareOptions {
 pub struct ComparisonManifest {
     pub exodus_version: String,
     pub command_line: Vec<String>,
+    /// The comparison file's name (or the scenarios' names joined with "vs").
+    pub name: String,
+    /// The comparison file's description (may be empty).
+    pub description: String,
     pub scenarios: Vec<String>,
     pub scenario_files: Vec<String>,
     pub baseline: String,
@@ -820,6 +827,8 @@ pub struct ComparisonManifest {
     pub agents: u32,
     pub platforms: Vec<String>,
     pub outputs: Vec<String>,
+    /// Each scenario as it ran (command-line overrides applied), in order, as in run.json.
+    pub scenario_definitions: Vec<crate::scenario::file::ScenarioFile>,
 }
 
 /// A comparison's scenarios, loaded and checked, and what its files are written from.
@@ -831,6 +840,11 @@ struct Comparison {
 
 /// What a comparison's files are written from, however its replicates are run.
 struct CompareSetup {
+    /// The comparison's name and description.
+    title: String,
+    description: String,
+    /// Each scenario as it runs.
+    definitions: Vec<crate::scenario::file::ScenarioFile>,
     /// The baseline's parameters.
     base: Params,
     labels: Vec<String>,
@@ -970,6 +984,12 @@ fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
         Path::new("results").join(format!("compare-{}", stems.join("-vs-")))
     });
     let setup = CompareSetup {
+        title: opts
+            .title
+            .clone()
+            .unwrap_or_else(|| comparison_title(&labels)),
+        description: opts.description.clone(),
+        definitions: prepared.iter().map(|p| p.scenario.file.clone()).collect(),
         base: base.clone(),
         seeds: prepared.iter().map(|p| p.scenario.params.seed).collect(),
         labels,
@@ -983,6 +1003,11 @@ fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
         setup,
         out,
     })
+}
+
+/// A comparison's name when no comparison file gives one: "A vs B vs C".
+fn comparison_title(labels: &[String]) -> String {
+    labels.join(" vs ")
 }
 
 /// `exodus compare`: runs scenarios with common random numbers and compares them with the
@@ -1138,6 +1163,8 @@ fn write_comparison_files(
     let mut manifest = ComparisonManifest {
         exodus_version: crate::VERSION.to_string(),
         command_line: opts.command_line.clone(),
+        name: setup.title.clone(),
+        description: setup.description.clone(),
         scenarios: labels.clone(),
         scenario_files: opts
             .scenarios
@@ -1158,6 +1185,7 @@ fn write_comparison_files(
             .into_iter()
             .chain(["comparison.json".to_string()])
             .collect(),
+        scenario_definitions: setup.definitions.clone(),
     };
     let manifest_path = out.join("comparison.json");
     json::write(&manifest_path, &manifest)?;
@@ -1285,6 +1313,8 @@ pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppErro
         scenario_files: vec![opts.scenario.display().to_string()],
         scenarios: vec![resolved(&prepared.scenario)?],
         labels: vec![params.name.clone()],
+        title: String::new(),
+        description: String::new(),
         replicates: opts.replicates,
         band: [opts.band.0, opts.band.1],
         baseline: 0,
@@ -1346,6 +1376,8 @@ fn compare_manifest(
             .map(|p| resolved(&p.scenario))
             .collect::<Result<_, _>>()?,
         labels: setup.labels.clone(),
+        title: setup.title.clone(),
+        description: setup.description.clone(),
         replicates: opts.replicates,
         band: [opts.band.0, opts.band.1],
         baseline: opts.baseline,
@@ -1413,6 +1445,13 @@ pub fn merge(
         shard::Kind::Compare => {
             let base = scenarios[m.baseline].params.clone();
             let setup = CompareSetup {
+                title: if m.title.is_empty() {
+                    comparison_title(&m.labels)
+                } else {
+                    m.title.clone()
+                },
+                description: m.description.clone(),
+                definitions: scenarios.iter().map(|s| s.file.clone()).collect(),
                 names: base.platforms.iter().map(|p| p.name.clone()).collect(),
                 base,
                 labels: m.labels.clone(),
@@ -1422,6 +1461,8 @@ pub fn merge(
                 seeds: scenarios.iter().map(|s| s.params.seed).collect(),
             };
             let opts = CompareOptions {
+                title: None,
+                description: String::new(),
                 scenarios: m.scenario_files.iter().map(PathBuf::from).collect(),
                 baseline: m.baseline,
                 replicates: m.replicates,

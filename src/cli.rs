@@ -514,6 +514,11 @@ impl CompareArgs {
             self.dates
         };
         Ok(CompareOptions {
+            title: file.as_ref().map(|f| f.name.clone()),
+            description: file
+                .as_ref()
+                .map(|f| f.description.clone())
+                .unwrap_or_default(),
             scenarios,
             baseline,
             replicates: self

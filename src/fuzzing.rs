@@ -158,7 +158,7 @@ pub fn results(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
             let _ = crate::plot::charts::build(kind, &results);
         }
     }
-    crate::report::ReportData::load(dir)
+    crate::report::RunData::load(dir)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

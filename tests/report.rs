@@ -1,5 +1,7 @@
-//! Reports: produced from a run, well-formed, self-contained, with every scenario text escaped,
-//! and rendered by a real headless browser (Debian's chromium) without console errors.
+//! Reports: produced from a run, a run with replicates and a comparison; well-formed,
+//! self-contained, with every scenario text escaped; and rendered by a real headless browser
+//! (Debian's chromium) without console errors, without horizontal overflow at 1280 px, and
+//! looking like the reference screenshot within a tolerance.
 
 mod common;
 
@@ -81,7 +83,7 @@ fn report_is_well_formed_self_contained_and_escaped() {
         "Parameters",
         "Model assumptions",
         "Manifest",
-        "exodus_version",
+        "exodus version",
     ] {
         assert!(html.contains(needle), "{needle}");
     }
@@ -94,26 +96,146 @@ fn report_is_well_formed_self_contained_and_escaped() {
     assert!(md.contains("![adoption](adoption.png)"));
 }
 
-/// Renders the report in headless chromium: it must load, lay out the charts, and log no
-/// console error. CI installs chromium (.ci/run); elsewhere the test says so and passes only if
-/// the browser is absent and CI is not set.
 #[test]
-fn report_renders_in_a_headless_browser() {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+fn a_run_with_replicates_shows_its_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    exodus()
+        .args([
+            "run",
+            "-q",
+            "--agents",
+            "3000",
+            "--replicates",
+            "3",
+            "--seed",
+            "20250119",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&out).assert().success();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("Median over 3 replicates, with the 5–95% band under each value"),
+        "the summary says what it shows"
+    );
+    // Every platform's numbers carry their band.
+    assert!(
+        html.matches("<span class=\"band\">").count() >= 2 * 8,
+        "bands in the summary"
+    );
+    // Parameters are values, not internal dumps; the seed is a number as it is.
+    assert!(!html.contains("dist = "), "a distribution shown as a dump");
+    assert!(
+        html.contains("<th scope=\"row\">seed</th><td>20250119</td>"),
+        "the seed as it is"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains(" [") && md.contains(" – "),
+        "bands in brackets in Markdown"
+    );
+    assert!(md.contains("The charts are in report.html"), "{md}");
+}
+
+/// A comparison of two shipped scenarios, 2 replicates, and its report.
+fn compare_and_report(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("cmp");
+    exodus()
+        .args([
+            "compare",
+            "-q",
+            "--agents",
+            "3000",
+            "--replicates",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(common::scenario_path("ban-enforced.toml"))
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&out).assert().success();
+    out
+}
+
+#[test]
+fn a_comparison_report_has_outcomes_charts_differences_and_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = compare_and_report(dir.path());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let svgs = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("svg") && n.parent().is_some_and(|p| p.has_tag_name("figure")))
+        .count();
+    // Six platforms: the scenarios overlaid and the what-if's difference, for each.
+    assert_eq!(svgs, 12, "overlay and difference charts");
+    for needle in [
+        "<h1>Historical 2025: the US TikTok ban vs What if: the ban is enforced</h1>",
+        "id=\"methods\"",
+        "Common random numbers",
+        "id=\"key-outcomes\"",
+        "<caption>Peak daily active users</caption>",
+        "What if: the ban is enforced − baseline",
+        "id=\"what-differs-from-the-baseline\"",
+        // The what-if's own events, named by id, against the baseline's.
+        "event dark",
+        "— (not in the baseline)",
+        "id=\"manifest\"",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    // The comparison charts carry the scenarios' event markers.
+    let overlay = std::fs::read_to_string(out.join("compare-tiktok.svg")).unwrap();
+    assert!(
+        overlay.contains("TikTok goes dark"),
+        "event key on the overlay chart"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("![compare-tiktok](compare-tiktok.png)"),
+        "charts linked"
+    );
+    assert!(md.contains("## What differs from the baseline"));
+}
+
+/// Debian's chromium, if installed. CI installs it (.ci/run), so there its absence fails the
+/// test; elsewhere the test says so on stderr and in the test name's output, and passes.
+fn chromium() -> Option<&'static str> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists());
-    let Some(chromium) = chromium else {
+    if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must have chromium (.ci/run installs it)"
         );
-        eprintln!("chromium not installed: browser check skipped (apt-get install chromium)");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_and_report(dir.path());
-    let url = format!("file://{}", out.join("report.html").display());
-    let profile = dir.path().join("profile");
+        // Printed outside the captured output, so a plain `cargo test` shows the skip.
+        let note =
+            "SKIPPED: chromium not installed, browser check not run (scripts/install-test-deps.sh)";
+        eprintln!("{note}");
+        println!("{note}");
+    }
+    found
+}
+
+/// Runs headless chromium on `url` at a 1280 px wide window with `args`; returns its stdout,
+/// after checking it exited well and logged no console message.
+fn chromium_run(chromium: &str, dir: &Path, url: &str, args: &[&str]) -> Vec<u8> {
+    let profile = dir.join("profile");
     let result = Process::new(chromium)
         .args([
             "--headless",
@@ -124,12 +246,15 @@ fn report_renders_in_a_headless_browser() {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
             "--enable-logging=stderr",
             "--v=0",
-            "--dump-dom",
+            "--window-size=1280,900",
         ])
+        .args(args)
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(&url)
+        .arg(url)
         .output()
         .unwrap();
     assert!(
@@ -137,17 +262,136 @@ fn report_renders_in_a_headless_browser() {
         "chromium failed: {}",
         String::from_utf8_lossy(&result.stderr)
     );
-    let dom = String::from_utf8(result.stdout).unwrap();
-    assert!(
-        dom.contains("<h1>R1 &lt;script&gt;"),
-        "the title rendered as text"
-    );
-    assert_eq!(
-        dom.matches("<svg").count(),
-        6,
-        "every chart in the rendered page"
-    );
     let log = String::from_utf8_lossy(&result.stderr);
     let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
+    result.stdout
+}
+
+/// The report with a script added that records, on the body, how far the page is wider than
+/// the 1280 px window and which elements stick out (the report itself has no script).
+fn overflow_probe(report: &Path) -> std::path::PathBuf {
+    let html = std::fs::read_to_string(report).unwrap();
+    let probe = "<script>(function(){var d=document.documentElement,w=d.clientWidth,out=[];\
+        document.querySelectorAll('body *').forEach(function(e){var r=e.getBoundingClientRect();\
+        if(r.right>w+0.5&&!e.closest('div.table')){out.push(e.tagName+(e.id?'#'+e.id:''));}});\
+        document.body.setAttribute('data-overflow',String(d.scrollWidth-w));\
+        document.body.setAttribute('data-outside',out.slice(0,5).join(' '));})();</script></body>";
+    let path = report.with_file_name("probe.html");
+    std::fs::write(&path, html.replace("</body>", probe)).unwrap();
+    path
+}
+
+#[test]
+fn reports_render_in_a_headless_browser_without_overflow() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_and_report(dir.path());
+    let cmp = compare_and_report(dir.path());
+    for (out, title, charts) in [
+        (&run, "<h1>R1 &lt;script&gt;", 6),
+        (&cmp, "<h1>Historical 2025", 12),
+    ] {
+        let url = format!("file://{}", out.join("report.html").display());
+        let dom =
+            String::from_utf8(chromium_run(chromium, dir.path(), &url, &["--dump-dom"])).unwrap();
+        assert!(dom.contains(title), "the title rendered as text");
+        assert_eq!(
+            dom.matches("<svg").count(),
+            charts,
+            "every chart in the rendered page"
+        );
+        let probe = overflow_probe(&out.join("report.html"));
+        let url = format!("file://{}", probe.display());
+        let dom =
+            String::from_utf8(chromium_run(chromium, dir.path(), &url, &["--dump-dom"])).unwrap();
+        assert!(
+            dom.contains("data-overflow=\"0\""),
+            "{}: the page is wider than 1280 px: {}",
+            out.display(),
+            dom.split("data-overflow")
+                .nth(1)
+                .unwrap_or("no probe")
+                .chars()
+                .take(200)
+                .collect::<String>()
+        );
+    }
+}
+
+/// The reference screenshot: the top of a run's report at 1280 x 900 (tests/snapshots/).
+const SCREENSHOT: &str = "tests/snapshots/report-top-1280x900.png";
+
+fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    // As RGB, whatever the encoding.
+    let rgb: Vec<u8> = pixels[..info.buffer_size()]
+        .chunks(channels)
+        .flat_map(|p| [p[0], p[1.min(channels - 1)], p[2.min(channels - 1)]])
+        .collect();
+    (info.width, info.height, rgb)
+}
+
+/// Compares a screenshot of the top of a fixed report with the reference: the share of pixels
+/// that differ by more than 64 in a channel must stay under 2% (fonts' antialiasing may differ
+/// a little between builds of chromium; a layout change moves far more). Set
+/// EXODUS_UPDATE_SNAPSHOTS=1 to write a new reference after a deliberate change, and look at it.
+#[test]
+fn the_top_of_a_report_looks_like_the_reference_screenshot() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    exodus()
+        .args([
+            "run",
+            "-q",
+            "--agents",
+            "2000",
+            "--seed",
+            "7",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&out).assert().success();
+    let shot = dir.path().join("shot.png");
+    let url = format!("file://{}", out.join("report.html").display());
+    chromium_run(
+        chromium,
+        dir.path(),
+        &url,
+        &[&format!("--screenshot={}", shot.display())],
+    );
+    let taken = std::fs::read(&shot).unwrap();
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCREENSHOT);
+    if std::env::var_os("EXODUS_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(reference.parent().unwrap()).unwrap();
+        std::fs::write(&reference, &taken).unwrap();
+        return;
+    }
+    let (w, h, a) = decode(&taken);
+    let (rw, rh, b) = decode(&std::fs::read(&reference).unwrap());
+    assert_eq!((w, h), (rw, rh), "screenshot size");
+    let differing = a
+        .chunks(3)
+        .zip(b.chunks(3))
+        .filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| x.abs_diff(*y) > 64))
+        .count();
+    let share = differing as f64 / f64::from(w * h);
+    if share >= 0.02 {
+        let kept = std::env::temp_dir().join("exodus-report-screenshot.png");
+        std::fs::write(&kept, &taken).unwrap();
+        panic!(
+            "{:.2}% of pixels differ from {SCREENSHOT} (allowed 2%); the screenshot taken is at {}",
+            100.0 * share,
+            kept.display()
+        );
+    }
 }

@@ -46,6 +46,11 @@ pub struct Manifest {
     pub scenarios: Vec<String>,
     /// Scenario labels (compare).
     pub labels: Vec<String>,
+    /// The comparison's name and description (compare; empty in shards of earlier versions).
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
     pub replicates: u32,
     pub band: [f64; 2],
     /// Index of the baseline (compare).

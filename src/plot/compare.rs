@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::figure::{Series, TimeChart, YFormat};
+use super::results::EventMark;
 use super::style::{Dash, Marker, PALETTE, human};
 use super::{Figure, Format, PlotError, PlotOptions};
 use crate::output::atomic;
@@ -25,6 +26,23 @@ struct Manifest {
     start: String,
     agents: u64,
     platforms: Vec<String>,
+    /// The scenarios as they ran (absent from comparisons of earlier versions).
+    #[serde(default)]
+    scenario_definitions: Vec<Definition>,
+}
+
+/// What the charts use of a scenario as it ran: its events.
+#[derive(Debug, Deserialize)]
+struct Definition {
+    #[serde(default)]
+    events: Vec<EventView>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventView {
+    date: String,
+    #[serde(default)]
+    label: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,12 +113,49 @@ pub(super) fn file_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
         .collect()
 }
 
+/// The labelled events of every scenario compared, each (date, label) once, in date order.
+fn events(m: &Manifest) -> Vec<EventMark> {
+    let mut marks: Vec<EventMark> = m
+        .scenario_definitions
+        .iter()
+        .flat_map(|d| &d.events)
+        .filter(|e| !e.label.trim().is_empty())
+        .filter_map(|e| {
+            Some(EventMark {
+                date: NaiveDate::parse_from_str(e.date.get(..10)?, "%Y-%m-%d").ok()?,
+                label: e.label.trim().to_string(),
+            })
+        })
+        .collect();
+    marks.sort_by(|a, b| (a.date, &a.label).cmp(&(b.date, &b.label)));
+    marks.dedup();
+    marks
+}
+
 /// Draws the comparison charts of `dir` into `out`; returns the files written.
 pub fn plot_comparison(
     dir: &Path,
     out: &Path,
     opts: &PlotOptions,
 ) -> Result<Vec<PathBuf>, PlotError> {
+    let mut written = Vec::new();
+    crate::output::create_dir(out)?;
+    for (name, figure) in figures(dir)? {
+        for &format in &opts.formats {
+            let path = out.join(format!("{name}.{}", format.extension()));
+            let bytes = match format {
+                Format::Svg => figure.to_svg(opts.width, opts.height)?.into_bytes(),
+                Format::Png => figure.to_png(opts.width, opts.height, opts.scale, &path)?,
+            };
+            written.push(atomic::write(&path, &bytes)?);
+        }
+    }
+    Ok(written)
+}
+
+/// The comparison charts of the folder `dir`, each with its file name stem, in order: for each
+/// platform, the scenarios overlaid, then their differences from the baseline.
+pub fn figures(dir: &Path) -> Result<Vec<(String, Figure)>, PlotError> {
     let manifest_path = dir.join("comparison.json");
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| PlotError::Read {
         path: manifest_path.clone(),
@@ -148,10 +203,10 @@ pub fn plot_comparison(
             })
             .collect()
     };
-    let mut written = Vec::new();
-    crate::output::create_dir(out)?;
+    let events = events(&m);
+    let mut figures = Vec::new();
     for (platform, fname) in m.platforms.iter().zip(file_names(&m.platforms)) {
-        let figures = [
+        let charts = [
             (
                 format!("compare-{fname}"),
                 TimeChart {
@@ -163,7 +218,7 @@ pub fn plot_comparison(
                     start,
                     days,
                     series: series(&bands, platform, None),
-                    events: Vec::new(),
+                    events: events.clone(),
                     y_format: YFormat::People,
                     stacked: false,
                     footnote: footnote.clone(),
@@ -180,29 +235,20 @@ pub fn plot_comparison(
                     start,
                     days,
                     series: series(&diffs, platform, Some(&m.baseline)),
-                    events: Vec::new(),
+                    events: events.clone(),
                     y_format: YFormat::People,
                     stacked: false,
                     footnote: footnote.clone(),
                 },
             ),
         ];
-        for (name, chart) in figures {
-            if chart.series.is_empty() {
-                continue;
-            }
-            let figure = Figure::Time(chart);
-            for &format in &opts.formats {
-                let path = out.join(format!("{name}.{}", format.extension()));
-                let bytes = match format {
-                    Format::Svg => figure.to_svg(opts.width, opts.height)?.into_bytes(),
-                    Format::Png => figure.to_png(opts.width, opts.height, opts.scale, &path)?,
-                };
-                written.push(atomic::write(&path, &bytes)?);
+        for (name, chart) in charts {
+            if !chart.series.is_empty() {
+                figures.push((name, Figure::Time(chart)));
             }
         }
     }
-    Ok(written)
+    Ok(figures)
 }
 
 #[cfg(test)]

@@ -116,6 +116,17 @@ impl Figure {
         }
     }
 
+    /// The figure's title and subtitle, as drawn (for a caption beside it).
+    pub fn caption(&self) -> (String, String) {
+        match self {
+            Figure::Time(c) => (c.title.clone(), c.subtitle.clone()),
+            Figure::Matrix(c) => (c.title.clone(), c.subtitle.clone()),
+            Figure::Multiples(c) => (c.title.clone(), c.subtitle.clone()),
+            Figure::Xy(c) => (c.title.clone(), c.subtitle.clone()),
+            Figure::Calibration(_) | Figure::Sweep(_) => (String::new(), String::new()),
+        }
+    }
+
     /// The figure as an SVG document of `width` x `height` CSS pixels.
     pub fn to_svg(&self, width: u32, height: u32) -> Result<String, PlotError> {
         style::register_fonts();

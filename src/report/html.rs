@@ -1,15 +1,13 @@
-//! The HTML report: one file, inline CSS and SVG, no scripts and no external resources.
+//! The HTML report: one file, inline CSS and SVG, no script and no external resource. Wide
+//! tables scroll inside their own box and long texts wrap, so the page never overflows its
+//! width; it is written as well-formed XML (an XML parser reads it whole).
 
-use serde_json::Value;
-
-use super::{ASSUMPTIONS, ReportData, columns, plain};
-use crate::plot::PlotError;
-use crate::plot::style::human;
+use super::doc::{Block, Cell, Doc, Table};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in crate::output::text::printable(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -22,135 +20,109 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#282828;line-height:1.45}\
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#282828;line-height:1.45;overflow-wrap:break-word}\
 h1{margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\
-th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+nav.contents{font-size:.9em}nav.contents a{margin-right:1em;white-space:nowrap}\
+div.table{overflow-x:auto;max-width:100%;margin:1em 0}\
+table{border-collapse:collapse;font-size:.9em}caption{text-align:left;font-weight:bold;padding:.3em 0}\
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
+thead th{background:#f4f4f4;overflow-wrap:normal}tbody th{font-weight:normal;background:#fafafa;overflow-wrap:break-word}\
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}\
+span.band{display:block;color:#666;font-size:.85em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{color:#666;font-size:.9em}\
-.muted{color:#666}code,pre{background:#f6f6f6;padding:.1em .3em}pre{padding:.6em;overflow-x:auto}";
-
-/// A table from a list of JSON objects, one row each.
-fn object_table(items: &[Value]) -> String {
-    let cols = columns(items);
-    if cols.is_empty() {
-        return "<p class=\"muted\">none</p>\n".into();
-    }
-    let mut t = String::from("<table>\n<tr>");
-    for c in &cols {
-        t.push_str(&format!("<th>{}</th>", escape(c)));
-    }
-    t.push_str("</tr>\n");
-    for item in items {
-        t.push_str("<tr>");
-        for c in &cols {
-            let v = item.get(c).unwrap_or(&Value::Null);
-            let class = if v.is_number() { " class=\"num\"" } else { "" };
-            t.push_str(&format!("<td{class}>{}</td>", escape(&plain(v))));
-        }
-        t.push_str("</tr>\n");
-    }
-    t.push_str("</table>\n");
-    t
-}
-
-/// A two-column table of a JSON object's fields.
-fn fields_table(o: &Value, skip: &[&str]) -> String {
-    let mut t = String::from("<table>\n");
-    if let Value::Object(map) = o {
-        for (k, v) in map.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
-            t.push_str(&format!(
-                "<tr><th>{}</th><td>{}</td></tr>\n",
-                escape(k),
-                escape(&plain(v))
-            ));
-        }
-    }
-    t.push_str("</table>\n");
-    t
-}
+.muted{color:#666}pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}";
 
 /// The whole report.
-pub fn render(d: &ReportData) -> Result<String, PlotError> {
-    let r = &d.results;
-    let scenario = &d.manifest["scenario"];
-    let title = escape(&r.scenario);
+pub fn render(doc: &Doc) -> String {
+    let title = escape(&doc.title);
     let mut h = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
          <title>{title} — exodus report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
-    let description = scenario["meta"]["description"].as_str().unwrap_or("");
-    h.push_str(&format!("<p>{}</p>\n", escape(description)));
-    h.push_str(&format!(
-        "<p class=\"muted\">{} to {} · {} people as {} agents · seed {} · exodus {} · simulated, not observed</p>\n",
-        r.dates[0],
-        r.dates[r.dates.len() - 1],
-        escape(&human(r.people)),
-        escape(&human(r.agents as f64)),
-        r.seed,
-        escape(&r.version)
-    ));
-
-    h.push_str("<h2>Summary</h2>\n");
-    let platforms: Vec<Value> = d.summary["platforms"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    h.push_str(&object_table(&platforms));
-
-    h.push_str("<h2>Charts</h2>\n");
-    for (name, svg) in d.charts(1000, 560)? {
-        // The SVG comes from exodus's own renderer, which escapes every text it draws.
-        let body = svg.trim_start_matches(|c| c != '<');
-        h.push_str(&format!(
-            "<figure id=\"{}\">\n{body}\n<figcaption>{}</figcaption>\n</figure>\n",
-            escape(&name),
-            escape(&name)
-        ));
+    let sections = doc.sections();
+    if !sections.is_empty() {
+        h.push_str("<nav class=\"contents\">");
+        for (id, text) in sections {
+            h.push_str(&format!(
+                "<a href=\"#{}\">{}</a> ",
+                escape(id),
+                escape(text)
+            ));
+        }
+        h.push_str("</nav>\n");
     }
-
-    h.push_str("<h2>Events</h2>\n");
-    let events: Vec<Value> = scenario["events"].as_array().cloned().unwrap_or_default();
-    h.push_str(&object_table(&events));
-
-    h.push_str("<h2>Parameters</h2>\n<h3>Platforms</h3>\n");
-    h.push_str(&object_table(
-        &scenario["platforms"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-    ));
-    h.push_str("<h3>Population</h3>\n");
-    h.push_str(&fields_table(&scenario["population"], &["segments"]));
-    h.push_str(&object_table(
-        &scenario["population"]["segments"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-    ));
-    for table in ["network", "choice", "mechanisms", "outputs"] {
-        h.push_str(&format!("<h3>{table}</h3>\n"));
-        h.push_str(&fields_table(&scenario[table], &[]));
+    for block in &doc.blocks {
+        match block {
+            Block::Heading { level, id, text } => h.push_str(&format!(
+                "<h{level} id=\"{}\">{}</h{level}>\n",
+                escape(id),
+                escape(text)
+            )),
+            Block::Text(t) => h.push_str(&format!("<p>{}</p>\n", escape(t))),
+            Block::Note(t) => h.push_str(&format!("<p class=\"muted\">{}</p>\n", escape(t))),
+            Block::Code(t) => h.push_str(&format!("<pre><code>{}</code></pre>\n", escape(t))),
+            Block::List(items) => {
+                h.push_str("<ul>\n");
+                for i in items {
+                    h.push_str(&format!("<li>{}</li>\n", escape(i)));
+                }
+                h.push_str("</ul>\n");
+            }
+            Block::Table(t) => h.push_str(&table(t)),
+            Block::Figure(f) => {
+                // The SVG comes from exodus's own renderer, which escapes every text it draws.
+                let body = f.svg.trim_start_matches(|c| c != '<');
+                h.push_str(&format!(
+                    "<figure id=\"{}\">\n{body}\n<figcaption>{}</figcaption>\n</figure>\n",
+                    escape(&f.id),
+                    escape(&f.caption)
+                ));
+            }
+        }
     }
-
-    h.push_str("<h2>Sources</h2>\n<ul>\n");
-    for s in scenario["meta"]["sources"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        h.push_str(&format!("<li>{}</li>\n", escape(&plain(&s))));
-    }
-    h.push_str("</ul>\n<p class=\"muted\">Every number in a shipped scenario cites docs/sources.md or is labelled an assumption in the scenario file.</p>\n");
-
-    h.push_str("<h2>Model assumptions</h2>\n<ul>\n");
-    for a in ASSUMPTIONS {
-        h.push_str(&format!("<li>{}</li>\n", escape(a)));
-    }
-    h.push_str("</ul>\n");
-
-    h.push_str("<h2>Manifest</h2>\n");
-    h.push_str(&fields_table(&d.manifest, &["scenario"]));
     h.push_str("</body>\n</html>\n");
-    Ok(h)
+    h
+}
+
+fn table(t: &Table) -> String {
+    if t.rows.is_empty() {
+        let caption = t.caption.as_deref().map(escape).unwrap_or_default();
+        return format!("<p class=\"muted\">{caption} none</p>\n");
+    }
+    let mut s = String::from("<div class=\"table\">\n<table>\n");
+    if let Some(c) = &t.caption {
+        s.push_str(&format!("<caption>{}</caption>\n", escape(c)));
+    }
+    s.push_str("<thead><tr>");
+    for c in &t.columns {
+        s.push_str(&format!("<th scope=\"col\">{}</th>", escape(&c.title)));
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        s.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let numeric = t.columns.get(i).is_some_and(|c| c.numeric);
+            s.push_str(&cell_html(cell, numeric));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</tbody>\n</table>\n</div>\n");
+    s
+}
+
+fn cell_html(cell: &Cell, numeric: bool) -> String {
+    let band = cell
+        .band
+        .as_deref()
+        .map(|b| format!("<span class=\"band\">{}</span>", escape(b)))
+        .unwrap_or_default();
+    let body = format!("{}{band}", escape(&cell.text));
+    if cell.header {
+        format!("<th scope=\"row\">{body}</th>")
+    } else if numeric {
+        format!("<td class=\"num\">{body}</td>")
+    } else {
+        format!("<td>{body}</td>")
+    }
 }

@@ -1,105 +1,115 @@
-//! The Markdown report: the same content as the HTML one, with charts linked as the PNG files
-//! beside it (when the report is written into the results folder).
+//! The Markdown report: the same document as the HTML one, with each chart linked as the PNG
+//! file beside it (when the report is written into the results folder and the PNG is there)
+//! and a band written in brackets after its value.
 
-use serde_json::Value;
+use std::path::Path;
 
-use super::{ASSUMPTIONS, ReportData, columns, plain};
-use crate::plot::ChartKind;
-use crate::plot::style::human;
+use super::doc::{Block, Doc, Table};
 
 /// Escapes text for a Markdown table cell or line (no links, HTML or control characters).
 fn cell(s: &str) -> String {
     crate::output::text::markdown(s)
 }
 
-fn table(items: &[Value]) -> String {
-    let cols = columns(items);
-    if cols.is_empty() {
-        return "none\n".into();
+fn table(t: &Table) -> String {
+    let mut s = String::new();
+    if let Some(c) = &t.caption {
+        s.push_str(&format!("**{}**\n\n", cell(c)));
     }
-    let mut t = format!(
+    if t.rows.is_empty() {
+        s.push_str("none\n\n");
+        return s;
+    }
+    s.push_str(&format!(
         "| {} |\n|{}\n",
-        cols.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "),
-        "---|".repeat(cols.len())
-    );
-    for item in items {
-        let row: Vec<String> = cols
+        t.columns
             .iter()
-            .map(|c| cell(&plain(item.get(c).unwrap_or(&Value::Null))))
+            .map(|c| cell(&c.title))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        t.columns
+            .iter()
+            .map(|c| if c.numeric { "---:|" } else { "---|" })
+            .collect::<String>()
+    ));
+    for row in &t.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match &c.band {
+                Some(b) => format!("{} [{}]", cell(&c.text), cell(b)),
+                None => cell(&c.text),
+            })
             .collect();
-        t.push_str(&format!("| {} |\n", row.join(" | ")));
+        s.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
-    t
+    s.push('\n');
+    s
 }
 
-/// The whole report; `beside_charts` links the chart PNGs written beside the results.
-pub fn render(d: &ReportData, beside_charts: bool) -> String {
-    let r = &d.results;
-    let scenario = &d.manifest["scenario"];
-    let mut m = format!(
-        "# {}\n\n{}\n\n",
-        cell(&r.scenario),
-        cell(scenario["meta"]["description"].as_str().unwrap_or(""))
-    );
-    m.push_str(&format!(
-        "{} to {} · {} people as {} agents · seed {} · exodus {} · simulated, not observed\n\n",
-        r.dates[0],
-        r.dates[r.dates.len() - 1],
-        human(r.people),
-        human(r.agents as f64),
-        r.seed,
-        cell(&r.version)
-    ));
-    m.push_str("## Summary\n\n");
-    m.push_str(&table(
-        &d.summary["platforms"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-    ));
-    if beside_charts {
-        m.push_str("\n## Charts\n\n");
-        for k in ChartKind::ALL.iter().filter(|k| k.available(r)) {
-            if r.dir.join(format!("{}.png", k.name())).exists() {
-                m.push_str(&format!("![{0}]({0}.png)\n\n", k.name()));
+/// A fence of backquotes longer than any run of them in `text`.
+fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// The whole report; `charts` is the folder whose PNG files the charts link to (None: the
+/// report is elsewhere and the charts are in report.html only).
+pub fn render(doc: &Doc, charts: Option<&Path>) -> String {
+    let mut m = format!("# {}\n\n", cell(&doc.title));
+    let mut linked_any = false;
+    for block in &doc.blocks {
+        match block {
+            Block::Heading { level, text, .. } => {
+                m.push_str(&format!(
+                    "{} {}\n\n",
+                    "#".repeat(*level as usize),
+                    cell(text)
+                ));
+            }
+            Block::Text(t) => m.push_str(&format!("{}\n\n", cell(t))),
+            Block::Note(t) => m.push_str(&format!("{}\n\n", cell(t))),
+            Block::Code(t) => {
+                let f = fence(t);
+                m.push_str(&format!(
+                    "{f}sh\n{}\n{f}\n\n",
+                    crate::output::text::printable(t)
+                ));
+            }
+            Block::List(items) => {
+                for i in items {
+                    m.push_str(&format!("- {}\n", cell(i)));
+                }
+                m.push('\n');
+            }
+            Block::Table(t) => m.push_str(&table(t)),
+            Block::Figure(f) => {
+                if let Some(dir) = charts
+                    && dir.join(&f.png).exists()
+                {
+                    linked_any = true;
+                    m.push_str(&format!(
+                        "![{}]({})\n\n{}\n\n",
+                        cell(&f.id),
+                        f.png,
+                        cell(&f.caption)
+                    ));
+                }
             }
         }
     }
-    m.push_str("\n## Events\n\n");
-    m.push_str(&table(
-        &scenario["events"].as_array().cloned().unwrap_or_default(),
-    ));
-    m.push_str("\n## Platforms\n\n");
-    m.push_str(&table(
-        &scenario["platforms"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-    ));
-    m.push_str("\n## Population segments\n\n");
-    m.push_str(&table(
-        &scenario["population"]["segments"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-    ));
-    m.push_str("\n## Sources\n\n");
-    for s in scenario["meta"]["sources"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        m.push_str(&format!("- {}\n", cell(&plain(&s))));
-    }
-    m.push_str("\n## Model assumptions\n\n");
-    for a in ASSUMPTIONS {
-        m.push_str(&format!("- {a}\n"));
-    }
-    m.push_str("\n## Manifest\n\n");
-    if let Value::Object(o) = &d.manifest {
-        for (k, v) in o.iter().filter(|(k, _)| k.as_str() != "scenario") {
-            m.push_str(&format!("- **{}**: {}\n", cell(k), cell(&plain(v))));
-        }
+    if !linked_any && doc.blocks.iter().any(|b| matches!(b, Block::Figure(_))) {
+        m.push_str("The charts are in report.html (and as PNG files in the results folder after `exodus plot`).\n");
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_fence_is_longer_than_any_backquotes_inside() {
+        assert_eq!(fence("exodus run x.toml"), "```");
+        assert_eq!(fence("a ```` b"), "`````");
+    }
 }

@@ -1,20 +1,30 @@
-//! Reports: a finished run's results as one self-contained HTML file (inline SVG charts, tables,
-//! the scenario's parameters and events, the manifest and the model's assumptions; no external
-//! resource, so it opens offline in any browser) and as Markdown. Both are built from the saved
-//! results only (`daily.csv`, `flows.csv`, `summary.json`, `run.json`). Every text that comes
-//! from a scenario file is escaped.
+//! Reports: a results folder — a run (with or without replicates) or a comparison — as one
+//! self-contained HTML file (inline SVG charts, tables that fit the page, no script and no
+//! external resource, so it opens offline in any browser) and as Markdown. Both are written
+//! from one document (`doc`) built from the saved results only, by `run` or `comparison`;
+//! `format` says how numbers and values read. Every text that comes from a file is escaped.
 
+mod comparison;
+mod doc;
+mod format;
 mod html;
 mod markdown;
+mod run;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::output::atomic;
-use crate::plot::{ChartKind, PlotError, RunResults, charts};
+use crate::plot::PlotError;
 
+pub use comparison::ComparisonData;
+pub use doc::Doc;
 pub use html::escape;
+pub use run::RunData;
+
+/// The width and height, in CSS pixels, of the charts inlined in a report.
+pub const CHART_SIZE: (u32, u32) = (1000, 560);
 
 /// The assumptions every run shares, stated in reports (docs/MODEL.md has the full list).
 pub const ASSUMPTIONS: [&str; 6] = [
@@ -26,77 +36,52 @@ pub const ASSUMPTIONS: [&str; 6] = [
     "Results are simulated, not observed: each run is one draw; replicates give the spread.",
 ];
 
-/// Everything a report shows, read from a results folder.
-pub struct ReportData {
-    pub results: RunResults,
-    pub manifest: Value,
-    pub summary: Value,
-}
-
-impl ReportData {
-    /// Reads the results folder `dir`.
-    pub fn load(dir: &Path) -> Result<ReportData, PlotError> {
-        let results = RunResults::load(dir)?;
-        let read = |name: &str| -> Result<Value, PlotError> {
-            let path = dir.join(name);
-            let text = std::fs::read_to_string(&path).map_err(|source| PlotError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            serde_json::from_str(&text).map_err(|e| PlotError::Format(path, e.to_string()))
-        };
-        Ok(ReportData {
-            manifest: read("run.json")?,
-            summary: read("summary.json")?,
-            results,
-        })
-    }
-
-    /// The charts to show, as (title, SVG) pairs.
-    pub fn charts(&self, width: u32, height: u32) -> Result<Vec<(String, String)>, PlotError> {
-        ChartKind::ALL
-            .iter()
-            .filter(|k| k.available(&self.results))
-            .map(|&k| {
-                let svg = charts::build(k, &self.results).to_svg(width, height)?;
-                Ok((k.name().to_string(), svg))
-            })
-            .collect()
+/// The report of the results folder `dir`: a comparison's if it holds `comparison.json`, a
+/// run's otherwise.
+pub fn build(dir: &Path) -> Result<Doc, PlotError> {
+    let (width, height) = CHART_SIZE;
+    if dir.join(comparison::MANIFEST).exists() {
+        comparison::build(&ComparisonData::load(dir)?, width, height)
+    } else {
+        run::build(&RunData::load(dir)?, width, height)
     }
 }
 
 /// Writes `report.html` and `report.md` for the results in `dir` into `out`.
 pub fn write(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
-    let data = ReportData::load(dir)?;
+    let doc = build(dir)?;
     crate::output::create_dir(out)?;
-    let html = html::render(&data)?;
-    let md = markdown::render(&data, out == dir);
+    let html = html::render(&doc);
+    let md = markdown::render(&doc, (out == dir).then_some(dir));
     Ok(vec![
         atomic::write(&out.join("report.html"), html.as_bytes())?,
         atomic::write(&out.join("report.md"), md.as_bytes())?,
     ])
 }
 
-/// A JSON value as plain text for a table cell.
-pub(crate) fn plain(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => match n.as_f64() {
-            // Counts of people are written for reading (3.4 M); other numbers to 4 significant
-            // digits.
-            Some(x) if x.abs() >= 1e4 => crate::plot::style::human(x),
-            Some(x) if x.fract() != 0.0 => format!("{}", (x * 1e4).round() / 1e4),
-            _ => n.to_string(),
-        },
-        Value::Bool(b) => b.to_string(),
-        Value::Array(a) => a.iter().map(plain).collect::<Vec<_>>().join(", "),
-        Value::Object(o) => o
+/// Reads a JSON file of a results folder.
+pub(crate) fn read_json(path: &Path) -> Result<Value, PlotError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlotError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| PlotError::Format(path.to_path_buf(), e.to_string()))
+}
+
+/// A manifest's fields (but `skip`): the command line as the shell shows it, then a table of
+/// the other fields with numbers exactly as recorded.
+fn manifest_table(doc: &mut Doc, manifest: &Value, skip: &[&str]) {
+    if let Some(args) = manifest["command_line"].as_array() {
+        let args: Vec<String> = args
             .iter()
-            .map(|(k, v)| format!("{k} = {}", plain(v)))
-            .collect::<Vec<_>>()
-            .join("; "),
+            .map(|a| a.as_str().unwrap_or_default().to_string())
+            .collect();
+        doc.note("Produced by:");
+        doc.code(crate::app::command_text(&args));
     }
+    let mut skip = skip.to_vec();
+    skip.push("command_line");
+    doc.table(run::fields(manifest, &skip, "field"));
 }
 
 /// The keys of a list of JSON objects, in first-seen order, for table columns.
