@@ -51,9 +51,10 @@ pub enum Command {
     /// Run one benchmark case and print its row as JSON (used by `exodus bench`).
     #[command(hide = true)]
     BenchCase(BenchCaseArgs),
-    /// Write a self-contained HTML report and a Markdown report of a finished run.
+    /// Write a self-contained HTML report and a Markdown report of a finished run or
+    /// comparison.
     Report {
-        /// Results folder written by `exodus run`.
+        /// Results folder written by `exodus run` or `exodus compare`.
         results: PathBuf,
         /// Folder for report.html and report.md [default: the results folder].
         #[arg(long, short)]
@@ -61,6 +62,20 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Print the shell completion script for SHELL on standard output, e.g.
+    /// `exodus completions bash > ~/.local/share/bash-completion/completions/exodus`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (exodus.1 and one per command, exodus-run.1, ...) into a folder, or
+    /// print exodus.1 on standard output.
+    Man {
+        /// Folder for the pages, e.g. ~/.local/share/man/man1 [default: print exodus.1].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -887,6 +902,32 @@ impl RunArgs {
             command_line,
         })
     }
+}
+
+/// The man pages, from the same definitions as the command line: (file name, roff text) of
+/// `exodus.1` first, then one per visible command (`exodus-run.1`, ...).
+pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, std::io::Error> {
+    fn walk(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut roff = Vec::new();
+        man.render(&mut roff)?;
+        pages.push((man.get_filename(), roff));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, pages)?;
+        }
+        Ok(())
+    }
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    walk(&cmd, &mut pages)?;
+    Ok(pages)
+}
+
+/// Writes the completion script of `shell` for exodus to `out`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "exodus", out);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use exodus::cli::{Cli, Command};
 use exodus::output::text::terminal;
 
 fn main() -> ExitCode {
+    default_sigpipe();
     let cli = Cli::parse();
     // Ctrl-C and SIGTERM remove the files being written before exodus exits.
     exodus::output::cleanup::install();
@@ -263,6 +264,11 @@ fn main() -> ExitCode {
                 }
             }
         }),
+        Command::Completions { shell } => {
+            exodus::cli::completions(shell, &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out } => man(out.as_deref()),
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {
@@ -293,6 +299,41 @@ fn main() -> ExitCode {
                 source = cause.source();
             }
             ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// A standard output closed early (`exodus completions bash | head`) ends exodus quietly, as
+/// it ends other Unix tools, instead of a panic in `println!` (Rust ignores SIGPIPE by
+/// default). Results are never written to standard output, only listed there once in place.
+fn default_sigpipe() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setting the disposition of SIGPIPE to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// `exodus man`: the man pages into `out` (each written atomically, names printed), or
+/// exodus.1 on standard output.
+fn man(out: Option<&std::path::Path>) -> Result<(), app::AppError> {
+    let pages = exodus::cli::man_pages()
+        .map_err(|e| app::AppError::Resources(format!("cannot render the man pages: {e}")))?;
+    match out {
+        None => {
+            use std::io::Write;
+            let (_, page) = &pages[0];
+            std::io::stdout()
+                .write_all(page)
+                .map_err(|e| app::AppError::Resources(format!("cannot print the man page: {e}")))
+        }
+        Some(dir) => {
+            exodus::output::create_dir(dir)?;
+            for (name, page) in &pages {
+                let path = exodus::output::atomic::write(&dir.join(name), page)?;
+                println!("{}", path.display());
+            }
+            Ok(())
         }
     }
 }

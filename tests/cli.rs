@@ -1023,3 +1023,57 @@ fn a_broken_comparison_file_reports_its_syntax_error() {
         .code(2)
         .stderr(predicate::str::contains("is a single scenario"));
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_same_definitions() {
+    let out = exodus().args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    let bash = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        bash.contains("_exodus()") && bash.contains("compare"),
+        "{bash}"
+    );
+    let out = exodus().args(["completions", "zsh"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("#compdef exodus"));
+    let out = exodus().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unknown shell is bad usage");
+
+    let page = exodus().arg("man").output().unwrap();
+    assert!(page.status.success());
+    assert!(String::from_utf8_lossy(&page.stdout).contains(".TH exodus 1"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = exodus()
+        .args(["man", "--out"])
+        .arg(dir.path().join("man1"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for name in [
+        "exodus.1",
+        "exodus-run.1",
+        "exodus-compare.1",
+        "exodus-report.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join("man1").join(name)).unwrap();
+        assert!(text.contains(".SH OPTIONS") || name == "exodus.1", "{name}");
+    }
+    // The hidden benchmark worker has no page.
+    assert!(!dir.path().join("man1/exodus-bench-case.1").exists());
+}
+
+#[test]
+fn a_closed_standard_output_ends_exodus_quietly() {
+    use std::process::{Command as Process, Stdio};
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("exodus"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before exodus writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+}
