@@ -133,7 +133,7 @@ pub struct SweepArgs {
     #[arg(long, value_parser = parse_samples)]
     pub samples: Option<u64>,
     /// Replicates per point, replacing sweep.replicates.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, value_parser = whole::<u32>(1..=10_000))]
     pub replicates: Option<u32>,
     /// Design, replacing sweep.design (grid, random, latin-hypercube, sobol, saltelli, morris);
     /// give --samples with it.
@@ -151,7 +151,7 @@ pub struct SweepArgs {
     #[arg(long, value_parser = parse_count)]
     pub agents: Option<u64>,
     /// Worker threads [default: all cores]; results are identical for any value.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_parser = whole::<u16>(1..=1024))]
     pub threads: Option<u16>,
     /// Set one value of the scenario by its path on every point (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Assignment::parse)]
@@ -201,7 +201,7 @@ pub struct SensitivityArgs {
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Bootstrap resamples for the intervals.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    #[arg(long, default_value_t = 1000, value_parser = whole::<u32>(10..=100_000))]
     pub resamples: u32,
     /// Confidence level of the intervals.
     #[arg(long, default_value_t = 0.95, value_parser = parse_level)]
@@ -294,14 +294,14 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "10000,100000,1000000")]
     pub agents: Vec<u64>,
     /// Thread counts, comma-separated [default: 1 and all cores].
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_delimiter = ',', value_parser = whole::<u16>(1..=1024))]
     pub threads: Vec<u16>,
     /// Times the days are run per case (the table gives the median and the best).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 3, value_parser = whole::<u32>(1..=1000))]
     pub repeats: u32,
     /// Contacts per agent for every scenario, replacing network.degree (compare workloads at
     /// equal degree).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_parser = whole::<u32>(1..=1000))]
     pub degree: Option<u32>,
     /// Also run the hand-written R1 loop, for comparison.
     #[arg(long)]
@@ -363,11 +363,11 @@ pub struct BenchCaseArgs {
     pub baseline: bool,
     #[arg(long, value_parser = parse_count)]
     pub agents: u64,
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_parser = whole::<u16>(1..=1024))]
     pub threads: u16,
     #[arg(long, default_value_t = 1)]
     pub repeats: u32,
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_parser = whole::<u32>(1..=1000))]
     pub degree: Option<u32>,
 }
 
@@ -386,30 +386,69 @@ impl BenchCaseArgs {
     }
 }
 
-/// A count of agents: digits with optional `_` separators, or a power of ten like 1e6.
+/// A count of agents (at least 2), written as every count on the command line is.
 fn parse_count(s: &str) -> Result<u64, String> {
-    parse_whole(s, 2, "a count of agents")
+    parse_whole(s, 2..=u64::MAX)
 }
 
-/// A number of samples (1 or more), written as counts of agents are.
+/// A number of samples (1 or more).
 fn parse_samples(s: &str) -> Result<u64, String> {
-    parse_whole(s, 1, "a number of samples")
+    parse_whole(s, 1..=u64::MAX)
 }
 
-/// A whole number of at least `min`: digits with optional `_` separators, or 1e6 style.
-fn parse_whole(s: &str, min: u64, what: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let bad = || format!("`{s}` is not {what} (write 1000000, 1_000_000 or 1e6; at least {min})");
-    if let Some((m, e)) = t.split_once(['e', 'E']) {
-        let m: u64 = m.parse().map_err(|_| bad())?;
-        let e: u32 = e.parse().map_err(|_| bad())?;
-        return 10u64
-            .checked_pow(e)
-            .and_then(|p| p.checked_mul(m))
-            .filter(|&n| n >= min)
-            .ok_or_else(bad);
+/// A value parser for a whole number in `range`, of type `T`: see [`parse_whole`].
+fn whole<T>(
+    range: std::ops::RangeInclusive<u64>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+{
+    move |s: &str| {
+        let n = parse_whole(s, range.clone())?;
+        T::try_from(n).map_err(|_| format!("`{s}` is too large"))
     }
-    t.parse::<u64>().ok().filter(|&n| n >= min).ok_or_else(bad)
+}
+
+/// A whole number in `range`, written the same way for every count on the command line:
+/// digits, with `_` separators (1_000_000), or a power of ten (1e6, 2.5e5) that comes to a
+/// whole number.
+pub fn parse_whole(s: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    let allowed = if *range.end() == u64::MAX {
+        format!("of at least {}", range.start())
+    } else {
+        format!("in {} ..= {}", range.start(), range.end())
+    };
+    let bad = || format!("`{s}` is not a whole number {allowed} (write 1000000, 1_000_000 or 1e6)");
+    let t = s.trim().replace('_', "");
+    let n = match t.split_once(['e', 'E']) {
+        None => t.parse::<u64>().ok(),
+        Some((mantissa, exponent)) => {
+            let exponent: i64 = exponent.parse().map_err(|_| bad())?;
+            let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+            if int.is_empty() && frac.is_empty()
+                || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+            {
+                return Err(bad());
+            }
+            // The digits as one integer, then the decimal point moved by the exponent.
+            let digits: u128 = format!("{int}{frac}").parse().map_err(|_| bad())?;
+            let shift = exponent - frac.len() as i64;
+            let scaled = if shift >= 0 {
+                u32::try_from(shift)
+                    .ok()
+                    .and_then(|e| 10u128.checked_pow(e))
+                    .and_then(|p| digits.checked_mul(p))
+            } else {
+                u32::try_from(-shift)
+                    .ok()
+                    .and_then(|e| 10u128.checked_pow(e))
+                    .filter(|p| digits.is_multiple_of(*p))
+                    .map(|p| digits / p)
+            };
+            scaled.and_then(|x| u64::try_from(x).ok())
+        }
+    };
+    n.filter(|n| range.contains(n)).ok_or_else(bad)
 }
 
 #[derive(Debug, clap::Args)]
@@ -422,7 +461,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub baseline: Option<PathBuf>,
     /// Replicates per scenario [default: the comparison file's, or 10].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_parser = whole::<u32>(1..=100_000))]
     pub replicates: Option<u32>,
     /// Quantiles of the bands, as LOW,HIGH [default: the comparison file's, or 0.05,0.95].
     #[arg(long, value_parser = parse_band)]
@@ -578,33 +617,33 @@ pub struct CalibrateArgs {
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
     /// Replicates per candidate (common random numbers), replacing calibration.seeds.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_parser = whole::<u32>(1..=1000))]
     pub seeds: Option<u32>,
     /// Agents per candidate, replacing calibration.agents.
     #[arg(long, value_parser = parse_count)]
     pub agents: Option<u64>,
     /// Seed of the calibration's own draws (prior samples, proposals, restarts), replacing
     /// calibration.seed.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(0..=u64::MAX))]
     pub seed: Option<u64>,
     /// ABC-SMC particles, replacing abc.particles.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(4..=100_000))]
+    #[arg(long, value_parser = whole::<u64>(4..=100_000))]
     pub particles: Option<u64>,
     /// Stop after this many ABC-SMC generations, replacing abc.max_generations.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, value_parser = whole::<u64>(1..=1000))]
     pub generations: Option<u64>,
     /// Stop after this many simulated candidates, replacing abc.max_simulations (raise it and
     /// rerun to resume).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = whole::<u64>(1..=u64::MAX))]
     pub max_simulations: Option<u64>,
     /// Stop after this many seconds of wall time, replacing abc.max_seconds.
     #[arg(long)]
     pub max_seconds: Option<f64>,
     /// Nelder-Mead restarts, replacing nelder_mead.restarts.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, value_parser = whole::<u64>(1..=1000))]
     pub restarts: Option<u64>,
     /// Worker threads [default: all cores]; results are identical for any value.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_parser = whole::<u16>(1..=1024))]
     pub threads: Option<u16>,
     /// Set one value of the scenario by its path before fitting (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Assignment::parse)]
@@ -670,7 +709,7 @@ pub struct CheckArgs {
     pub out: Option<PathBuf>,
     /// Replicates to run; each target's mean over them is judged, and the report gives their
     /// range.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(1..=10_000))]
     pub replicates: u32,
     /// Exit with code 1 when any target misses its accepted interval (for scripts and CI).
     #[arg(long)]
@@ -697,13 +736,14 @@ impl CheckArgs {
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
     /// Master seed, replacing the scenario's meta.seed.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(0..=u64::MAX))]
     pub seed: Option<u64>,
     /// Agents to simulate, replacing population.agents (people represented stay the same).
-    #[arg(long)]
+    /// Its range is checked with the scenario's (2 ..= 4000000000).
+    #[arg(long, value_parser = whole::<u64>(0..=u64::MAX))]
     pub agents: Option<u64>,
     /// Worker threads [default: all cores]; results are identical for any value.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_parser = whole::<u16>(1..=1024))]
     pub threads: Option<u16>,
     /// Print nothing but errors (no progress bar, no summary).
     #[arg(long, short)]
@@ -770,10 +810,10 @@ pub struct PlotArgs {
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Chart width in CSS pixels (the SVG size).
-    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(200..=8000))]
+    #[arg(long, default_value_t = 1200, value_parser = whole::<u32>(200..=8000))]
     pub width: u32,
     /// Chart height in CSS pixels.
-    #[arg(long, default_value_t = 675, value_parser = clap::value_parser!(u32).range(200..=8000))]
+    #[arg(long, default_value_t = 675, value_parser = whole::<u32>(200..=8000))]
     pub height: u32,
     /// PNG pixel density: 2 makes a 1200 x 675 chart 2400 x 1350 pixels.
     #[arg(long, default_value_t = 2.0, value_parser = parse_scale)]
@@ -856,7 +896,7 @@ pub struct RunArgs {
     pub force: bool,
     /// Replicates to run; with more than 1, replicates.csv and bands.csv hold them all and the
     /// charts show the median and the band.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u32>(1..=100_000))]
     pub replicates: u32,
     /// Quantiles of the band across replicates, as LOW,HIGH.
     #[arg(long, default_value = "0.05,0.95", value_parser = parse_band)]
@@ -932,6 +972,28 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_count_is_written_the_same_way() {
+        let any = 0..=u64::MAX;
+        for (text, n) in [
+            ("1000000", 1_000_000),
+            ("1_000_000", 1_000_000),
+            ("1e6", 1_000_000),
+            ("2.5e5", 250_000),
+            ("1.50e1", 15),
+            (" 7 ", 7),
+        ] {
+            assert_eq!(parse_whole(text, any.clone()), Ok(n), "{text}");
+        }
+        for text in ["1e", "e6", "1.5", "1.25e1", "-3", "1e30", "x", "1.e"] {
+            assert!(parse_whole(text, any.clone()).is_err(), "{text}");
+        }
+        let e = parse_whole("0", 1..=1024).unwrap_err();
+        assert!(e.contains("1 ..= 1024"), "{e}");
+        let e = parse_whole("1", 2..=u64::MAX).unwrap_err();
+        assert!(e.contains("at least 2"), "{e}");
+    }
+
     use super::*;
     use clap::CommandFactory;
 

@@ -1077,3 +1077,41 @@ fn a_closed_standard_output_ends_exodus_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(101), "{err}");
 }
+
+#[test]
+fn counts_are_written_the_same_way_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args([
+            "run",
+            "-q",
+            "--no-plots",
+            "--agents",
+            "2.5e3",
+            "--replicates",
+            "1_0",
+        ])
+        .args(["--threads", "2", "--seed", "1_000", "--out"])
+        .arg(dir.path().join("r"))
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r/run.json")).unwrap()).unwrap();
+    assert_eq!(manifest["replicates"], 10);
+    assert_eq!(manifest["seed"], 1000);
+    assert_eq!(manifest["scenario"]["population"]["agents"], 2500);
+    exodus()
+        .args(["run", "--agents", "1e"])
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`1e` is not a whole number of at least 0 (write 1000000, 1_000_000 or 1e6)",
+        ));
+    exodus()
+        .args(["compare", "--replicates", "0", "a.toml", "b.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("in 1 ..= 100000"));
+}
