@@ -15,6 +15,7 @@ use crate::output::csv::{DailyCsv, DriversCsv, FlowsCsv, GroupsCsv, ReplicatesCs
 use crate::output::json::{self, Manifest};
 use crate::output::{self, Exporter, OutputError};
 use crate::plot::{self, PlotError, PlotOptions};
+use crate::progress::Progress;
 use crate::rng::CHUNK;
 use crate::scenario::{self, Assignment, Overrides, Params, Scenario, ScenarioError};
 use crate::sweep::Shard;
@@ -48,7 +49,9 @@ impl AppError {
             // A folder holding the user's own files needs --force: a usage error.
             AppError::Output(OutputError::Foreign { .. }) => 2,
             // Results that cannot be read or parsed are bad input to `exodus plot`.
-            AppError::Plot(PlotError::Read { .. } | PlotError::Format(..)) => 2,
+            AppError::Plot(
+                PlotError::Read { .. } | PlotError::Format(..) | PlotError::Choice(_),
+            ) => 2,
             AppError::Output(_) | AppError::Plot(_) | AppError::Resources(_) => 1,
         }
     }
@@ -88,6 +91,8 @@ pub struct RunOptions {
     pub sim: SimOptions,
     /// Draw the default charts beside the data.
     pub plots: bool,
+    /// How the charts show the results (`--log`, `--platforms`).
+    pub charts: PlotOptions,
     /// Replicates to run (1: a single run).
     pub replicates: u32,
     /// Quantiles of the band across replicates, e.g. (0.05, 0.95).
@@ -104,7 +109,10 @@ pub struct RunOptions {
 #[derive(Debug, Clone)]
 pub struct RunReport {
     pub out: PathBuf,
+    /// The summary of replicate 0.
     pub summary: crate::metrics::Summary,
+    /// Replicates run.
+    pub replicates: u32,
     pub files: Vec<PathBuf>,
 }
 
@@ -290,17 +298,18 @@ struct Simulated {
     initial: Vec<u64>,
 }
 
-/// Builds the world and runs replicate `replicate`, passing each day's record to `on_record`.
+/// Builds the world and runs replicate `replicate`, passing each day's record to `on_record`;
+/// `progress` shows it as `what`.
 fn simulate_records(
     prepared: &Prepared,
     replicate: u32,
-    quiet: bool,
+    progress: &Progress,
+    what: &str,
     on_record: &mut (dyn FnMut(&DayRecord) + Send),
 ) -> Simulated {
     let params = &prepared.scenario.params;
-    let progress = progress_bar(u64::from(params.days), quiet);
-    let result = prepared.pool.install(|| {
-        progress.set_message("building network");
+    progress.start(what);
+    prepared.pool.install(|| {
         let t0 = Instant::now();
         let (world, initial) = World::build(params, replicate);
         let build_seconds = t0.elapsed().as_secs_f64();
@@ -308,21 +317,19 @@ fn simulate_records(
         for &p in &initial.platform {
             counts[p as usize] += 1;
         }
-        progress.set_message("simulating");
+        progress.simulating(what);
         let t1 = Instant::now();
         let mut daily = Daily::new(params);
         engine::simulate(params, &world, initial, replicate, |tally| {
             on_record(&daily.record(tally));
-            progress.inc(1);
+            progress.day();
         });
         Simulated {
             build_seconds,
             simulate_seconds: t1.elapsed().as_secs_f64(),
             initial: counts,
         }
-    });
-    progress.finish_and_clear();
-    result
+    })
 }
 
 /// `exodus run`: simulates a scenario and writes its results.
@@ -331,6 +338,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let shape = memory::Shape::run(opts.replicates, opts.plots, opts.band);
     let prepared = prepare(&opts.scenario, &opts.sim, shape)?;
+    // A chart option that cannot be honoured is found now, not after the run.
+    chart_platforms(&prepared.scenario.params, &opts.charts)?;
     let out = opts
         .out
         .clone()
@@ -344,13 +353,18 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
         threads: prepared.pool.current_num_threads(),
         command_line: opts.command_line.clone(),
         plots: opts.plots,
+        charts: opts.charts.clone(),
         started,
         started_at,
         force: opts.force,
         quiet: opts.sim.quiet,
     };
+    let days = u64::from(prepared.scenario.params.days);
+    let replicates = u64::from(opts.replicates);
+    let progress = Progress::new(days * replicates, replicates, opts.sim.quiet);
     write_run(&target, &mut |r, each| {
-        Ok(simulate_records(&prepared, r, opts.sim.quiet, each))
+        let what = format!("replicate {r}");
+        Ok(simulate_records(&prepared, r, &progress, &what, each))
     })
 }
 
@@ -369,6 +383,8 @@ struct RunTarget<'a> {
     threads: usize,
     command_line: Vec<String>,
     plots: bool,
+    /// How the charts show the results.
+    charts: PlotOptions,
     started: Instant,
     started_at: String,
     /// Write beside files exodus did not write.
@@ -438,6 +454,7 @@ fn write_run(t: &RunTarget, source: &mut ReplicateSource) -> Result<RunReport, A
     let files = commit_stage(stage, &t.out, "run.json", t.quiet)?;
     Ok(RunReport {
         out: t.out.clone(),
+        replicates: t.replicates,
         summary,
         files,
     })
@@ -524,7 +541,11 @@ fn write_run_files(
     let Some(timing) = timing else {
         return Err(AppError::Resources("no replicate ran".into()));
     };
-    let summary = summary.finish(params, replicate, &timing.initial);
+    let summary = crate::metrics::Summary {
+        replicates: t.replicates,
+        band: [t.band.0, t.band.1],
+        ..summary.finish(params, replicate, &timing.initial)
+    };
 
     let mut files = exporters
         .into_iter()
@@ -570,7 +591,7 @@ fn write_run_files(
     // Charts are drawn from the files just written, exactly as `exodus plot` would; the
     // manifest then lists them too.
     if t.plots {
-        let charts = plot::plot_results(out, out, &PlotOptions::default())?;
+        let charts = plot::plot_results(out, out, &t.charts)?;
         manifest.outputs.extend(file_names(&charts, out));
         json::write(&manifest_path, &manifest)?;
     }
@@ -601,15 +622,19 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     let prepared = prepare(&opts.scenario, &opts.sim, shape)?;
     let params = &prepared.scenario.params;
     let targets = calibration::load(&opts.targets, params)?;
+    let runs = u64::from(opts.replicates.max(1));
+    let progress = Progress::new(u64::from(params.days) * runs, runs, opts.sim.quiet);
     let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..opts.replicates.max(1))
         .map(|r| {
             let mut records = Vec::with_capacity(params.days as usize);
-            simulate_records(&prepared, r, opts.sim.quiet, &mut |x| {
+            let what = format!("replicate {r}");
+            simulate_records(&prepared, r, &progress, &what, &mut |x| {
                 records.push(x.clone())
             });
             records
         })
         .collect();
+    progress.finish();
     let results: Vec<_> = targets
         .targets
         .iter()
@@ -653,22 +678,6 @@ pub(crate) fn command_text(args: &[String]) -> String {
     parts.join(" ")
 }
 
-fn progress_bar(days: u64, quiet: bool) -> indicatif::ProgressBar {
-    if quiet {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(days),
-        indicatif::ProgressDrawTarget::stderr_with_hz(4),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{msg:>18} [{bar:30}] {pos}/{len} days, {elapsed} (eta {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 /// `exodus plot`: draws the charts of the results in `results` into `out` (default: the same
 /// folder); returns the files written.
 pub fn plot(
@@ -684,11 +693,23 @@ pub fn plot(
         crate::plot::sweep::plot_sweep(results, out)?
     } else if results.join("comparison.json").exists() {
         // A comparison folder gets the comparison's charts.
+        if opts.compare_charts.is_empty() {
+            return Err(AppError::Input(format!(
+                "--charts: {} holds a comparison, whose charts are compare and difference",
+                results.display()
+            )));
+        }
         plot::compare::plot_comparison(results, out, opts)?
     } else if results.join(plot::bench::TABLE).exists() {
         // A benchmark folder gets the benchmark's charts.
         plot::bench::plot_bench(results, out, opts)?
     } else {
+        if opts.charts.is_empty() {
+            return Err(AppError::Input(format!(
+                "--charts: {} holds a run; compare and difference are a comparison's charts",
+                results.display()
+            )));
+        }
         plot::plot_results(results, out, opts)?
     };
     // The charts are exodus's: a later run into the folder replaces them.
@@ -731,6 +752,13 @@ pub fn summary_table(report: &RunReport) -> String {
         "{} — {} to {}, {} agents for {} people, seed {}\n",
         s.scenario, s.start, s.end, s.agents, s.people, s.seed
     );
+    if report.replicates > 1 {
+        t.push_str(&format!(
+            "replicate 0 of {}, one draw (the median and band over all replicates are in bands.csv; `exodus report {}` tabulates them)\n",
+            report.replicates,
+            report.out.display()
+        ));
+    }
     let ranked = s.platforms.iter().any(|p| p.best_rank.is_some());
     t.push_str(&format!(
         "{:<14} {:>12} {:>12} {:>12} {:>12} {:>12}{}\n",
@@ -796,6 +824,8 @@ pub struct CompareOptions {
     pub out: Option<PathBuf>,
     pub sim: SimOptions,
     pub plots: bool,
+    /// How the charts show the results (`--log`, `--platforms`).
+    pub charts: PlotOptions,
     /// Run only this slice of the replicates, into a shard folder for `exodus merge`.
     pub shard: Option<Shard>,
     /// Write beside files in the results folder that exodus did not write.
@@ -929,6 +959,7 @@ fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
             )));
         }
     }
+    chart_platforms(base, &opts.charts)?;
     let days = prepared
         .iter()
         .map(|p| p.scenario.params.days)
@@ -1005,6 +1036,13 @@ fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
     })
 }
 
+/// Checks `--platforms` against the scenario's platforms before anything runs.
+fn chart_platforms(params: &Params, charts: &PlotOptions) -> Result<(), AppError> {
+    let names: Vec<String> = params.platforms.iter().map(|p| p.name.clone()).collect();
+    plot::pick_platforms(&names, charts.platforms.as_deref())?;
+    Ok(())
+}
+
 /// A comparison's name when no comparison file gives one: "A vs B vs C".
 fn comparison_title(labels: &[String]) -> String {
     labels.join(" vs ")
@@ -1025,13 +1063,7 @@ pub fn compare(opts: &CompareOptions) -> Result<PathBuf, AppError> {
     let work = out.join(WORK);
     let whole = Shard { index: 0, count: 1 };
     let manifest = compare_manifest(opts, &prepared, &setup, whole)?;
-    let written = run_shard_replicates(&work, manifest, quiet, true, &mut |r| {
-        prepared
-            .iter()
-            .map(|p| run_replicate(p, r, quiet, setup.days))
-            .collect()
-    })
-    .and_then(|_| {
+    let written = run_shard_replicates(&work, manifest, quiet, true, &prepared).and_then(|_| {
         let mut kept = Shards::open(std::slice::from_ref(&work))?;
         write_comparison_files(opts, &setup, stage.path(), &mut |r| {
             Ok(kept
@@ -1191,7 +1223,7 @@ fn write_comparison_files(
     json::write(&manifest_path, &manifest)?;
     // The charts are drawn from the files just written; the manifest then lists them too.
     if opts.plots {
-        let charts = plot::compare::plot_comparison(out, out, &PlotOptions::default())?;
+        let charts = plot::compare::plot_comparison(out, out, &opts.charts)?;
         manifest.outputs.extend(file_names(&charts, out));
         json::write(&manifest_path, &manifest)?;
     }
@@ -1223,7 +1255,7 @@ fn run_shard_replicates(
     manifest: shard::Manifest,
     quiet: bool,
     work: bool,
-    run_one: &mut dyn FnMut(u32) -> Vec<shard::Run>,
+    scenarios: &[Prepared],
 ) -> Result<ShardReport, AppError> {
     let _lock = output::lock_dir(dir)?;
     let mut store = shard::Store::open(dir, &manifest)?;
@@ -1259,10 +1291,21 @@ fn run_shard_replicates(
             dir.display()
         );
     }
+    // One bar over every scenario's run of every replicate to do.
+    let days: u64 = scenarios
+        .iter()
+        .map(|p| u64::from(p.scenario.params.days))
+        .sum();
+    let runs = todo.len() as u64 * scenarios.len() as u64;
+    let progress = Progress::new(days * todo.len() as u64, runs, quiet);
     for &r in &todo {
-        let runs = run_one(r);
+        let runs: Vec<shard::Run> = scenarios
+            .iter()
+            .map(|p| run_replicate(p, r, &progress, manifest.days))
+            .collect();
         store.append(r, &runs)?;
     }
+    progress.finish();
     Ok(ShardReport {
         out: dir.to_path_buf(),
         shard: manifest.shard(),
@@ -1274,9 +1317,10 @@ fn run_shard_replicates(
 
 /// Runs replicate `r` of a scenario, keeping its first `days` day records (a comparison's
 /// common days) and its timing.
-fn run_replicate(prepared: &Prepared, r: u32, quiet: bool, days: usize) -> shard::Run {
+fn run_replicate(prepared: &Prepared, r: u32, progress: &Progress, days: usize) -> shard::Run {
     let mut records = Vec::with_capacity(days);
-    let sim = simulate_records(prepared, r, quiet, &mut |rec| {
+    let what = format!("{}, replicate {r}", prepared.scenario.params.name);
+    let sim = simulate_records(prepared, r, progress, &what, &mut |rec| {
         if (rec.day as usize) < days {
             records.push(rec.clone());
         }
@@ -1325,10 +1369,13 @@ pub fn run_shard(opts: &RunOptions, which: Shard) -> Result<ShardReport, AppErro
         fingerprint: String::new(),
     }
     .sealed();
-    let days = params.days as usize;
-    run_shard_replicates(&dir, manifest, opts.sim.quiet, false, &mut |r| {
-        vec![run_replicate(&prepared, r, opts.sim.quiet, days)]
-    })
+    run_shard_replicates(
+        &dir,
+        manifest,
+        opts.sim.quiet,
+        false,
+        std::slice::from_ref(&prepared),
+    )
 }
 
 /// `exodus compare --shard I/N`: runs every scenario's replicates r with r mod N = I into a
@@ -1344,12 +1391,7 @@ pub fn compare_shard(opts: &CompareOptions, which: Shard) -> Result<ShardReport,
         None => out.join(which.folder()),
     };
     let manifest = compare_manifest(opts, &prepared, &setup, which)?;
-    run_shard_replicates(&dir, manifest, opts.sim.quiet, false, &mut |r| {
-        prepared
-            .iter()
-            .map(|p| run_replicate(p, r, opts.sim.quiet, setup.days))
-            .collect()
-    })
+    run_shard_replicates(&dir, manifest, opts.sim.quiet, false, &prepared)
 }
 
 /// What a comparison's shard (or its own work folder) records of the inputs.
@@ -1425,6 +1467,7 @@ pub fn merge(
                 threads: m.threads,
                 command_line: m.command_line.clone(),
                 plots,
+                charts: PlotOptions::default(),
                 started: Instant::now(),
                 started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 force,
@@ -1472,6 +1515,7 @@ pub fn merge(
                 out: Some(out.to_path_buf()),
                 sim: SimOptions::default(),
                 plots,
+                charts: PlotOptions::default(),
                 shard: None,
                 force,
                 command_line: m.command_line.clone(),

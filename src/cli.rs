@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::{CheckOptions, CompareOptions, RunOptions, SimOptions};
-use crate::plot::{ChartKind, Format, PlotOptions};
+use crate::plot::{ChartKind, CompareChart, Format, PlotOptions};
 use crate::scenario::Assignment;
 
 /// exodus — simulate how users move between social-media platforms when one is banned.
@@ -482,6 +482,8 @@ pub struct CompareArgs {
     /// Do not draw charts.
     #[arg(long)]
     pub no_plots: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
     /// Write into a results folder that holds files exodus did not write (they are left
     /// untouched; files of an earlier exodus run there are replaced as always).
     #[arg(long)]
@@ -588,6 +590,7 @@ impl CompareArgs {
             out: self.out,
             sim: self.sim.options(),
             plots: !self.no_plots,
+            charts: self.view.options(),
             shard: self
                 .shard
                 .map(ShardArg::resolve)
@@ -790,6 +793,33 @@ pub enum ChartArg {
     Risk,
     /// Adoption by audience class (with `[outputs] audience_classes`).
     Classes,
+    /// A comparison's scenarios overlaid, per platform.
+    Compare,
+    /// A comparison's paired differences from the baseline, per platform.
+    Difference,
+}
+
+/// How charts show the results: `--log` and `--platforms`, on plot, run and compare.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ViewArgs {
+    /// A log scale on the y axis of the charts of counts that never go below zero
+    /// (adoption, installs, trials, a comparison's overlays); others keep theirs.
+    #[arg(long)]
+    pub log: bool,
+    /// Only these platforms, comma-separated, in this order [default: all].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub platforms: Vec<String>,
+}
+
+impl ViewArgs {
+    /// The plotting options, at the default size and formats, these arguments ask for.
+    pub fn options(&self) -> PlotOptions {
+        PlotOptions {
+            log: self.log,
+            platforms: (!self.platforms.is_empty()).then(|| self.platforms.clone()),
+            ..PlotOptions::default()
+        }
+    }
 }
 
 /// Image formats.
@@ -821,9 +851,12 @@ pub struct PlotArgs {
     /// Image format.
     #[arg(long, value_enum, default_value_t = FormatArg::Both)]
     pub format: FormatArg,
-    /// Charts to draw, comma-separated [default: all].
+    /// Charts to draw, comma-separated [default: all those the folder's kind draws: a run's,
+    /// or a comparison's compare and difference].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub charts: Vec<ChartArg>,
+    #[command(flatten)]
+    pub view: ViewArgs,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -846,10 +879,17 @@ impl PlotArgs {
             FormatArg::Png => vec![Format::Png],
             FormatArg::Both => vec![Format::Svg, Format::Png],
         };
-        let charts = if self.charts.is_empty() {
-            ChartKind::ALL.to_vec()
+        let defaults = self.view.options();
+        let (charts, compare_charts) = if self.charts.is_empty() {
+            (defaults.charts.clone(), defaults.compare_charts.clone())
         } else {
-            self.charts.iter().map(|c| c.kind()).collect()
+            (
+                self.charts.iter().filter_map(|c| c.kind()).collect(),
+                self.charts
+                    .iter()
+                    .filter_map(|c| c.compare_chart())
+                    .collect(),
+            )
         };
         PlotOptions {
             width: self.width,
@@ -857,13 +897,15 @@ impl PlotArgs {
             scale: self.scale,
             formats,
             charts,
+            compare_charts,
+            ..defaults
         }
     }
 }
 
 impl ChartArg {
-    fn kind(self) -> ChartKind {
-        match self {
+    fn kind(self) -> Option<ChartKind> {
+        Some(match self {
             ChartArg::Adoption => ChartKind::Adoption,
             ChartArg::Share => ChartKind::Share,
             ChartArg::Installs => ChartKind::Installs,
@@ -874,6 +916,15 @@ impl ChartArg {
             ChartArg::Trials => ChartKind::Trials,
             ChartArg::Risk => ChartKind::Risk,
             ChartArg::Classes => ChartKind::Classes,
+            ChartArg::Compare | ChartArg::Difference => return None,
+        })
+    }
+
+    fn compare_chart(self) -> Option<CompareChart> {
+        match self {
+            ChartArg::Compare => Some(CompareChart::Compare),
+            ChartArg::Difference => Some(CompareChart::Difference),
+            _ => None,
         }
     }
 }
@@ -890,6 +941,8 @@ pub struct RunArgs {
     /// Do not draw charts (redraw them later with `exodus plot`).
     #[arg(long)]
     pub no_plots: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
     /// Write into a results folder that holds files exodus did not write (they are left
     /// untouched; files of an earlier exodus run there are replaced as always).
     #[arg(long)]
@@ -935,6 +988,7 @@ impl RunArgs {
             out: self.out,
             sim: self.sim.options(),
             plots: !self.no_plots,
+            charts: self.view.options(),
             replicates: self.replicates,
             band: self.band,
             shard: self.shard.map(ShardArg::resolve).transpose()?,

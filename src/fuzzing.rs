@@ -178,6 +178,7 @@ pub fn results_folder(dir: &Path) -> Result<std::path::PathBuf, String> {
             ..Default::default()
         },
         plots: false,
+        charts: crate::plot::PlotOptions::default(),
         replicates: 1,
         band: (0.05, 0.95),
         shard: None,

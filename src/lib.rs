@@ -22,6 +22,7 @@ pub mod network;
 pub mod output;
 pub mod plot;
 pub mod population;
+pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -100,6 +100,11 @@ fn main() -> ExitCode {
                     Some(shard) => app::compare_shard(&opts, shard).map(|r| print_shard(&r, quiet)),
                     None => app::compare(&opts).map(|out| {
                         if !quiet {
+                            // The files are in place; a table that cannot be read back is
+                            // only not shown.
+                            if let Ok(d) = exodus::report::ComparisonData::load(&out) {
+                                print!("{}", exodus::report::comparison_table(&d));
+                            }
                             println!("comparison in {}", out.display());
                         }
                     }),

@@ -318,6 +318,10 @@ pub struct Summary {
     pub scenario: String,
     pub seed: u64,
     pub replicate: u32,
+    /// Replicates run (more than 1: replicates.csv and bands.csv hold them all).
+    pub replicates: u32,
+    /// Quantiles of the band in bands.csv.
+    pub band: [f64; 2],
     /// First simulated date.
     pub start: String,
     /// Last simulated date (inclusive).
@@ -394,7 +398,8 @@ impl SummaryBuilder {
     }
 
     /// The summary of all days added; `initial` holds the agents on each platform (main app)
-    /// before day 0.
+    /// before day 0. It is one run's: the caller sets `replicates` and `band` of a run of
+    /// several.
     pub fn finish(&self, params: &Params, replicate: u32, initial: &[u64]) -> Summary {
         let k = self.names.len();
         let date = |d: u32| self.dates.get(d as usize).cloned().unwrap_or_default();
@@ -436,6 +441,8 @@ impl SummaryBuilder {
             scenario: params.name.clone(),
             seed: params.seed,
             replicate,
+            replicates: 1,
+            band: [0.05, 0.95],
             start: params.start.to_string(),
             end: params.end().to_string(),
             days: params.days,

@@ -1115,3 +1115,119 @@ fn counts_are_written_the_same_way_in_every_command() {
         .code(2)
         .stderr(predicate::str::contains("in 1 ..= 100000"));
 }
+
+#[test]
+fn compare_says_its_memory_once_and_ends_with_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = exodus()
+        .args([
+            "compare",
+            "--agents",
+            "2000",
+            "--replicates",
+            "2",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(dir.path().join("cmp"))
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(common::scenario_path("no-ban.toml"))
+        .arg(common::scenario_path("ban-enforced.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert_eq!(stderr.matches("memory estimate").count(), 1, "{stderr}");
+    assert!(
+        stdout.starts_with(
+            "Main users lost by 2025-04-30 (negative: gained): median over 2 replicates; what-ifs as paired differences from the baseline\n"
+        ),
+        "{stdout}"
+    );
+    for row in [
+        "Historical 2025: the US TikT… (baseline)",
+        "What if: no ban − baseline",
+        "What if: the ban is enforced − baseline",
+    ] {
+        assert!(stdout.contains(row), "{row}: {stdout}");
+    }
+    assert!(stdout.contains("every outcome with its band:"), "{stdout}");
+
+    // A run of several replicates says which its table shows.
+    let out = exodus()
+        .args([
+            "run",
+            "--agents",
+            "2000",
+            "--replicates",
+            "3",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(dir.path().join("run"))
+        .arg(common::scenario_path("reference-r1.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(
+            "replicate 0 of 3, one draw (the median and band over all replicates are in bands.csv;"
+        ),
+        "{stdout}"
+    );
+}
+
+/// The backquoted names in the first column of the tables of `docs/outputs.md`'s section
+/// `heading`, split at the line holding `split` (the platforms' table) when given.
+fn documented_fields(heading: &str, split: &str) -> (Vec<String>, Vec<String>) {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/outputs.md"))
+            .unwrap();
+    let section = doc.split(heading).nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let (top, inner) = section.split_once(split).unwrap_or((section, ""));
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once('`'))
+            .map(|(name, _)| name.to_string())
+            .collect()
+    };
+    (names(top), names(inner))
+}
+
+#[test]
+fn summary_json_has_every_field_the_docs_list_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    exodus()
+        .args([
+            "run",
+            "-q",
+            "--agents",
+            "2000",
+            "--replicates",
+            "2",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(dir.path())
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .success();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let (top, platform) = documented_fields("## `summary.json`", "Each element of `platforms`");
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&summary), top, "summary.json against docs/outputs.md");
+    assert_eq!(
+        keys(&summary["platforms"][0]),
+        platform,
+        "platforms[0] against the docs"
+    );
+    assert_eq!(summary["replicates"], 2);
+    assert_eq!(summary["band"], serde_json::json!([0.05, 0.95]));
+}

@@ -231,6 +231,7 @@ fn small_chart() -> Figure {
         y_format: YFormat::People,
         stacked: false,
         footnote: "exodus test · seed 1".into(),
+        y_log: false,
     })
 }
 
@@ -467,4 +468,132 @@ fn the_classes_chart_shows_who_leads() {
         .success();
     assert!(again.path().join("classes.svg").exists());
     assert!(!again.path().join("adoption.svg").exists());
+}
+
+#[test]
+fn log_scale_and_a_subset_of_platforms() {
+    let out = tempfile::tempdir().unwrap();
+    run("reference-r1.toml", out.path(), &["--no-plots"]);
+    let charts = tempfile::tempdir().unwrap();
+    exodus()
+        .args([
+            "plot",
+            "-q",
+            "--format",
+            "svg",
+            "--log",
+            "--platforms",
+            "lemon8,RedNote",
+        ])
+        .args(["--charts", "adoption,share,flows", "--out"])
+        .arg(charts.path())
+        .arg(out.path())
+        .assert()
+        .success();
+    let adoption = svg_text(&charts.path().join("adoption.svg"), 1200, 675);
+    // Only the two platforms, in the order asked for, in the legend.
+    assert!(
+        adoption.contains("Lemon8 Lemon8 RedNote RedNote Events"),
+        "{adoption}"
+    );
+    assert!(!adoption.contains("Meta"), "{adoption}");
+    let share = svg_text(&charts.path().join("share.svg"), 1200, 675);
+    assert!(share.contains("among the platforms shown"), "{share}");
+    // A log axis: its ticks are powers of ten or 1-2-5 steps, not an even linear spread.
+    let linear = tempfile::tempdir().unwrap();
+    exodus()
+        .args([
+            "plot",
+            "-q",
+            "--format",
+            "svg",
+            "--platforms",
+            "Lemon8,RedNote",
+        ])
+        .args(["--charts", "adoption", "--out"])
+        .arg(linear.path())
+        .arg(out.path())
+        .assert()
+        .success();
+    let flat = svg_text(&linear.path().join("adoption.svg"), 1200, 675);
+    assert_ne!(adoption, flat, "--log changes the axis");
+    assert!(
+        adoption.contains("1 k 1 k 10 k 10 k 100 k 100 k"),
+        "{adoption}"
+    );
+
+    // An unknown platform is bad usage, with the allowed names and the closest one.
+    exodus()
+        .args(["plot", "-q", "--platforms", "RedNot"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`RedNot` is not a platform of these results; did you mean `RedNote`?; allowed: TikTok, RedNote, Lemon8, Meta",
+        ));
+    // ... refused by run before it runs anything.
+    let never = out.path().join("never");
+    exodus()
+        .args(["run", "-q", "--platforms", "Mastodon", "--out"])
+        .arg(&never)
+        .arg(common::scenario_path("reference-r1.toml"))
+        .assert()
+        .code(2);
+    assert!(!never.exists());
+    // A comparison's charts on a run's folder draw nothing: refused.
+    exodus()
+        .args(["plot", "-q", "--charts", "difference"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "compare and difference are a comparison's charts",
+        ));
+}
+
+#[test]
+fn a_comparison_folder_honours_charts_and_platforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmp = dir.path().join("cmp");
+    exodus()
+        .args([
+            "compare",
+            "-q",
+            "--agents",
+            "2000",
+            "--replicates",
+            "2",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&cmp)
+        .arg(common::scenario_path("historical-2025.toml"))
+        .arg(common::scenario_path("no-ban.toml"))
+        .assert()
+        .success();
+    let charts = dir.path().join("charts");
+    exodus()
+        .args(["plot", "-q", "--format", "svg", "--charts", "difference"])
+        .args(["--platforms", "RedNote", "--out"])
+        .arg(&charts)
+        .arg(&cmp)
+        .assert()
+        .success();
+    let files: Vec<String> = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(files, ["difference-rednote.svg"]);
+    let text = svg_text(&charts.join("difference-rednote.svg"), 1200, 675);
+    // The scenarios' labelled events are marked (the historical one's outage).
+    assert!(text.contains("TikTok goes dark"), "{text}");
+    exodus()
+        .args(["plot", "-q", "--charts", "adoption"])
+        .arg(&cmp)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "whose charts are compare and difference",
+        ));
 }

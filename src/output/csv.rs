@@ -433,7 +433,7 @@ pub fn write_scenario_bands(
     table.finish()
 }
 
-/// One row of `outcomes.csv`.
+/// One row of `outcomes.csv`: one statistic of one outcome of one platform in one scenario.
 #[derive(Debug, Serialize)]
 struct OutcomeRow<'a> {
     scenario: &'a str,
@@ -441,16 +441,13 @@ struct OutcomeRow<'a> {
     kind: &'static str,
     outcome: &'a str,
     platform: &'a str,
-    replicates: u32,
-    mean: f64,
-    mean_low: f64,
-    mean_high: f64,
-    median: f64,
-    low: f64,
-    high: f64,
+    /// `replicates`, `mean`, `mean_low`, `mean_high`, `median`, `low` or `high`.
+    statistic: &'static str,
+    value: f64,
 }
 
-/// Writes `outcomes.csv`: key outcomes per scenario and their paired differences.
+/// Writes `outcomes.csv`, tidy: a row per scenario, kind (value or paired difference from the
+/// baseline), outcome, platform and statistic.
 pub fn write_outcomes(
     path: &Path,
     labels: &[String],
@@ -468,22 +465,28 @@ pub fn write_outcomes(
             if kind == "difference" && s == baseline {
                 continue;
             }
+            let scenario = crate::output::text::csv_cell(&labels[s]);
             for ((outcome, platform), x) in set.summaries() {
-                writer
-                    .serialize(OutcomeRow {
-                        scenario: &labels[s],
-                        kind,
-                        outcome: &outcome,
-                        platform: &platform,
-                        replicates: x.replicates,
-                        mean: x.mean,
-                        mean_low: x.mean_low,
-                        mean_high: x.mean_high,
-                        median: x.median,
-                        low: x.low,
-                        high: x.high,
-                    })
-                    .map_err(csv_error)?;
+                for (statistic, value) in [
+                    ("replicates", f64::from(x.replicates)),
+                    ("mean", x.mean),
+                    ("mean_low", x.mean_low),
+                    ("mean_high", x.mean_high),
+                    ("median", x.median),
+                    ("low", x.low),
+                    ("high", x.high),
+                ] {
+                    writer
+                        .serialize(OutcomeRow {
+                            scenario: &scenario,
+                            kind,
+                            outcome: &outcome,
+                            platform: &platform,
+                            statistic,
+                            value,
+                        })
+                        .map_err(csv_error)?;
+                }
             }
         }
     }

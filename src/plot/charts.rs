@@ -125,6 +125,12 @@ fn metric_series(r: &RunResults, metric: &str) -> Vec<Series> {
 
 /// Builds chart `kind` from the results `r`.
 pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
+    build_with(kind, r, false)
+}
+
+/// Builds chart `kind` from the results `r`, with a log y axis if `log` (on the charts of
+/// counts that never go below zero: adoption, installs, trials).
+pub fn build_with(kind: ChartKind, r: &RunResults, log: bool) -> Figure {
     let start = r.dates[0];
     let days = r.dates.len();
     let time = |subtitle: &str, y_label: &str, series: Vec<Series>, y_format, stacked| {
@@ -140,6 +146,7 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
             y_format,
             stacked,
             footnote: r.footnote(banded),
+            y_log: log,
         }
     };
     match kind {
@@ -167,7 +174,11 @@ pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
                 })
                 .collect();
             Figure::Time(time(
-                "Share of users by main app, per day",
+                if r.subset {
+                    "Share of users by main app among the platforms shown, per day"
+                } else {
+                    "Share of users by main app, per day"
+                },
                 "Share of users (%)",
                 platform_series(r, shares),
                 YFormat::Percent,

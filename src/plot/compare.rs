@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::figure::{Series, TimeChart, YFormat};
 use super::results::EventMark;
 use super::style::{Dash, Marker, PALETTE, human};
-use super::{Figure, Format, PlotError, PlotOptions};
+use super::{CompareChart, Figure, Format, PlotError, PlotOptions};
 use crate::output::atomic;
 
 #[derive(Debug, Deserialize)]
@@ -140,7 +140,7 @@ pub fn plot_comparison(
 ) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
     crate::output::create_dir(out)?;
-    for (name, figure) in figures(dir)? {
+    for (name, figure) in figures(dir, opts)? {
         for &format in &opts.formats {
             let path = out.join(format!("{name}.{}", format.extension()));
             let bytes = match format {
@@ -153,9 +153,10 @@ pub fn plot_comparison(
     Ok(written)
 }
 
-/// The comparison charts of the folder `dir`, each with its file name stem, in order: for each
-/// platform, the scenarios overlaid, then their differences from the baseline.
-pub fn figures(dir: &Path) -> Result<Vec<(String, Figure)>, PlotError> {
+/// The comparison charts of the folder `dir` that `opts` asks for (which charts, platforms and
+/// y scale), each with its file name stem, in order: for each platform, the scenarios
+/// overlaid, then their differences from the baseline.
+pub fn figures(dir: &Path, opts: &PlotOptions) -> Result<Vec<(String, Figure)>, PlotError> {
     let manifest_path = dir.join("comparison.json");
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| PlotError::Read {
         path: manifest_path.clone(),
@@ -204,8 +205,12 @@ pub fn figures(dir: &Path) -> Result<Vec<(String, Figure)>, PlotError> {
             .collect()
     };
     let events = events(&m);
+    let log = opts.log;
+    let keep = super::pick_platforms(&m.platforms, opts.platforms.as_deref())?;
+    let fnames = file_names(&m.platforms);
     let mut figures = Vec::new();
-    for (platform, fname) in m.platforms.iter().zip(file_names(&m.platforms)) {
+    for i in keep {
+        let (platform, fname) = (&m.platforms[i], &fnames[i]);
         let charts = [
             (
                 format!("compare-{fname}"),
@@ -222,6 +227,7 @@ pub fn figures(dir: &Path) -> Result<Vec<(String, Figure)>, PlotError> {
                     y_format: YFormat::People,
                     stacked: false,
                     footnote: footnote.clone(),
+                    y_log: log,
                 },
             ),
             (
@@ -239,11 +245,15 @@ pub fn figures(dir: &Path) -> Result<Vec<(String, Figure)>, PlotError> {
                     y_format: YFormat::People,
                     stacked: false,
                     footnote: footnote.clone(),
+                    y_log: log,
                 },
             ),
         ];
-        for (name, chart) in charts {
-            if !chart.series.is_empty() {
+        for ((name, chart), kind) in charts
+            .into_iter()
+            .zip([CompareChart::Compare, CompareChart::Difference])
+        {
+            if !chart.series.is_empty() && opts.compare_charts.contains(&kind) {
                 figures.push((name, Figure::Time(chart)));
             }
         }

@@ -62,6 +62,9 @@ pub struct TimeChart {
     /// Draw series as stacked areas (their values are stacked bottom-up in order).
     pub stacked: bool,
     pub footnote: String,
+    /// A log scale on the y axis, when asked for and the chart allows it (counts of people,
+    /// not stacked, never negative; see `log_floor`).
+    pub y_log: bool,
 }
 
 /// A heat map of totals moved from row platform to column platform.
@@ -345,6 +348,41 @@ fn event_groups(events: &[EventMark], start: NaiveDate, days: usize) -> Vec<(usi
     groups
 }
 
+/// Nice ticks from `lo` to `hi`, at least four of them (a narrow or lopsided range, like a
+/// difference from a baseline, can leave two with the usual five steps).
+pub fn enough_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut target = 5;
+    let mut ticks = nice_ticks(lo, hi, target);
+    while ticks.len() < 4 && target < 20 {
+        target += 2;
+        ticks = nice_ticks(lo, hi, target);
+    }
+    ticks
+}
+
+/// The row of each group's badge above a plot `width` pixels wide over `days` days: a badge
+/// (radius `r`) that would touch the one before it in a row goes up a row.
+fn badge_rows(groups: &[(usize, Vec<String>)], days: usize, width: f64, r: i32) -> Vec<usize> {
+    let last = (days.max(2) - 1) as f64;
+    let mut row_end: Vec<i32> = Vec::new();
+    groups
+        .iter()
+        .map(|(day, _)| {
+            let px = (*day as f64 / last * width).round() as i32;
+            let row = row_end
+                .iter()
+                .position(|&end| px - end >= 2 * r + 2)
+                .unwrap_or(row_end.len());
+            if row == row_end.len() {
+                row_end.push(px);
+            } else {
+                row_end[row] = px;
+            }
+            row
+        })
+        .collect()
+}
+
 /// The event key's text of each group of events: "Jan 19 · TikTok goes dark".
 fn event_keys(events: &[(usize, Vec<String>)], start: NaiveDate) -> Vec<String> {
     events
@@ -424,12 +462,33 @@ fn legend<DB: DrawingBackend>(
     let small_h = (15.0 * s) as i32;
     let text_x = x0 + (24.0 * s) as i32;
     let width = f64::from(w) - f64::from(text_x) - 4.0 * s;
+    // The last line's centre must stay inside the panel; keys that do not fit are counted in
+    // a last line, "+N more", never dropped silently.
+    let limit = h as i32 - small_h / 2 - (2.0 * s) as i32;
     for (n, text) in events.iter().enumerate() {
-        if y > h as i32 - small_h {
+        let lines = wrap(area, text, &key_style, width);
+        let left = events.len() - n;
+        let bottom = y + (lines.len() as i32 - 1) * small_h;
+        let room_for_more = if left > 1 {
+            small_h + (4.0 * s) as i32
+        } else {
+            0
+        };
+        if bottom + room_for_more > limit {
+            area.draw(&Text::new(
+                if left == 1 {
+                    format!("+1 more (no. {})", n + 1)
+                } else {
+                    format!("+{left} more (nos. {}–{})", n + 1, events.len())
+                },
+                (x0, y),
+                key_style.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(draw_err)?;
             break;
         }
         badge(area, n + 1, (x0 + (8.0 * s) as i32, y), s)?;
-        for line in wrap(area, text, &key_style, width) {
+        for line in lines {
             area.draw(&Text::new(
                 line,
                 (text_x, y),
@@ -619,8 +678,61 @@ fn split_legend<DB: DrawingBackend>(
 }
 
 impl TimeChart {
+    /// The bottom of the log y axis, if the chart is drawn on one: asked for, counts of people,
+    /// not stacked, no value below zero; a little under the smallest positive value, and at
+    /// least one person.
+    fn log_floor(&self) -> Option<f64> {
+        if !self.y_log || self.stacked || self.y_format != YFormat::People {
+            return None;
+        }
+        let values = || {
+            self.series.iter().flat_map(|x| {
+                x.values
+                    .iter()
+                    .chain(x.band.iter().flat_map(|(lo, hi)| lo.iter().chain(hi)))
+            })
+        };
+        if values().any(|&v| v < 0.0) {
+            return None;
+        }
+        let smallest = values()
+            .copied()
+            .filter(|&v| v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        Some(if smallest.is_finite() {
+            (smallest / 1.5).max(1.0)
+        } else {
+            1.0
+        })
+    }
+
     /// Draws the chart on `root` at density `s`.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, s: f64) -> Result<(), PlotError> {
+        match self.log_floor() {
+            // On a log axis, values under the floor (zeros) are drawn at the floor.
+            Some(floor) => {
+                let mut c = self.clone();
+                let up = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = x.max(floor));
+                for x in &mut c.series {
+                    up(&mut x.values);
+                    if let Some((lo, hi)) = &mut x.band {
+                        up(lo);
+                        up(hi);
+                    }
+                }
+                c.draw_on(root, s, Some(floor))
+            }
+            None => self.draw_on(root, s, None),
+        }
+    }
+
+    /// Draws the chart, on a log y axis from `log_floor` if given.
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: &Area<DB>,
+        s: f64,
+        log_floor: Option<f64>,
+    ) -> Result<(), PlotError> {
         let body = frame(root, &self.title, &self.subtitle, &self.footnote, s)?;
         let labels: Vec<&str> = self.series.iter().map(|x| x.label.as_str()).collect();
         let (plot_area, legend_area) = split_legend(&body, &labels, s);
@@ -651,6 +763,16 @@ impl TimeChart {
         if self.stacked && self.y_format == YFormat::Percent {
             (lo, hi) = (0.0, 100.0);
         } else {
+            // Counts of people: an axis at least 10 people tall, so a flat line (a difference
+            // that is zero throughout) still has a readable scale.
+            if self.y_format == YFormat::People && hi - lo < 10.0 {
+                let mid = (hi + lo) / 2.0;
+                (lo, hi) = if lo < 0.0 {
+                    (mid - 5.0, mid + 5.0)
+                } else {
+                    (lo, lo + 10.0)
+                };
+            }
             let pad = (hi - lo).max(1.0) * 0.05;
             hi += pad;
             if lo < 0.0 {
@@ -666,8 +788,17 @@ impl TimeChart {
                 .map(|r| r.log10())
                 .filter(|&t| t <= worst + 1e-9)
                 .collect()
+        } else if let Some(floor) = log_floor {
+            hi = (hi / 1.05 * 1.3).max(floor * 10.0);
+            lo = floor;
+            log_ticks(lo, hi)
         } else {
-            nice_ticks(lo, hi, 5)
+            enough_ticks(lo, hi)
+        };
+        let y_axis = if log_floor.is_some() {
+            Axis::log(lo, hi, y_ticks.clone())
+        } else {
+            Axis::new(lo, hi, y_ticks.clone())
         };
         let x_ticks: Vec<f64> = date_ticks(self.start, self.days)
             .into_iter()
@@ -676,17 +807,23 @@ impl TimeChart {
         let month_ticks = self.days > 70;
         let last = (self.days.max(2) - 1) as f64;
 
-        // Room above the plot for two rows of event badges, so they never cover data.
-        let badge_rows = if groups.is_empty() { 0.0 } else { 2.0 };
+        // Each event's row of badges, placed on the plot's width before it is drawn, and room
+        // above the plot for as many rows as they take, so badges never cover the data or the
+        // subtitle.
+        let r = (8.0 * s) as i32;
+        let plot_width = f64::from(plot_area.dim_in_pixel().0) - (64.0 + 12.0) * s;
+        let rows = badge_rows(&groups, self.days, plot_width, r);
+        let row_count = rows
+            .iter()
+            .max()
+            .map_or(0, |m| m + 1)
+            .max(if groups.is_empty() { 0 } else { 2 });
         let mut chart = ChartBuilder::on(&plot_area)
-            .margin_top(((10.0 + badge_rows * 19.0) * s) as i32)
+            .margin_top(((10.0 + row_count as f64 * 19.0) * s) as i32)
             .margin_right((12.0 * s) as i32)
             .x_label_area_size((34.0 * s) as i32)
             .y_label_area_size((64.0 * s) as i32)
-            .build_cartesian_2d(
-                Axis::new(0.0, last, x_ticks.clone()),
-                Axis::new(lo, hi, y_ticks.clone()),
-            )
+            .build_cartesian_2d(Axis::new(0.0, last, x_ticks.clone()), y_axis)
             .map_err(draw_err)?;
         let y_format = self.y_format;
         draw_mesh(
@@ -767,13 +904,10 @@ impl TimeChart {
             }
         }
 
-        // Event markers: a dashed line and a numbered badge per date; badges that would touch
-        // move down a row.
+        // Event markers: a dashed line and a numbered badge per date, in its row.
         let area = chart.plotting_area();
         // map_coordinate gives backend pixels, so draw on the root area.
         let pixel = root;
-        let mut row_end: Vec<i32> = Vec::new();
-        let r = (8.0 * s) as i32;
         let dash = (4.0 * s) as i32;
         let event_style = EVENT.stroke_width(s.round() as u32);
         for (n, (day, _)) in groups.iter().enumerate() {
@@ -790,16 +924,8 @@ impl TimeChart {
                     .map_err(draw_err)?;
                 y += 2 * dash;
             }
-            let row = row_end
-                .iter()
-                .position(|&end| px - end >= 2 * r + 2)
-                .unwrap_or(row_end.len());
-            if row == row_end.len() {
-                row_end.push(px);
-            } else {
-                row_end[row] = px;
-            }
-            // Rows go upward from the top of the plot; a third row or more (rare) stacks further.
+            let row = rows[n];
+            // Rows go upward from the top of the plot, into the room kept for them.
             badge(
                 pixel,
                 n + 1,
@@ -1228,6 +1354,76 @@ mod tests {
                 (18, vec!["b".into(), "c".into()])
             ]
         );
+    }
+
+    /// A chart of one flat series with `n` events a day apart from day 2, labelled at length.
+    fn chart_with_events(n: usize) -> TimeChart {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        TimeChart {
+            title: "Title".into(),
+            subtitle: "A subtitle that badges must not cover".into(),
+            y_label: "people".into(),
+            start,
+            days: 60,
+            series: vec![Series {
+                label: "TikTok".into(),
+                color: RGBColor(0, 0, 0),
+                dash: Dash::Solid,
+                marker: Marker::Circle,
+                values: vec![1.0e6; 60],
+                band: None,
+            }],
+            events: (0..n)
+                .map(|i| EventMark {
+                    date: start + chrono::Days::new(2 + i as u64),
+                    label: format!("event number {i} with a label long enough to wrap"),
+                })
+                .collect(),
+            y_format: YFormat::People,
+            stacked: false,
+            footnote: "footnote".into(),
+            y_log: false,
+        }
+    }
+
+    #[test]
+    fn event_keys_that_do_not_fit_are_counted_not_dropped() {
+        // Small: 12 keys cannot all fit; the last line says how many are left.
+        let svg = crate::plot::Figure::Time(chart_with_events(12))
+            .to_svg(640, 360)
+            .unwrap();
+        assert!(svg.contains(" more (nos. "), "no +N more line");
+        // Large: all fit, and no such line.
+        let svg = crate::plot::Figure::Time(chart_with_events(3))
+            .to_svg(1200, 675)
+            .unwrap();
+        assert!(!svg.contains(" more (no"));
+        assert!(svg.contains("event number 2"));
+    }
+
+    #[test]
+    fn badges_that_would_touch_go_up_a_row_and_every_row_is_kept_room_for() {
+        let groups: Vec<(usize, Vec<String>)> = (0..5).map(|d| (d + 2, vec![])).collect();
+        // A day is 10 px wide: badges of radius 8 one day apart need 3 rows.
+        let rows = badge_rows(&groups, 61, 600.0, 8);
+        assert_eq!(rows, [0, 1, 0, 1, 0]);
+        let rows = badge_rows(&groups, 601, 600.0, 8);
+        assert_eq!(rows, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn axes_have_at_least_four_ticks() {
+        for (lo, hi) in [
+            (-0.3e6, 1.05e6),
+            (0.0, 0.05),
+            (-12.0, 3.0),
+            (0.0, 1.01e6),
+            (-5.2, 5.2),
+        ] {
+            let t = enough_ticks(lo, hi);
+            assert!(t.len() >= 4, "{lo} .. {hi}: {t:?}");
+            assert!(t.iter().all(|x| (lo..=hi).contains(x)), "{t:?}");
+        }
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub enum PlotError {
     Output(#[from] OutputError),
     #[error("cannot encode PNG {}: {message}", path.display())]
     Png { path: PathBuf, message: String },
+    /// An option that does not fit the results (a platform they do not have, charts a
+    /// folder of its kind does not draw): bad usage.
+    #[error("{0}")]
+    Choice(String),
 }
 
 impl PlotError {
@@ -79,7 +83,49 @@ pub struct PlotOptions {
     /// PNG pixel density: 2 gives 2400 x 1350 pixels for a 1200 x 675 chart.
     pub scale: f64,
     pub formats: Vec<Format>,
+    /// The charts of a run to draw.
     pub charts: Vec<ChartKind>,
+    /// The charts of a comparison to draw.
+    pub compare_charts: Vec<CompareChart>,
+    /// A log y axis on the charts of counts that never go below zero.
+    pub log: bool,
+    /// Only these platforms (names as in the results), in this order; `None`: all.
+    pub platforms: Option<Vec<String>>,
+}
+
+/// The charts of a comparison: the scenarios overlaid, and their differences from the
+/// baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareChart {
+    Compare,
+    Difference,
+}
+
+/// The indices, in `all`, of the platforms `wanted` names (every platform if `None`), in the
+/// order asked for; an unknown name is a `Choice` error naming the allowed ones.
+pub fn pick_platforms(all: &[String], wanted: Option<&[String]>) -> Result<Vec<usize>, PlotError> {
+    let Some(wanted) = wanted else {
+        return Ok((0..all.len()).collect());
+    };
+    let mut picked = Vec::new();
+    for name in wanted {
+        let at = all
+            .iter()
+            .position(|p| p == name)
+            .or_else(|| all.iter().position(|p| p.eq_ignore_ascii_case(name)));
+        match at {
+            Some(i) if !picked.contains(&i) => picked.push(i),
+            Some(_) => {}
+            None => {
+                return Err(PlotError::Choice(format!(
+                    "--platforms: `{name}` is not a platform of these results{}; allowed: {}",
+                    crate::scenario::diagnose::did_you_mean(name, all.iter().map(String::as_str)),
+                    all.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(picked)
 }
 
 impl Default for PlotOptions {
@@ -90,6 +136,9 @@ impl Default for PlotOptions {
             scale: 2.0,
             formats: vec![Format::Svg, Format::Png],
             charts: ChartKind::ALL.to_vec(),
+            compare_charts: vec![CompareChart::Compare, CompareChart::Difference],
+            log: false,
+            platforms: None,
         }
     }
 }
@@ -208,11 +257,17 @@ pub fn plot_results(
     out_dir: &Path,
     opts: &PlotOptions,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let results = RunResults::load(results_dir)?;
+    let all = RunResults::load(results_dir)?;
+    let keep = pick_platforms(&all.platforms, opts.platforms.as_deref())?;
+    let results = if opts.platforms.is_some() {
+        all.only(&keep)
+    } else {
+        all
+    };
     crate::output::create_dir(out_dir)?;
     let mut written = Vec::new();
     for &kind in opts.charts.iter().filter(|k| k.available(&results)) {
-        let figure = charts::build(kind, &results);
+        let figure = charts::build_with(kind, &results, opts.log);
         written.extend(write_figure(&figure, out_dir, kind.name(), opts)?);
     }
     Ok(written)

@@ -96,6 +96,8 @@ pub struct RunResults {
     /// name, and per platform and day the share of the class with it as main app plus the
     /// share trying it.
     pub classes: Vec<ClassShares>,
+    /// Whether only some of the run's platforms are kept (`only`).
+    pub subset: bool,
 }
 
 /// One audience class of `classes.csv`: its name, and per platform and day a share.
@@ -202,6 +204,7 @@ impl RunResults {
         Ok(RunResults {
             drivers,
             classes,
+            subset: false,
             bands,
             replicates,
             dir: dir.to_path_buf(),
@@ -226,6 +229,43 @@ impl RunResults {
             .get(metric)
             .cloned()
             .unwrap_or_else(|| vec![vec![0.0; self.dates.len()]; self.platforms.len()])
+    }
+
+    /// The results of only the platforms `keep` (indices, in the order to draw them): every
+    /// per-platform series and the flows among them. Shares are then shares among these.
+    pub fn only(&self, keep: &[usize]) -> RunResults {
+        let k = self.platforms.len();
+        let pick = |v: &Vec<Vec<f64>>| keep.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+        let mut r = self.clone();
+        r.platforms = keep.iter().map(|&i| self.platforms[i].clone()).collect();
+        r.colors = keep.iter().map(|&i| self.colors[i].clone()).collect();
+        r.daily = self
+            .daily
+            .iter()
+            .map(|(m, v)| (m.clone(), pick(v)))
+            .collect();
+        r.drivers = self
+            .drivers
+            .iter()
+            .map(|(m, v)| (m.clone(), pick(v)))
+            .collect();
+        r.bands = self
+            .bands
+            .iter()
+            .map(|(m, v)| (m.clone(), keep.iter().map(|&i| v[i].clone()).collect()))
+            .collect();
+        r.classes = self
+            .classes
+            .iter()
+            .map(|(c, v)| (c.clone(), pick(v)))
+            .collect();
+        r.flow_totals = keep
+            .iter()
+            .flat_map(|&from| keep.iter().map(move |&to| from * k + to))
+            .map(|at| self.flow_totals[at])
+            .collect();
+        r.subset = true;
+        r
     }
 
     /// Median and band of `metric` per platform, if the run had several replicates.

@@ -132,7 +132,9 @@ pub fn build(d: &ComparisonData, width: u32, height: u32) -> Result<Doc, PlotErr
         "For each platform, the scenarios' daily active users (median and {} band), then each what-if's paired difference from the baseline ({baseline}). Dotted lines mark the scenarios' labelled events.",
         band_words(band)
     ));
-    for (name, figure) in crate::plot::compare::figures(&d.dir)? {
+    for (name, figure) in
+        crate::plot::compare::figures(&d.dir, &crate::plot::PlotOptions::default())?
+    {
         let (title, subtitle) = figure.caption();
         doc.figure(Figure {
             caption: caption(&title, &subtitle),
@@ -180,6 +182,95 @@ pub fn build(d: &ComparisonData, width: u32, height: u32) -> Result<Doc, PlotErr
     doc.section("Manifest");
     manifest_table(&mut doc, m, &["scenario_definitions"]);
     Ok(doc)
+}
+
+/// The table `exodus compare` ends with on the terminal: the main users each platform lost by
+/// the last date asked for (or the first outcome), median over the replicates, for the
+/// baseline, then each what-if's paired difference from it; then where the rest is.
+pub fn terminal_table(d: &ComparisonData) -> String {
+    let m = &d.manifest;
+    let scenarios = d.strings("scenarios");
+    let platforms = d.strings("platforms");
+    let baseline = value(&m["baseline"]);
+    let start = m["start"]
+        .as_str()
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let outcome = d
+        .outcomes
+        .iter()
+        .rev()
+        .find(|o| o.outcome.starts_with("main_users_lost_by_"))
+        .or(d.outcomes.first())
+        .map(|o| o.outcome.clone())
+        .unwrap_or_default();
+    let k = kind(&outcome);
+    let find = |scenario: &str, platform: &str| {
+        d.outcomes
+            .iter()
+            .find(|o| o.outcome == outcome && o.scenario == scenario && o.platform == platform)
+    };
+    let name_width = 40;
+    let clip = |s: &str| {
+        let s = crate::output::text::printable(s).into_owned();
+        if s.chars().count() > name_width {
+            format!("{}…", s.chars().take(name_width - 1).collect::<String>())
+        } else {
+            s
+        }
+    };
+    let mut t = format!(
+        "{}: median over {} replicates; what-ifs as paired differences from the baseline\n",
+        outcome_title(&outcome),
+        value(&m["replicates"])
+    );
+    t.push_str(&format!("{:<name_width$}", "scenario"));
+    for p in &platforms {
+        t.push_str(&format!(
+            " {:>10}",
+            clip(p).chars().take(10).collect::<String>()
+        ));
+    }
+    t.push('\n');
+    // Names are cut to keep their suffix: "<name> (baseline)", "<name> − baseline".
+    let labelled = |name: &str, suffix: &str| {
+        let room = name_width - suffix.chars().count();
+        let name = crate::output::text::printable(name).into_owned();
+        let name = if name.chars().count() > room {
+            format!("{}…", name.chars().take(room - 1).collect::<String>())
+        } else {
+            name
+        };
+        format!("{name}{suffix}")
+    };
+    let mut rows = vec![(labelled(&baseline, " (baseline)"), baseline.clone(), false)];
+    rows.extend(
+        scenarios
+            .iter()
+            .filter(|s| **s != baseline)
+            .map(|s| (labelled(s, " − baseline"), s.clone(), true)),
+    );
+    for (label, scenario, difference) in rows {
+        t.push_str(&format!("{label:<name_width$}"));
+        for p in &platforms {
+            let o = find(&scenario, p);
+            let cell = match (
+                difference,
+                o.and_then(|o| o.value),
+                o.and_then(|o| o.difference),
+            ) {
+                (false, Some(v), _) => show(k, v.median, start),
+                (true, _, Some(v)) => show_difference(k, v.median),
+                _ => "—".into(),
+            };
+            t.push_str(&format!(" {cell:>10}"));
+        }
+        t.push('\n');
+    }
+    t.push_str(&format!(
+        "every outcome with its band: {0}/outcomes.md; a report: exodus report {0}\n",
+        d.dir.display()
+    ));
+    t
 }
 
 /// The baseline's parameter tables, as in a run's report (under the current section).

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::output::atomic;
 use crate::plot::PlotError;
 
-pub use comparison::ComparisonData;
+pub use comparison::{ComparisonData, terminal_table as comparison_table};
 pub use doc::Doc;
 pub use html::escape;
 pub use run::RunData;
