@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-docs/performance}"
-cargo build --release --locked
-exodus=target/release/exodus
+# The distributed binary's profile (one codegen unit, thin LTO; Cargo.toml).
+cargo build --profile dist --locked
+exodus=target/dist/exodus
 rm -f "$out"/bench.csv "$out"/bench.json
 # R1 and the historical scenario, 10^4 .. 10^7 agents, 1 and 2 threads, with the hand-written loop.
 "$exodus" bench --agents 1e4,1e5,1e6,1e7 --threads 1,2 --repeats 3 --baseline --no-plots --out "$out"
