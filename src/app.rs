@@ -255,7 +255,7 @@ fn load_checked(
 fn warn(s: &Scenario, quiet: bool) {
     if !quiet {
         for w in &s.warnings {
-            eprintln!("warning: {}", output::text::terminal(&w.to_string()));
+            output::text::print_warning(output::text::terminal(&w.to_string()));
         }
     }
 }

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             let opts = match args.into_options(command_line()) {
                 Ok(o) => o,
                 Err(message) => {
-                    eprintln!("error: {message}");
+                    exodus::output::text::print_error(message);
                     return ExitCode::from(2);
                 }
             };
@@ -65,11 +65,11 @@ fn main() -> ExitCode {
                         );
                     }
                     if strict && fits < results.len() {
-                        eprintln!(
-                            "error: {} of {} targets miss their accepted interval (--strict)",
+                        exodus::output::text::print_error(format!(
+                            "{} of {} targets miss their accepted interval (--strict)",
                             results.len() - fits,
                             results.len()
-                        );
+                        ));
                         return ExitCode::from(1);
                     }
                     Ok(())
@@ -112,7 +112,7 @@ fn main() -> ExitCode {
                 Err(e) => {
                     match &e {
                         exodus::cli::CompareArgsError::File(e) => print_problems(e),
-                        e => eprintln!("error: {e}"),
+                        e => exodus::output::text::print_error(e),
                     }
                     return ExitCode::from(2);
                 }
@@ -123,7 +123,7 @@ fn main() -> ExitCode {
             let opts = match args.into_options() {
                 Ok(o) => o,
                 Err(message) => {
-                    eprintln!("error: {message}");
+                    exodus::output::text::print_error(message);
                     return ExitCode::from(2);
                 }
             };
@@ -138,10 +138,10 @@ fn main() -> ExitCode {
             // Without the feature, K ranks would each run the whole sweep into one folder.
             #[cfg(not(feature = "mpi"))]
             if exodus::sweep::mpi_launch_size() > 1 {
-                eprintln!(
-                    "error: started by an MPI launcher as {} processes, but this exodus was built without MPI, so each would run the whole sweep: build it with `cargo build --release --features mpi` (after scripts/install-mpi.sh), or split the sweep with --shard I/N",
+                exodus::output::text::print_error(format!(
+                    "started by an MPI launcher as {} processes, but this exodus was built without MPI, so each would run the whole sweep: build it with `cargo build --release --features mpi` (after scripts/install-mpi.sh), or split the sweep with --shard I/N",
                     exodus::sweep::mpi_launch_size()
-                );
+                ));
                 return ExitCode::from(2);
             }
             let quiet = quiet || ranks.is_some_and(|r| r.rank() != 0);
@@ -162,11 +162,11 @@ fn main() -> ExitCode {
                         }
                     }
                     if !done.failed.is_empty() {
-                        eprintln!(
-                            "error: {} point(s) failed and are recorded in {} (the sweep went on):",
+                        exodus::output::text::print_error(format!(
+                            "{} point(s) failed and are recorded in {} (the sweep went on):",
                             done.failed.len(),
                             done.out.join("failures.csv").display()
-                        );
+                        ));
                         for (p, e) in done.failed.iter().take(5) {
                             eprintln!("  point {p}: {e}");
                         }
@@ -205,7 +205,9 @@ fn main() -> ExitCode {
                 .clone()
                 .or_else(|| exodus::sweep::merge::default_out(&args.dirs))
             else {
-                eprintln!("error: the shards' folders are not in one folder; give --out");
+                exodus::output::text::print_error(
+                    "the shards' folders are not in one folder; give --out",
+                );
                 return ExitCode::from(2);
             };
             app::merge(&args.dirs, &out, !args.no_plots, args.force).map(|files| {
@@ -221,7 +223,9 @@ fn main() -> ExitCode {
             let exe = match std::env::current_exe() {
                 Ok(exe) => exe,
                 Err(e) => {
-                    eprintln!("error: cannot find the exodus executable to run cases: {e}");
+                    exodus::output::text::print_error(format!(
+                        "cannot find the exodus executable to run cases: {e}"
+                    ));
                     return ExitCode::from(1);
                 }
             };
@@ -234,7 +238,10 @@ fn main() -> ExitCode {
                         }
                     }
                     if !failed.is_empty() {
-                        eprintln!("error: {} case(s) could not run:", failed.len());
+                        exodus::output::text::print_error(format!(
+                            "{} case(s) could not run:",
+                            failed.len()
+                        ));
                         for f in &failed {
                             eprintln!("  {f}");
                         }
@@ -252,7 +259,7 @@ fn main() -> ExitCode {
                     Ok(())
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    exodus::output::text::print_error(e);
                     return ExitCode::from(1);
                 }
             },
@@ -291,7 +298,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {}", terminal(&e.to_string()));
+            exodus::output::text::print_error(terminal(&e.to_string()));
             // The whole cause chain, skipping causes the message already quotes.
             let mut shown = e.to_string();
             let mut source = std::error::Error::source(&e);
@@ -350,7 +357,7 @@ fn print_problems(e: &exodus::scenario::ScenarioError) {
     for p in &each {
         // A value quoted from the file may hold control characters (a TOML "\u001b"): shown,
         // not sent to the terminal.
-        eprintln!("error: {}", terminal(&p.to_string()));
+        exodus::output::text::print_error(terminal(&p.to_string()));
         if let Some(snippet) = p.snippet() {
             eprintln!("{snippet}");
         }

@@ -1231,3 +1231,30 @@ fn summary_json_has_every_field_the_docs_list_and_no_other() {
     assert_eq!(summary["replicates"], 2);
     assert_eq!(summary["band"], serde_json::json!([0.05, 0.95]));
 }
+
+#[test]
+fn message_labels_are_coloured_only_where_colour_is_wanted() {
+    let validate = |envs: &[(&str, &str)]| {
+        let mut cmd = exodus();
+        cmd.args(["validate", "no-such-file.toml"])
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Into a pipe: plain.
+    let plain = validate(&[]);
+    assert!(plain.starts_with("error: "), "{plain:?}");
+    // Forced (as on a terminal): the label in colour, the message itself unchanged.
+    let coloured = validate(&[("CLICOLOR_FORCE", "1")]);
+    assert!(coloured.starts_with('\u{1b}'), "{coloured:?}");
+    let label_end = coloured.find("error:\u{1b}[0m ").expect(&coloured) + "error:\u{1b}[0m ".len();
+    assert_eq!(&coloured[label_end..], &plain["error: ".len()..]);
+    // NO_COLOR wins over everything.
+    let no_color = validate(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert_eq!(no_color, plain);
+}

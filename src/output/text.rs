@@ -1,9 +1,35 @@
 //! Text that came from users (names, labels, file names, target ids, messages) made safe for
 //! where it is written: a terminal (control characters would be acted on as escape sequences),
 //! a CSV file (a cell starting with `=`, `+`, `-` or `@` is run as a formula by spreadsheets)
-//! and Markdown (a link `[x](javascript:...)` would be carried into report.md).
+//! and Markdown (a link `[x](javascript:...)` would be carried into report.md); and the labels
+//! of messages on the terminal, in colour where colour is wanted (`NO_COLOR` honoured).
 
 use std::borrow::Cow;
+use std::fmt::Display;
+
+use anstyle::{AnsiColor, Color, Style};
+
+/// How the label of an error message looks where colour is wanted.
+pub const ERROR: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Red)));
+/// How the label of a warning looks where colour is wanted.
+pub const WARNING: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Yellow)));
+
+/// Prints `error: <message>` on standard error, the label in bold red on a terminal that takes
+/// colour. anstream decides, by the usual conventions: never with `NO_COLOR` set, always with
+/// `CLICOLOR_FORCE`, otherwise only on a terminal (never into a file or a pipe).
+pub fn print_error(message: impl Display) {
+    anstream::eprintln!("{ERROR}error:{ERROR:#} {message}");
+}
+
+/// Prints `warning: <message>` on standard error, the label in bold yellow where colour is
+/// wanted (as `print_error`).
+pub fn print_warning(message: impl Display) {
+    anstream::eprintln!("{WARNING}warning:{WARNING:#} {message}");
+}
 
 /// Whether `c` would change what a terminal shows rather than be shown: control characters,
 /// and the invisible or direction-changing marks that can disguise text.
