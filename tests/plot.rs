@@ -232,6 +232,7 @@ fn small_chart() -> Figure {
         stacked: false,
         footnote: "exodus test · seed 1".into(),
         y_log: false,
+        detail: None,
     })
 }
 
@@ -596,4 +597,22 @@ fn a_comparison_folder_honours_charts_and_platforms() {
         .stderr(predicates::str::contains(
             "whose charts are compare and difference",
         ));
+}
+
+#[test]
+fn a_dominant_platform_gives_the_share_chart_a_panel_of_the_others() {
+    let out = tempfile::tempdir().unwrap();
+    run("historical-2025.toml", out.path(), &["--no-plots"]);
+    exodus()
+        .args(["plot", "-q", "--format", "svg", "--charts", "share"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let share = svg_text(&out.path().join("share.svg"), 1200, 675);
+    assert!(
+        share.contains(
+            "Without TikTok: the other platforms' shares of users (%), on their own scale"
+        ),
+        "{share}"
+    );
 }

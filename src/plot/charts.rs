@@ -123,6 +123,9 @@ fn metric_series(r: &RunResults, metric: &str) -> Vec<Series> {
     series
 }
 
+/// A share (%) above which a platform gets the share chart's second panel of the others.
+pub const DOMINANT_SHARE: f64 = 80.0;
+
 /// Builds chart `kind` from the results `r`.
 pub fn build(kind: ChartKind, r: &RunResults) -> Figure {
     build_with(kind, r, false)
@@ -147,6 +150,7 @@ pub fn build_with(kind: ChartKind, r: &RunResults, log: bool) -> Figure {
             stacked,
             footnote: r.footnote(banded),
             y_log: log,
+            detail: None,
         }
     };
     match kind {
@@ -159,7 +163,7 @@ pub fn build_with(kind: ChartKind, r: &RunResults, log: bool) -> Figure {
         )),
         ChartKind::Share => {
             let active = r.metric("main_app_users");
-            let shares = (0..r.platforms.len())
+            let shares: Vec<Vec<f64>> = (0..r.platforms.len())
                 .map(|k| {
                     (0..days)
                         .map(|d| {
@@ -173,17 +177,38 @@ pub fn build_with(kind: ChartKind, r: &RunResults, log: bool) -> Figure {
                         .collect()
                 })
                 .collect();
-            Figure::Time(time(
+            // One platform holding nearly everyone squeezes the others into a sliver: they
+            // get a second panel of their own, with its own scale.
+            let most = |k: usize| shares[k].iter().copied().fold(0.0, f64::max);
+            let dominant = (0..shares.len())
+                .filter(|&k| most(k) > DOMINANT_SHARE)
+                .max_by(|&a, &b| most(a).total_cmp(&most(b)));
+            let mut chart = time(
                 if r.subset {
                     "Share of users by main app among the platforms shown, per day"
                 } else {
                     "Share of users by main app, per day"
                 },
                 "Share of users (%)",
-                platform_series(r, shares),
+                platform_series(r, shares.clone()),
                 YFormat::Percent,
                 true,
-            ))
+            );
+            if let Some(k) = dominant.filter(|_| shares.len() > 1) {
+                let mut others = platform_series(r, shares.clone());
+                others.remove(k);
+                chart.detail = Some(Box::new(TimeChart {
+                    title: format!(
+                        "Without {}: the other platforms' shares of users (%), on their own scale",
+                        r.platforms[k]
+                    ),
+                    subtitle: String::new(),
+                    footnote: String::new(),
+                    events: Vec::new(),
+                    ..time("", "Share (%)", others, YFormat::Percent, false)
+                }));
+            }
+            Figure::Time(chart)
         }
         ChartKind::Installs => Figure::Time(time(
             "New installs per day (first install of the platform in the run)",

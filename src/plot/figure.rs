@@ -65,6 +65,9 @@ pub struct TimeChart {
     /// A log scale on the y axis, when asked for and the chart allows it (counts of people,
     /// not stacked, never negative; see `log_floor`).
     pub y_log: bool,
+    /// A second panel under the chart, with its own scale, captioned by its title (the share
+    /// chart's other platforms when one platform holds nearly everyone).
+    pub detail: Option<Box<TimeChart>>,
 }
 
 /// A heat map of totals moved from row platform to column platform.
@@ -737,7 +740,55 @@ impl TimeChart {
         let labels: Vec<&str> = self.series.iter().map(|x| x.label.as_str()).collect();
         let (plot_area, legend_area) = split_legend(&body, &labels, s);
         let groups = event_groups(&self.events, self.start, self.days);
+        match &self.detail {
+            None => self.draw_plot(root, &plot_area, s, log_floor)?,
+            Some(detail) => {
+                // The chart above, the detail below with its own scale and a caption.
+                let (_, h) = plot_area.dim_in_pixel();
+                let (upper, lower) = plot_area.split_vertically((f64::from(h) * 0.58) as i32);
+                self.draw_plot(root, &upper, s, log_floor)?;
+                lower
+                    .draw(&Text::new(
+                        detail.title.clone(),
+                        ((70.0 * s) as i32, (14.0 * s) as i32),
+                        bold(12.0 * s, INK),
+                    ))
+                    .map_err(draw_err)?;
+                let lower = lower.margin((14.0 * s) as i32, 0, 0, 0);
+                detail.draw_plot(root, &lower, s, None)?;
+            }
+        }
 
+        let items: Vec<LegendItem> = self
+            .series
+            .iter()
+            .map(|x| LegendItem {
+                label: &x.label,
+                color: x.color,
+                dash: x.dash,
+                marker: Some(x.marker),
+                filled: self.stacked,
+            })
+            .collect();
+        let items: Vec<LegendItem> = if self.stacked {
+            items.into_iter().rev().collect()
+        } else {
+            items
+        };
+        legend(&legend_area, &items, &event_keys(&groups, self.start), s)?;
+        Ok(())
+    }
+
+    /// Draws the axes, series and event markers of the chart in `plot_area` (`root` is the
+    /// whole figure, where event markers are drawn in pixels).
+    fn draw_plot<DB: DrawingBackend>(
+        &self,
+        root: &Area<DB>,
+        plot_area: &Area<DB>,
+        s: f64,
+        log_floor: Option<f64>,
+    ) -> Result<(), PlotError> {
+        let groups = event_groups(&self.events, self.start, self.days);
         // Values actually drawn (stacked: cumulative).
         let layers: Vec<Vec<f64>> = if self.stacked {
             let mut acc = vec![0.0; self.days];
@@ -818,7 +869,7 @@ impl TimeChart {
             .max()
             .map_or(0, |m| m + 1)
             .max(if groups.is_empty() { 0 } else { 2 });
-        let mut chart = ChartBuilder::on(&plot_area)
+        let mut chart = ChartBuilder::on(plot_area)
             .margin_top(((10.0 + row_count as f64 * 19.0) * s) as i32)
             .margin_right((12.0 * s) as i32)
             .x_label_area_size((34.0 * s) as i32)
@@ -934,23 +985,6 @@ impl TimeChart {
             )?;
         }
 
-        let items: Vec<LegendItem> = self
-            .series
-            .iter()
-            .map(|x| LegendItem {
-                label: &x.label,
-                color: x.color,
-                dash: x.dash,
-                marker: Some(x.marker),
-                filled: self.stacked,
-            })
-            .collect();
-        let items: Vec<LegendItem> = if self.stacked {
-            items.into_iter().rev().collect()
-        } else {
-            items
-        };
-        legend(&legend_area, &items, &event_keys(&groups, self.start), s)?;
         Ok(())
     }
 }
@@ -1383,6 +1417,7 @@ mod tests {
             stacked: false,
             footnote: "footnote".into(),
             y_log: false,
+            detail: None,
         }
     }
 
