@@ -194,7 +194,8 @@ pub fn build_with(kind: ChartKind, r: &RunResults, log: bool) -> Figure {
                 YFormat::Percent,
                 true,
             );
-            if let Some(k) = dominant.filter(|_| shares.len() > 1) {
+            // With two platforms the stacked chart already shows the other one whole.
+            if let Some(k) = dominant.filter(|_| shares.len() > 2) {
                 let mut others = platform_series(r, shares.clone());
                 others.remove(k);
                 chart.detail = Some(Box::new(TimeChart {
