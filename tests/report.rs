@@ -129,8 +129,7 @@ fn a_run_with_replicates_shows_its_bands() {
         html.matches("<span class=\"band\">").count() >= 2 * 8,
         "bands in the summary"
     );
-    // Parameters are values, not internal dumps; the seed is a number as it is.
-    assert!(!html.contains("dist = "), "a distribution shown as a dump");
+    // The seed is a number as it is.
     assert!(
         html.contains("<th scope=\"row\">seed</th><td>20250119</td>"),
         "the seed as it is"
@@ -199,6 +198,13 @@ fn a_comparison_report_has_outcomes_charts_differences_and_methods() {
     ] {
         assert!(html.contains(needle), "{needle}");
     }
+    // The baseline's parameters are values, not internal dumps (its protest motive is a
+    // log-normal distribution).
+    assert!(
+        html.contains("log-normal (mu 1.2, sigma 1.5)"),
+        "a distribution as written"
+    );
+    assert!(!html.contains("dist = "), "a distribution shown as a dump");
     // The comparison charts carry the scenarios' event markers.
     let overlay = std::fs::read_to_string(out.join("compare-tiktok.svg")).unwrap();
     assert!(

@@ -3,23 +3,12 @@
 
 use super::compare::OutcomeStats;
 use crate::app::CompareOptions;
-use crate::plot::style::human;
 use crate::scenario::params::Params;
 
-/// Writes a value for the table: counts as 3.4 M, shares as percentages, days as dates.
+/// A value for the table: counts as 3.4 M, shares as percentages, days as dates (written as
+/// in exodus report).
 fn show(outcome: &str, x: f64, params: &Params) -> String {
-    if !x.is_finite() {
-        "n/a".into()
-    } else if outcome == "peak_day" {
-        params
-            .date(x.round().max(0.0) as u32)
-            .format("%b %-d")
-            .to_string()
-    } else if outcome.starts_with("retained") || outcome == "moves_back_per_move_away" {
-        format!("{:.0}%", 100.0 * x)
-    } else {
-        human(x)
-    }
+    crate::report::outcome_value(outcome, x, params.start)
 }
 
 /// The outcomes table in Markdown.
@@ -58,20 +47,10 @@ pub fn outcomes_markdown(
                 show(&outcome, x.high, params)
             );
             let diff = match diffs.get(&(outcome.clone(), platform.clone())) {
-                Some(d) if outcome == "peak_day" => {
-                    format!("{:+.0} days [{:+.0} – {:+.0}]", d.median, d.low, d.high)
+                Some(d) => {
+                    let show = |x: f64| crate::report::outcome_difference(&outcome, x);
+                    format!("{} [{} – {}]", show(d.median), show(d.low), show(d.high))
                 }
-                Some(d)
-                    if outcome.starts_with("retained") || outcome == "moves_back_per_move_away" =>
-                {
-                    format!(
-                        "{:+.0} pts [{:+.0} – {:+.0}]",
-                        100.0 * d.median,
-                        100.0 * d.low,
-                        100.0 * d.high
-                    )
-                }
-                Some(d) => format!("{} [{} – {}]", human(d.median), human(d.low), human(d.high)),
                 None => "—".into(),
             };
             md.push_str(&format!(

@@ -169,7 +169,7 @@ pub fn build(d: &ComparisonData, width: u32, height: u32) -> Result<Doc, PlotErr
                 doc.table(t);
             }
             doc.section("The baseline's parameters");
-            parameters_of(&mut doc, &defs[base_at]);
+            parameters(&mut doc, &defs[base_at]);
         }
         _ => doc.note(
             "This comparison folder does not record the scenarios as they ran (it was written by an earlier version of exodus); run the comparison again to see what differs.",
@@ -210,14 +210,6 @@ pub fn terminal_table(d: &ComparisonData) -> String {
             .find(|o| o.outcome == outcome && o.scenario == scenario && o.platform == platform)
     };
     let name_width = 40;
-    let clip = |s: &str| {
-        let s = crate::output::text::printable(s).into_owned();
-        if s.chars().count() > name_width {
-            format!("{}…", s.chars().take(name_width - 1).collect::<String>())
-        } else {
-            s
-        }
-    };
     let mut t = format!(
         "{}: median over {} replicates; what-ifs as paired differences from the baseline\n",
         outcome_title(&outcome),
@@ -225,10 +217,8 @@ pub fn terminal_table(d: &ComparisonData) -> String {
     );
     t.push_str(&format!("{:<name_width$}", "scenario"));
     for p in &platforms {
-        t.push_str(&format!(
-            " {:>10}",
-            clip(p).chars().take(10).collect::<String>()
-        ));
+        let name: String = crate::output::text::printable(p).chars().take(10).collect();
+        t.push_str(&format!(" {name:>10}"));
     }
     t.push('\n');
     // Names are cut to keep their suffix: "<name> (baseline)", "<name> − baseline".
@@ -271,14 +261,6 @@ pub fn terminal_table(d: &ComparisonData) -> String {
         d.dir.display()
     ));
     t
-}
-
-/// The baseline's parameter tables, as in a run's report (under the current section).
-fn parameters_of(doc: &mut Doc, scenario: &Value) {
-    let mut inner = Doc::default();
-    parameters(&mut inner, scenario);
-    // `parameters` opens its own section; here the section is already open.
-    doc.blocks.extend(inner.blocks.into_iter().skip(1));
 }
 
 /// An outcome's name in words: `main_users_lost_by_2025-01-31` -> "Main users lost by
@@ -354,6 +336,17 @@ fn show_difference(k: Kind, x: f64) -> String {
     };
     let sign = if x > 0.0 && shown != "0" { "+" } else { "" };
     format!("{sign}{shown}{unit}")
+}
+
+/// A value of the outcome named `outcome` ([`show`]), for outcomes.md too.
+pub(crate) fn outcome_value(outcome: &str, x: f64, start: NaiveDate) -> String {
+    show(kind(outcome), x, Some(start))
+}
+
+/// A paired difference of the outcome named `outcome` ([`show_difference`]), for outcomes.md
+/// too.
+pub(crate) fn outcome_difference(outcome: &str, x: f64) -> String {
+    show_difference(kind(outcome), x)
 }
 
 /// A table per outcome: a row per scenario, a column per platform; then a row per what-if

@@ -19,6 +19,7 @@ use crate::output::atomic;
 use crate::plot::PlotError;
 
 pub use comparison::{ComparisonData, terminal_table as comparison_table};
+pub(crate) use comparison::{outcome_difference, outcome_value};
 pub use doc::Doc;
 pub use html::escape;
 pub use run::RunData;

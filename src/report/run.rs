@@ -87,6 +87,7 @@ pub fn build(d: &RunData, width: u32, height: u32) -> Result<Doc, PlotError> {
         scenario["events"].as_array().map_or(&[], Vec::as_slice),
     ));
 
+    doc.section("Parameters");
     parameters(&mut doc, scenario);
 
     doc.section("Sources");
@@ -126,15 +127,12 @@ pub(super) fn band_words((lo, hi): (f64, f64)) -> String {
     format!("{}–{}%", exact(100.0 * lo), exact(100.0 * hi))
 }
 
-/// The summary of one run, from summary.json.
-fn single_summary(summary: &Value) -> Table {
-    let platforms = summary["platforms"]
-        .as_array()
-        .map_or(&[][..], Vec::as_slice);
-    let ranked = platforms.iter().any(|p| p["best_rank"].is_number());
+/// The empty summary table: its first count column titled `first`, and the rank column if
+/// `ranked`.
+fn summary_table(first: &str, ranked: bool) -> Table {
     let mut columns = vec![
         ("platform", false),
-        ("main users at start", true),
+        (first, true),
         ("peak daily active users", true),
         ("peak date", true),
         ("daily active users at the end", true),
@@ -146,7 +144,16 @@ fn single_summary(summary: &Value) -> Table {
     if ranked {
         columns.push(("best app-store rank", true));
     }
-    let mut t = Table::new(&columns);
+    Table::new(&columns)
+}
+
+/// The summary of one run, from summary.json.
+fn single_summary(summary: &Value) -> Table {
+    let platforms = summary["platforms"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let ranked = platforms.iter().any(|p| p["best_rank"].is_number());
+    let mut t = summary_table("main users at start", ranked);
     let count = |p: &Value, key: &str| Cell::new(p[key].as_f64().map_or("—".into(), people));
     for p in platforms {
         let mut row = vec![
@@ -267,21 +274,7 @@ fn replicate_stats(r: &RunResults) -> Result<Option<Vec<Vec<Stats>>>, PlotError>
 /// its band.
 fn replicate_summary(r: &RunResults, stats: &[Vec<Stats>], band: (f64, f64)) -> Table {
     let ranked = stats.iter().flatten().any(|s| s.best_rank.is_some());
-    let mut columns = vec![
-        ("platform", false),
-        ("main users on the first day", true),
-        ("peak daily active users", true),
-        ("peak date", true),
-        ("daily active users at the end", true),
-        ("main users at the end", true),
-        ("installs", true),
-        ("moves in", true),
-        ("moves out", true),
-    ];
-    if ranked {
-        columns.push(("best app-store rank", true));
-    }
-    let mut t = Table::new(&columns);
+    let mut t = summary_table("main users on the first day", ranked);
     for (platform, per) in r.platforms.iter().zip(stats) {
         let spread = |f: &dyn Fn(&Stats) -> Option<f64>, show: &dyn Fn(f64) -> String| {
             let mut xs: Vec<f64> = per.iter().filter_map(f).collect();
@@ -357,10 +350,9 @@ fn events_table(events: &[Value]) -> Table {
     t
 }
 
-/// The scenario's parameters: platforms and segments with one column each, the other tables
-/// as parameter and value.
+/// The scenario's parameters, as subsections of the current section: platforms and segments
+/// with one column each, the other tables as parameter and value.
 pub(super) fn parameters(doc: &mut Doc, scenario: &Value) {
-    doc.section("Parameters");
     doc.subsection("Platforms");
     doc.table(across(
         scenario["platforms"].as_array().map_or(&[], Vec::as_slice),
