@@ -721,12 +721,6 @@ pub fn plot(
 /// (default: the same folder).
 pub fn report(results: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, AppError> {
     not_a_shard(results)?;
-    if results.join(crate::sweep::results::MANIFEST).exists() {
-        return Err(AppError::Input(format!(
-            "{} holds a sweep, not a run: its charts come from `exodus plot {0}` and its indices and their report (sensitivity.md) from `exodus sensitivity {0}`",
-            results.display()
-        )));
-    }
     let out = out.unwrap_or(results);
     let files = crate::report::write(results, out)?;
     output::stage::record(out, &files)?;
@@ -739,6 +733,14 @@ fn not_a_shard(dir: &Path) -> Result<(), AppError> {
     if dir.join(shard::SHARD).exists() && dir.join(shard::RECORDS).exists() {
         return Err(AppError::Input(format!(
             "{} is one shard of a run or comparison: put the shards together first with `exodus merge <every shard folder>`",
+            dir.display()
+        )));
+    }
+    if dir.join(crate::sweep::results::SHARD).exists()
+        && dir.join(crate::sweep::results::MANIFEST).exists()
+    {
+        return Err(AppError::Input(format!(
+            "{} is one shard of a sweep, which holds only its share of the points: put the shards together first with `exodus merge <every shard folder>`",
             dir.display()
         )));
     }

@@ -51,10 +51,10 @@ pub enum Command {
     /// Run one benchmark case and print its row as JSON (used by `exodus bench`).
     #[command(hide = true)]
     BenchCase(BenchCaseArgs),
-    /// Write a self-contained HTML report and a Markdown report of a finished run or
-    /// comparison.
+    /// Write a self-contained HTML report and a Markdown report of a finished run,
+    /// comparison, sweep or calibration.
     Report {
-        /// Results folder written by `exodus run` or `exodus compare`.
+        /// Results folder written by `exodus run`, `compare`, `sweep` or `calibrate`.
         results: PathBuf,
         /// Folder for report.html and report.md [default: the results folder].
         #[arg(long, short)]

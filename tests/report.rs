@@ -1,4 +1,5 @@
-//! Reports: produced from a run, a run with replicates and a comparison; well-formed,
+//! Reports: produced from a run, a run with replicates, a comparison, a sweep and a
+//! calibration; well-formed,
 //! self-contained, with every scenario text escaped; and rendered by a real headless browser
 //! (Debian's chromium) without console errors, without horizontal overflow at 1280 px, and
 //! looking like the reference screenshot within a tolerance.
@@ -219,6 +220,208 @@ fn a_comparison_report_has_outcomes_charts_differences_and_methods() {
     assert!(md.contains("## What differs from the baseline"));
 }
 
+/// Parses a report as XML (it is written as well-formed XHTML-compatible HTML).
+fn parse(html: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse_with_options(
+        html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The number of charts (SVG figures) in a report.
+fn figures(doc: &roxmltree::Document) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("svg") && n.parent().is_some_and(|p| p.has_tag_name("figure")))
+        .count()
+}
+
+/// A Saltelli sweep of the Bass scenario and its report.
+fn sweep_and_report(dir: &Path) -> std::path::PathBuf {
+    let file = common::bass_sweep(dir, "saltelli", 16, "");
+    let out = dir.join("sweep");
+    exodus()
+        .args(["sweep", "-q"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&out).assert().success();
+    out
+}
+
+#[test]
+fn a_sweep_report_says_which_parameters_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep_and_report(dir.path());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let doc = parse(&html);
+    for needle in [
+        "<h1>Sweep: Bass diffusion, fully mixed</h1>",
+        "id=\"design\"",
+        "A Saltelli design",
+        "id=\"outcomes-across-the-sweep\"",
+        "id=\"which-parameters-matter\"",
+        "16 base rows is a small sample",
+        "id=\"outcomes-against-parameters\"",
+        "id=\"manifest\"",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    // Four outcomes (peak day, total installs, the dated value and the mean): an index chart
+    // and an outcome-against-parameters chart each.
+    assert_eq!(figures(&doc), 8);
+    // The Bass rule does not read the non-adopters' appeal: it is never the most influential
+    // parameter, and its total index is exactly 0 (common random numbers).
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let leading: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| Adopted.") || l.starts_with("| adopted\\_mean"))
+        .filter(|l| l.matches('|').count() == 6)
+        .collect();
+    assert_eq!(leading.len(), 4, "a row per outcome in the summary table");
+    for row in &leading {
+        let most = row.split('|').nth(2).unwrap();
+        assert!(!most.contains("Not-adopted"), "{row}");
+    }
+    assert!(
+        md.contains("| platforms.Not-adopted.appeal | 0 (0 – 0) |"),
+        "the unread parameter's total index is 0"
+    );
+
+    // A design without indices gets a report without them, and says so.
+    let file = common::bass_sweep(dir.path(), "latin-hypercube", 6, "");
+    let lhs = dir.path().join("lhs");
+    exodus()
+        .args(["sweep", "-q"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&lhs)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&lhs).assert().success();
+    let html = std::fs::read_to_string(lhs.join("report.html")).unwrap();
+    assert!(html.contains("A latin-hypercube design gives no sensitivity indices"));
+    assert!(html.contains("A Latin hypercube"));
+    assert_eq!(figures(&parse(&html)), 4, "one chart per outcome");
+
+    // One shard of a sweep holds part of its points: refused, with what to do.
+    let shard = dir.path().join("shard");
+    exodus()
+        .args(["sweep", "-q", "--shard", "1/2"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&shard)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .assert()
+        .success();
+    exodus()
+        .args(["report", "-q"])
+        .arg(&shard)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("one shard of a sweep"))
+        .stderr(predicates::str::contains("exodus merge"));
+}
+
+/// Targets for the Bass scenario: adopters on days 6 and 15 within wide intervals (fitted),
+/// and on day 25 an interval no run reaches (held back), so the report has a miss to say.
+fn bass_targets(dir: &Path) -> std::path::PathBuf {
+    let mut text = String::new();
+    for (day, low, high) in [(6, 1e3, 1e5), (15, 1e4, 2e5), (25, 1.0, 2.0_f64)] {
+        text.push_str(&format!(
+            "[[targets]]\nid = \"D{day}\"\ndescription = \"adopters on day {day}\"\nsource = \"test\"\nplatform = \"Adopted\"\nmetric = \"daily_active_users\"\nstatistic = \"value\"\nfrom = 2025-01-{:02}\nvalue = {}\nlow = {low}\nhigh = {high}\n\n",
+            day + 1,
+            (low * high).sqrt()
+        ));
+    }
+    common::write(dir, "targets.toml", &text)
+}
+
+/// The calibration file of the report tests: the Bass imitation rate, D25 held back.
+fn bass_params(dir: &Path) -> std::path::PathBuf {
+    common::write(
+        dir,
+        "params.toml",
+        "[calibration]\nseeds = 2\nagents = 2000\nhold_out = [\"D25\"]\npredictive_draws = 10\n[abc]\nparticles = 10\nmax_generations = 2\n[nelder_mead]\nrestarts = 1\nmax_iterations = 10\n\n[[parameters]]\npath = \"platforms.Adopted.imitation\"\nprior = \"uniform\"\nlow = 0.05\nhigh = 1.0\nsource = \"assumption: a test prior\"\n",
+    )
+}
+
+/// An ABC-SMC calibration of the Bass scenario and its report.
+fn calibrate_and_report(dir: &Path) -> std::path::PathBuf {
+    let abc = dir.join("abc");
+    exodus()
+        .args(["calibrate", "-q", "--params"])
+        .arg(bass_params(dir))
+        .arg("--out")
+        .arg(&abc)
+        .arg(common::scenario_path("bass-mixed.toml"))
+        .arg(bass_targets(dir))
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&abc).assert().success();
+    abc
+}
+
+#[test]
+fn a_calibration_report_says_what_fits_and_what_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let abc = calibrate_and_report(dir.path());
+    let html = std::fs::read_to_string(abc.join("report.html")).unwrap();
+    for needle in [
+        "<h1>Calibration: Bass diffusion, fully mixed</h1>",
+        "fitted by ABC-SMC to 2 target(s) (D6, D15); 1 held back (D25)",
+        "2 of 3 targets fit at the predictive median; these do not: D25.",
+        "Of the 1 held-back target(s), which the fit did not see, 0 fit.",
+        "id=\"posterior\"",
+        "uniform 0.05 – 1",
+        "assumption: a test prior",
+        "adopters on day 25",
+        "id=\"generations\"",
+        "exodus run ",
+        "id=\"manifest\"",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    // The calibration's own charts: the predictive check, the marginals and the pairs.
+    assert_eq!(figures(&parse(&html)), 3);
+
+    // A point fit without charts: a best-fit table, restarts, and no charts said plainly.
+    let nm = dir.path().join("nm");
+    exodus()
+        .args([
+            "calibrate",
+            "-q",
+            "--no-plots",
+            "--method",
+            "nelder-mead",
+            "--params",
+        ])
+        .arg(dir.path().join("params.toml"))
+        .arg("--out")
+        .arg(&nm)
+        .arg(common::scenario_path("bass-mixed.toml"))
+        .arg(dir.path().join("targets.toml"))
+        .assert()
+        .success();
+    exodus().args(["report", "-q"]).arg(&nm).assert().success();
+    let html = std::fs::read_to_string(nm.join("report.html")).unwrap();
+    for needle in [
+        "id=\"best-fit\"",
+        "id=\"restarts\"",
+        "The calibration drew no charts",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert_eq!(figures(&parse(&html)), 0);
+}
+
 /// Debian's chromium, if installed. CI installs it (.ci/run), so there its absence fails the
 /// test; elsewhere the test says so on stderr (shown by `cargo test`) and passes.
 /// EXODUS_TEST_CHROMIUM names another browser binary (or a missing one, to see the skip).
@@ -302,9 +505,13 @@ fn reports_render_in_a_headless_browser_without_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_and_report(dir.path());
     let cmp = compare_and_report(dir.path());
+    let sweep = sweep_and_report(dir.path());
+    let calibration = calibrate_and_report(dir.path());
     for (out, title, charts) in [
         (&run, "<h1>R1 &lt;script&gt;", 6),
         (&cmp, "<h1>Historical 2025", 12),
+        (&sweep, "<h1>Sweep: Bass", 8),
+        (&calibration, "<h1>Calibration: Bass", 3),
     ] {
         let url = format!("file://{}", out.join("report.html").display());
         let dom =

@@ -5,64 +5,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use predicates::prelude::*;
 
-use common::{exodus, root, write};
-
-/// A Saltelli sweep of the Bass scenario's two rates and one parameter the Bass rule does not
-/// read, over `samples` base rows, with extra text after `[sweep]`'s settings.
-fn bass_sweep(dir: &Path, design: &str, samples: usize, extra: &str) -> PathBuf {
-    let scenario = root().join("scenarios/bass-mixed.toml");
-    write(
-        dir,
-        "bass.toml",
-        &format!(
-            r#"[sweep]
-scenario = "{}"
-design = "{design}"
-samples = {samples}
-replicates = 2
-agents = 1500
-{extra}
-[outcomes]
-platforms = ["Adopted"]
-key = ["peak_day", "total_installs"]
-
-[[outcomes.daily]]
-metric = "main_app_users"
-platform = "Adopted"
-statistic = "value"
-date = 2025-01-10
-
-[[outcomes.daily]]
-name = "adopted_mean"
-metric = "main_app_users"
-platform = "Adopted"
-statistic = "mean"
-
-[[parameters]]
-path = "platforms.Adopted.innovation"
-low = 0.01
-high = 0.05
-source = "assumption"
-
-[[parameters]]
-path = "platforms.Adopted.imitation"
-distribution = "log-uniform"
-low = 0.1
-high = 0.6
-
-[[parameters]]
-path = "platforms.Not-adopted.appeal"
-low = 0.0
-high = 1.0
-"#,
-            scenario.display()
-        ),
-    )
-}
+use common::{bass_sweep, exodus, root, write};
 
 /// `exodus sweep FILE --out OUT`, outside any Slurm job array.
 fn sweep_command(file: &Path, out: &Path) -> assert_cmd::Command {
@@ -402,7 +349,8 @@ high = 30
             .all(|d| d.fract() == 0.0 && (4.0..=30.0).contains(d)),
         "{degrees:?}"
     );
-    // `exodus plot` redraws a sweep's charts elsewhere; `exodus report` says what to use.
+    // `exodus plot` redraws a sweep's charts elsewhere; `exodus report` reports a sweep of one
+    // parameter too.
     let charts = dir.path().join("charts");
     exodus()
         .arg("plot")
@@ -412,12 +360,13 @@ high = 30
         .assert()
         .success();
     assert!(charts.join("sweep-adopted-total-installs.png").exists());
-    exodus()
-        .arg("report")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("holds a sweep, not a run"));
+    exodus().arg("report").arg(&out).assert().success();
+    let html = read(&out.join("report.html"));
+    assert!(
+        html.contains(">network.degree</th>"),
+        "the parameter listed"
+    );
+    assert!(html.contains("gives no sensitivity indices"));
 }
 
 #[test]

@@ -381,6 +381,8 @@ fn fitted_toml(inputs: &Inputs, u: &[f64], what: &str) -> Result<String, AppErro
 struct Manifest<'a> {
     exodus_version: &'a str,
     command_line: &'a [String],
+    /// The scenario's name.
+    scenario: &'a str,
     scenario_file: String,
     targets_file: String,
     params_file: String,
@@ -390,6 +392,8 @@ struct Manifest<'a> {
     run_seed: u64,
     fitted_targets: Vec<&'a str>,
     held_back_targets: Vec<&'a str>,
+    /// Every target: what it measures and its source, for reports.
+    targets: Vec<TargetNote<'a>>,
     stopped: &'a str,
     complete: bool,
     simulations: u64,
@@ -398,6 +402,15 @@ struct Manifest<'a> {
     wall_time_seconds: f64,
     fingerprint: &'a str,
     outputs: Vec<String>,
+}
+
+/// A target as the manifest records it.
+#[derive(Serialize)]
+struct TargetNote<'a> {
+    id: &'a str,
+    role: &'static str,
+    description: &'a str,
+    source: &'a str,
 }
 
 /// Writes every output of a finished (or budget-stopped) calibration.
@@ -690,6 +703,7 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
     let manifest = Manifest {
         exodus_version: crate::VERSION,
         command_line: &inputs.opts.command_line,
+        scenario: name,
         scenario_file: inputs.opts.scenario.display().to_string(),
         targets_file: inputs.opts.targets.display().to_string(),
         params_file: inputs.opts.params.display().to_string(),
@@ -699,6 +713,16 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         run_seed: problem.run_seed,
         fitted_targets: fitted.clone(),
         held_back_targets: held.clone(),
+        targets: problem
+            .targets
+            .iter()
+            .map(|t| TargetNote {
+                id: t.id(),
+                role: if t.fitted { "fitted" } else { "held back" },
+                description: &t.target.spec.description,
+                source: &t.target.spec.source,
+            })
+            .collect(),
         stopped: inputs.stopped,
         complete: inputs.complete,
         simulations,

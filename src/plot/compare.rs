@@ -96,7 +96,7 @@ pub(super) fn file_name(platform: &str) -> String {
 /// File names for a list of names, one each: names that differ only in case or punctuation
 /// (`TikTok` and `tiktok`) get `-2`, `-3`, ... after the first, in list order, so no chart
 /// overwrites another.
-pub(super) fn file_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
+pub(crate) fn file_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
     let mut taken = std::collections::HashSet::new();
     names
         .iter()

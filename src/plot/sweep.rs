@@ -42,6 +42,9 @@ pub enum SweepChart {
         title: String,
         footnote: String,
         panels: Vec<Panel>,
+        /// Whether to draw every point (false: the binned median and band only, a light chart
+        /// for reports).
+        dots: bool,
     },
     /// The mean of an outcome over cells of two parameters (None: no point in the cell).
     Heat {
@@ -83,22 +86,35 @@ impl SweepChart {
                 title,
                 footnote,
                 panels,
+                dots,
             } => {
                 let body = frame(
                     root,
                     title,
-                    "Each dot: one point of the design (mean of its replicates); line and band: median and 5-95% of the points in ten bins of the parameter, the others varying",
+                    if *dots {
+                        "Each dot: one point of the design (mean of its replicates); line and band: median and 5-95% of the points in ten bins of the parameter, the others varying"
+                    } else {
+                        "Line and band: median and 5-95% of the points of the design (means of their replicates) in ten bins of the parameter, the others varying"
+                    },
                     footnote,
                     s,
                 )?;
                 let cols = panels.len().clamp(1, 4);
                 let rows = panels.len().div_ceil(cols);
                 let areas = body.split_evenly((rows, cols));
-                let ys: Vec<f64> = panels
-                    .iter()
-                    .flat_map(|p| p.points.iter().map(|q| q.1))
-                    .filter(|y| y.is_finite())
-                    .collect();
+                let ys: Vec<f64> = if *dots {
+                    panels
+                        .iter()
+                        .flat_map(|p| p.points.iter().map(|q| q.1))
+                        .filter(|y| y.is_finite())
+                        .collect()
+                } else {
+                    panels
+                        .iter()
+                        .flat_map(|p| p.band.iter().flat_map(|b| [b.1, b.3]))
+                        .filter(|y| y.is_finite())
+                        .collect()
+                };
                 let (ylo, yhi) = ys
                     .iter()
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
@@ -155,11 +171,17 @@ impl SweepChart {
                             )))
                             .map_err(draw_err)?;
                     }
-                    chart
-                        .draw_series(panel.points.iter().filter(|p| p.1.is_finite()).map(|p| {
-                            Circle::new((pos(p.0), p.1), (1.8 * s) as i32, color.mix(0.45).filled())
-                        }))
-                        .map_err(draw_err)?;
+                    if *dots {
+                        chart
+                            .draw_series(panel.points.iter().filter(|p| p.1.is_finite()).map(|p| {
+                                Circle::new(
+                                    (pos(p.0), p.1),
+                                    (1.8 * s) as i32,
+                                    color.mix(0.45).filled(),
+                                )
+                            }))
+                            .map_err(draw_err)?;
+                    }
                     chart
                         .draw_series(std::iter::once(PathElement::new(
                             panel
@@ -416,6 +438,19 @@ fn bin_of(e: &[f64], v: f64) -> Option<usize> {
 /// Draws the charts of the sweep in `dir` into `out`: an outcome-against-parameters chart and,
 /// with two or more parameters, a heat map, per outcome.
 pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let mut files = Vec::new();
+    for (name, fig, opts) in sweep_figures(dir, true, true)? {
+        files.extend(write_figure(&fig, out, &name, &opts)?);
+    }
+    Ok(files)
+}
+
+/// A chart with its file name (without extension) and its size.
+pub type NamedFigure = (String, Figure, PlotOptions);
+
+/// The charts of the sweep in `dir`: per outcome, the outcome against each parameter (every
+/// point drawn if `dots`) and, if `heat` and the sweep has two or more parameters, a heat map.
+pub fn sweep_figures(dir: &Path, dots: bool, heat: bool) -> Result<Vec<NamedFigure>, PlotError> {
     let unreadable = |e: ReadError| PlotError::Format(e.path, e.message);
     let m = Manifest::read(dir).map_err(unreadable)?;
     let pts = PointTable::read(dir, &m).map_err(unreadable)?;
@@ -431,7 +466,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         .unwrap_or_else(|| vec![false; paths.len()]);
     let footnote = footnote(&m);
     let opts = PlotOptions::default();
-    let mut files = Vec::new();
+    let mut figures = Vec::new();
     let range = |j: usize| {
         pts.x
             .iter()
@@ -495,14 +530,10 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             title: format!("{label} across the sweep"),
             footnote: footnote.clone(),
             panels,
+            dots,
         });
-        files.extend(write_figure(
-            &fig,
-            out,
-            &format!("sweep-{}", fnames[o]),
-            &tall,
-        )?);
-        if paths.len() >= 2 {
+        figures.push((format!("sweep-{}", fnames[o]), fig, tall));
+        if heat && paths.len() >= 2 {
             let (ax, ay) = (range(0), range(1));
             let (lx, ly) = (logs[0] && ax.0 > 0.0, logs[1] && ay.0 > 0.0);
             let (ex, ey) = (edges(ax.0, ax.1, lx, 10), edges(ay.0, ay.1, ly, 10));
@@ -536,26 +567,30 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                 y_edges: ey,
                 cells,
             });
-            files.extend(write_figure(
-                &fig,
-                out,
-                &format!("heat-{}", fnames[o]),
-                &opts,
-            )?);
+            figures.push((format!("heat-{}", fnames[o]), fig, opts.clone()));
         }
     }
-    Ok(files)
+    Ok(figures)
 }
 
 /// Draws one index chart per outcome of a sensitivity analysis into `out`.
 pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<PathBuf>, PlotError> {
+    let mut files = Vec::new();
+    for (name, fig, opts) in sensitivity_figures(a, level) {
+        files.extend(write_figure(&fig, out, &name, &opts)?);
+    }
+    Ok(files)
+}
+
+/// One index chart per outcome of a sensitivity analysis (none for an outcome without indices).
+pub fn sensitivity_figures(a: &Analysis, level: f64) -> Vec<NamedFigure> {
     let m = &a.manifest;
     let footnote = format!(
         "{} · {:.0}% bootstrap intervals",
         footnote(m),
         level * 100.0
     );
-    let mut files = Vec::new();
+    let mut figures = Vec::new();
     let names: Vec<&str> = a.outcomes.iter().map(|o| o.outcome.as_str()).collect();
     let fnames = file_names(&names);
     for (o, fname) in a.outcomes.iter().zip(&fnames) {
@@ -589,12 +624,7 @@ pub fn plot_sensitivity(a: &Analysis, out: &Path, level: f64) -> Result<Vec<Path
             footnote: footnote.clone(),
             rows,
         });
-        files.extend(write_figure(
-            &fig,
-            out,
-            &format!("sensitivity-{fname}"),
-            &opts,
-        )?);
+        figures.push((format!("sensitivity-{fname}"), fig, opts));
     }
-    Ok(files)
+    figures
 }

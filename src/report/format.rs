@@ -29,6 +29,42 @@ pub fn rank(x: f64) -> String {
     }
 }
 
+/// A result of unknown kind (a target, a parameter value): large values as counts (5.2 M),
+/// others to 4 significant digits, without trailing zeros; "—" if undefined.
+pub fn number(x: f64) -> String {
+    significant(x, 4)
+}
+
+/// An estimate with its interval (an index): as [`number`], to 3 significant digits.
+pub fn short(x: f64) -> String {
+    significant(x, 3)
+}
+
+fn significant(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        "—".into()
+    } else if x.abs() >= 1e4 {
+        human(x)
+    } else if x != 0.0 && x.abs() < 1e-4 {
+        let s = format!("{:.*e}", digits.saturating_sub(1), x);
+        match s.split_once('e') {
+            Some((mantissa, exponent)) => format!("{}e{exponent}", trimmed(mantissa.into())),
+            None => s,
+        }
+    } else {
+        trimmed(crate::calibration::significant(x, digits))
+    }
+}
+
+/// A share as a whole percentage: 0.575 -> "58%".
+pub fn percent(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.0}%", 100.0 * x)
+    } else {
+        "—".into()
+    }
+}
+
 /// A number exactly as it is, for a manifest or a parameter: whole numbers in full (the seed
 /// 20250119 stays 20250119), others to 6 significant digits.
 pub fn exact(x: f64) -> String {
@@ -123,6 +159,15 @@ mod tests {
         assert_eq!(rank(1.0), "#1");
         assert_eq!(rank(11.6), "#12");
         assert_eq!(people(3_400_000.0), "3.4 M");
+        assert_eq!(number(0.030973782), "0.03097");
+        assert_eq!(number(98720.0), "98.7 k");
+        assert_eq!(number(f64::NAN), "—");
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(136.0), "136");
+        assert_eq!(short(0.7975572), "0.798");
+        assert_eq!(short(7.64e-28), "7.64e-28");
+        assert_eq!(short(-1.2e-14), "-1.2e-14");
+        assert_eq!(percent(0.75), "75%");
     }
 
     #[test]

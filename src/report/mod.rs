@@ -1,15 +1,19 @@
-//! Reports: a results folder — a run (with or without replicates) or a comparison — as one
+//! Reports: a results folder — a run (with or without replicates), a comparison, a sweep or a
+//! calibration — as one
 //! self-contained HTML file (inline SVG charts, tables that fit the page, no script and no
 //! external resource, so it opens offline in any browser) and as Markdown. Both are written
-//! from one document (`doc`) built from the saved results only, by `run` or `comparison`;
+//! from one document (`doc`) built from the saved results only, by `run`, `comparison`,
+//! `sweep` or `calibration`;
 //! `format` says how numbers and values read. Every text that comes from a file is escaped.
 
+mod calibration;
 mod comparison;
 mod doc;
 mod format;
 mod html;
 mod markdown;
 mod run;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -38,11 +42,15 @@ pub const ASSUMPTIONS: [&str; 6] = [
 ];
 
 /// The report of the results folder `dir`: a comparison's if it holds `comparison.json`, a
-/// run's otherwise.
+/// sweep's if `sweep.json`, a calibration's if `calibration.json`, a run's otherwise.
 pub fn build(dir: &Path) -> Result<Doc, PlotError> {
     let (width, height) = CHART_SIZE;
     if dir.join(comparison::MANIFEST).exists() {
         comparison::build(&ComparisonData::load(dir)?, width, height)
+    } else if dir.join(crate::sweep::results::MANIFEST).exists() {
+        sweep::build(dir, width)
+    } else if dir.join(calibration::MANIFEST).exists() {
+        calibration::build(&calibration::CalibrationData::load(dir)?)
     } else {
         run::build(&RunData::load(dir)?, width, height)
     }
@@ -98,4 +106,50 @@ pub(crate) fn columns(items: &[Value]) -> Vec<String> {
         }
     }
     cols
+}
+
+/// A CSV file of a results folder: its header and rows, read with the csv crate.
+pub(crate) struct Csv {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    /// Reads `path`; errors name the file and line.
+    pub fn read(path: &Path) -> Result<Csv, PlotError> {
+        let bad = |e: csv::Error| PlotError::Format(path.to_path_buf(), e.to_string());
+        let mut reader = csv::Reader::from_path(path).map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(io) => PlotError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(io.kind(), io.to_string()),
+            },
+            _ => bad(e),
+        })?;
+        let headers = reader
+            .headers()
+            .map_err(bad)?
+            .iter()
+            .map(String::from)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.map(|r| r.iter().map(String::from).collect()))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?;
+        Ok(Csv { headers, rows })
+    }
+
+    /// The field `column` of `row` ("" if the file has no such column).
+    pub fn get<'a>(&'a self, row: &'a [String], column: &str) -> &'a str {
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .and_then(|i| row.get(i))
+            .map_or("", String::as_str)
+    }
+
+    /// The field `column` of `row` as a number (NaN if empty or not a number).
+    pub fn number(&self, row: &[String], column: &str) -> f64 {
+        self.get(row, column).parse().unwrap_or(f64::NAN)
+    }
 }

@@ -129,3 +129,56 @@ values = [0.4, 0.9]
         ),
     )
 }
+
+/// A Saltelli sweep of the Bass scenario's two rates and one parameter the Bass rule does not
+/// read, over `samples` base rows, with extra text after `[sweep]`'s settings.
+pub fn bass_sweep(dir: &Path, design: &str, samples: usize, extra: &str) -> PathBuf {
+    let scenario = root().join("scenarios/bass-mixed.toml");
+    write(
+        dir,
+        "bass.toml",
+        &format!(
+            r#"[sweep]
+scenario = "{}"
+design = "{design}"
+samples = {samples}
+replicates = 2
+agents = 1500
+{extra}
+[outcomes]
+platforms = ["Adopted"]
+key = ["peak_day", "total_installs"]
+
+[[outcomes.daily]]
+metric = "main_app_users"
+platform = "Adopted"
+statistic = "value"
+date = 2025-01-10
+
+[[outcomes.daily]]
+name = "adopted_mean"
+metric = "main_app_users"
+platform = "Adopted"
+statistic = "mean"
+
+[[parameters]]
+path = "platforms.Adopted.innovation"
+low = 0.01
+high = 0.05
+source = "assumption"
+
+[[parameters]]
+path = "platforms.Adopted.imitation"
+distribution = "log-uniform"
+low = 0.1
+high = 0.6
+
+[[parameters]]
+path = "platforms.Not-adopted.appeal"
+low = 0.0
+high = 1.0
+"#,
+            scenario.display()
+        ),
+    )
+}
