@@ -77,6 +77,13 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Print the JSON Schema of scenario files, for editors that complete and check TOML keys
+    /// (Even Better TOML, taplo); docs/scenario-format.md says how to use it.
+    Schema {
+        /// File to write it to [default: print it].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn parse_design(s: &str) -> Result<crate::sweep::Kind, String> {

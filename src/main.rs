@@ -281,6 +281,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Man { out } => man(out.as_deref()),
+        Command::Schema { out } => schema(out.as_deref()),
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {
@@ -345,6 +346,30 @@ fn man(out: Option<&std::path::Path>) -> Result<(), app::AppError> {
                 let path = exodus::output::atomic::write(&dir.join(name), page)?;
                 println!("{}", path.display());
             }
+            Ok(())
+        }
+    }
+}
+
+/// `exodus schema`: the scenario files' JSON Schema on standard output, or into `out`
+/// (atomically, its name printed).
+fn schema(out: Option<&std::path::Path>) -> Result<(), app::AppError> {
+    let mut text = serde_json::to_string_pretty(&exodus::scenario::schema::scenario_schema())
+        .map_err(|e| app::AppError::Resources(format!("cannot write the schema: {e}")))?;
+    text.push('\n');
+    match out {
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| app::AppError::Resources(format!("cannot print the schema: {e}")))
+        }
+        Some(file) => {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                exodus::output::create_dir(dir)?;
+            }
+            let path = exodus::output::atomic::write(file, text.as_bytes())?;
+            println!("{}", path.display());
             Ok(())
         }
     }

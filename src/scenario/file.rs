@@ -8,16 +8,18 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
 /// A whole scenario file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub meta: MetaFile,
     pub population: PopulationFile,
     pub network: NetworkFile,
+    #[schemars(with = "Vec<PlatformFile>")]
     pub platforms: Spanned<Vec<PlatformFile>>,
     pub choice: ChoiceFile,
     #[serde(default)]
@@ -29,9 +31,10 @@ pub struct ScenarioFile {
 }
 
 /// `[meta]`: what the scenario is and which calendar days it covers.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetaFile {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: String,
@@ -39,10 +42,13 @@ pub struct MetaFile {
     #[serde(default)]
     pub seed: u64,
     /// First simulated day (day 0).
+    #[schemars(with = "CalendarDate")]
     pub start: Spanned<CalendarDate>,
     /// Last simulated day, inclusive. Give `end` or `days`, not both.
+    #[schemars(with = "Option<CalendarDate>")]
     pub end: Option<Spanned<CalendarDate>>,
     /// Number of simulated days. Give `end` or `days`, not both.
+    #[schemars(with = "Option<i64>")]
     pub days: Option<Spanned<i64>>,
     /// Where the numbers of this scenario come from (free text, kept in the run manifest).
     #[serde(default)]
@@ -50,67 +56,86 @@ pub struct MetaFile {
 }
 
 /// `[population]`: how many people, how many agents stand for them, and who they are.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationFile {
     /// People represented by the whole population.
+    #[schemars(with = "f64")]
     pub people: Spanned<f64>,
     /// Agents simulated; each stands for `people / agents` people.
+    #[schemars(with = "i64")]
     pub agents: Spanned<i64>,
+    #[schemars(with = "Vec<SegmentFile>")]
     pub segments: Spanned<Vec<SegmentFile>>,
 }
 
 /// `[[population.segments]]`: one kind of user, with its share and trait distributions.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentFile {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// Share of agents in this segment; shares of all segments sum to 1.
+    #[schemars(with = "f64")]
     pub share: Spanned<f64>,
     /// Platform each agent of the segment starts on: platform name -> probability (sum 1).
+    #[schemars(with = "BTreeMap<String, f64>")]
     pub initial: Spanned<BTreeMap<String, f64>>,
     /// Probability that an agent also has a platform installed at the start (multi-homing).
-    #[serde(default = "unspanned")]
+    #[serde(default = "no_entries")]
+    #[schemars(with = "BTreeMap<String, f64>")]
     pub also_installed: Spanned<BTreeMap<String, f64>>,
     /// Taste: utility added to platforms for this segment only (platform name -> utility).
-    #[serde(default = "unspanned")]
+    #[serde(default = "no_entries")]
+    #[schemars(with = "BTreeMap<String, f64>")]
     pub prefer: Spanned<BTreeMap<String, f64>>,
     /// Daily probability that an agent reconsiders its platform.
+    #[schemars(with = "TraitSpec")]
     pub attention: Spanned<TraitSpec>,
     /// Weight of the share of contacts on a platform in the logit utility.
     #[serde(default = "default_zero_trait")]
+    #[schemars(with = "TraitSpec")]
     pub peer_weight: Spanned<TraitSpec>,
     /// Anticipation: utility lost per unit of perceived ban risk of a platform.
     #[serde(default = "default_zero_trait")]
+    #[schemars(with = "TraitSpec")]
     pub risk_sensitivity: Spanned<TraitSpec>,
     /// Protest: utility gained from a protest-target platform at full ban salience.
     #[serde(default = "default_zero_trait")]
+    #[schemars(with = "TraitSpec")]
     pub protest: Spanned<TraitSpec>,
     /// Aversion to the owner named in `[mechanisms] protest_against_owner` (e.g. Meta).
     #[serde(default = "default_zero_trait")]
+    #[schemars(with = "TraitSpec")]
     pub owner_aversion: Spanned<TraitSpec>,
     /// Language: utility lost per unit of a platform's language barrier.
     #[serde(default = "default_zero_trait")]
+    #[schemars(with = "TraitSpec")]
     pub language_sensitivity: Spanned<TraitSpec>,
     /// Creators' income: utility gained per unit of a platform's monetisation.
     #[serde(default = "default_zero_trait")]
+    #[schemars(with = "TraitSpec")]
     pub income_weight: Spanned<TraitSpec>,
     /// Power-law networks: how much more often agents of this segment are watched (creators
     /// with large audiences); multiplies each agent's popularity.
     #[serde(default = "default_one")]
+    #[schemars(with = "f64")]
     pub popularity: Spanned<f64>,
     /// Daily use (`[mechanisms] daily_use`): how many times a day an agent opens its main app,
     /// as the rate of a Poisson process (heavy users open it many times, light users rarely).
     #[serde(default = "default_daily_opens")]
+    #[schemars(with = "TraitSpec")]
     pub daily_opens: Spanned<TraitSpec>,
     /// Heterogeneous tastes (`[mechanisms] tastes`): standard deviation of each agent's own,
     /// lasting taste for each platform, in utility units (0: the segment's agents share one
     /// taste).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub taste_sd: Spanned<f64>,
     /// Influence by exposure (`[mechanisms] exposure`, with trials): utility of a platform per
     /// unit share of the agent's contacts trying it yesterday.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub exposure_weight: Spanned<f64>,
 }
 
@@ -128,12 +153,26 @@ fn unspanned<T: Default>() -> Spanned<T> {
     Spanned::new(0..0, T::default())
 }
 
+/// The defaults of `unspanned` for each type (a function of one type, as the schema's
+/// generator needs to know the default's type).
+fn zero() -> Spanned<f64> {
+    unspanned()
+}
+
+fn zero_days() -> Spanned<i64> {
+    unspanned()
+}
+
+fn no_entries() -> Spanned<BTreeMap<String, f64>> {
+    unspanned()
+}
+
 fn default_zero_trait() -> Spanned<TraitSpec> {
     Spanned::new(0..0, TraitSpec::Dist(DistFile::Constant { value: 0.0 }))
 }
 
 /// A per-agent trait: a plain number (every agent the same) or a distribution table.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum TraitSpec {
     Value(f64),
@@ -141,7 +180,7 @@ pub enum TraitSpec {
 }
 
 /// A distribution from which each agent's trait is drawn.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DistFile {
     /// Every agent gets `value`.
@@ -181,20 +220,24 @@ impl<'de> Deserialize<'de> for TraitSpec {
 }
 
 /// `[network]`: who each agent watches.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkFile {
+    #[schemars(with = "NetworkKind")]
     pub kind: Spanned<NetworkKind>,
     /// Out-degree: contacts each agent watches (random, small-world, power-law).
+    #[schemars(with = "Option<i64>")]
     pub degree: Option<Spanned<i64>>,
     /// Small-world: probability that each lattice contact is rewired to a random agent.
+    #[schemars(with = "Option<f64>")]
     pub rewire: Option<Spanned<f64>>,
     /// Power-law: tail exponent gamma of the in-degree distribution, P(k) ~ k^-gamma.
+    #[schemars(with = "Option<f64>")]
     pub exponent: Option<Spanned<f64>>,
 }
 
 /// The network families exodus builds.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NetworkKind {
     /// Fully mixed (mean field): every agent sees the whole population.
@@ -209,61 +252,75 @@ pub enum NetworkKind {
 }
 
 /// `[[platforms]]`: one app users can be on.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformFile {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     #[serde(default)]
     pub owner: String,
     /// Base utility in the logit rule.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub appeal: Spanned<f64>,
     /// Bass rule: innovation coefficient p (per day).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub innovation: Spanned<f64>,
     /// Bass rule: imitation coefficient q (per day).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub imitation: Spanned<f64>,
     /// Colour for charts, "#rrggbb" (optional).
+    #[schemars(with = "Option<String>")]
     pub color: Option<Spanned<String>>,
     /// Utility bonus for staying on this platform when it is one's main app (habit, community).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub stickiness: Spanned<f64>,
     /// Daily probability that someone with the app installed, but another main app, uses it.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub secondary_use: Spanned<f64>,
     /// Perceived probability that the platform will be banned (anticipation), 0 to 1.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub ban_probability: Spanned<f64>,
     /// 1 if choosing it is a protest against a ban (e.g. a Chinese app not covered), else 0.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub protest_target: Spanned<f64>,
     /// How hard the platform is to use for the population (interface language), 0 to 1.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub language_barrier: Spanned<f64>,
     /// How well creators earn on it, relative scale 0 to 1.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub monetisation: Spanned<f64>,
     /// Posts each newcomer makes on arrival (e.g. #TikTokRefugee introductions), for the
     /// derived `newcomer_posts` output.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub newcomer_posts: Spanned<f64>,
 }
 
 /// `[choice]`: which rule agents use to pick a platform.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceFile {
+    #[schemars(with = "RuleKind")]
     pub rule: Spanned<RuleKind>,
     /// Logit: utility lost by a platform the agent does not have installed (the effort of
     /// installing and learning a new app).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub install_cost: Spanned<f64>,
 }
 
 /// `[mechanisms]`: the switches and time scales of the migration mechanisms. Every mechanism
 /// can be turned off here without touching the weights, for what-if comparisons.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MechanismsFile {
     /// Ban anticipation: perceived risk = ban_probability x exp(-days to deadline / horizon).
@@ -271,6 +328,7 @@ pub struct MechanismsFile {
     pub anticipation: bool,
     /// Days over which the approach of a deadline raises perceived risk.
     #[serde(default = "default_horizon")]
+    #[schemars(with = "f64")]
     pub anticipation_days: Spanned<f64>,
     /// Protest and defiance toward protest-target platforms, scaled by ban salience.
     #[serde(default = "yes")]
@@ -280,6 +338,7 @@ pub struct MechanismsFile {
     pub protest_against_owner: String,
     /// Half-life in days of ban salience (protest, novelty) once the risk falls.
     #[serde(default = "default_half_life")]
+    #[schemars(with = "f64")]
     pub salience_half_life_days: Spanned<f64>,
     /// Language barrier.
     #[serde(default = "yes")]
@@ -303,26 +362,31 @@ pub struct MechanismsFile {
     #[serde(default = "yes")]
     pub tastes: bool,
     /// Equilibrium start: days the rules run under day 0's conditions before day 0 (0: none).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero_days")]
+    #[schemars(with = "i64")]
     pub burn_in_days: Spanned<i64>,
     /// Equilibrium start: days of the rules each burn-in day stands for (every daily rate
     /// multiplied by it), 1 ..= 10.
     #[serde(default = "one")]
+    #[schemars(with = "i64")]
     pub burn_in_speedup: Spanned<i64>,
     /// `news` events raise attention.
     #[serde(default = "yes")]
     pub news: bool,
     /// Time constant in days of the fading of a news event's attention boost.
     #[serde(default = "default_news_days")]
+    #[schemars(with = "f64")]
     pub news_days: Spanned<f64>,
     /// Buzz: each day's installs raise the next days' attention (self-exciting).
     #[serde(default)]
     pub buzz: bool,
     /// Buzz: attention added per unit of the population installing an app in a day.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub buzz_gain: Spanned<f64>,
     /// Buzz: time constant in days of its fading.
     #[serde(default = "default_buzz_days")]
+    #[schemars(with = "f64")]
     pub buzz_days: Spanned<f64>,
     /// Trying, keeping, dropping: a chosen app is first installed to try beside the main app,
     /// then kept as main app or dropped (uninstalled) at a later review.
@@ -330,16 +394,20 @@ pub struct MechanismsFile {
     pub trials: bool,
     /// Trials: reviews per day once the novelty has worn off.
     #[serde(default = "default_review_rate")]
+    #[schemars(with = "f64")]
     pub review_rate: Spanned<f64>,
     /// Trials: days over which a new app's novelty wears off.
     #[serde(default = "default_novelty_days")]
+    #[schemars(with = "f64")]
     pub novelty_days: Spanned<f64>,
     /// Trials: utility by which a tried app must beat the main app to replace it.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub switch_cost: Spanned<f64>,
     /// Trials with daily use: the share of an agent's opening of its main app that the app it
     /// is trying takes while it tries it (0: none).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub trial_displacement: Spanned<f64>,
     /// Trials with daily use: an agent opens the app it is trying on the trial's first day
     /// (installing and trying an app is opening it), instead of at its own daily rate.
@@ -350,14 +418,16 @@ pub struct MechanismsFile {
     #[serde(default)]
     pub probation: bool,
     /// Probation: utility by which the former main app must beat the new one to be taken back.
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub return_cost: Spanned<f64>,
     /// Influence by exposure: contacts' trials enter the utility (segments' `exposure_weight`).
     #[serde(default = "yes")]
     pub exposure: bool,
     /// Open population: share of agents per day replaced by a newcomer who installs its apps
     /// from the stores (0: closed).
-    #[serde(default = "unspanned")]
+    #[serde(default = "zero")]
+    #[schemars(with = "f64")]
     pub turnover: Spanned<f64>,
 }
 
@@ -429,18 +499,22 @@ fn default_half_life() -> Spanned<f64> {
 }
 
 /// `[outputs]`: derived outputs computed from the daily counts.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputsFile {
     /// App-store rank estimate: daily downloads of the #1 free app in the ranked store.
+    #[schemars(with = "Option<f64>")]
     pub rank_top_downloads: Option<Spanned<f64>>,
     /// App-store rank estimate: exponent a of downloads(rank) = top x rank^-a.
+    #[schemars(with = "Option<f64>")]
     pub rank_exponent: Option<Spanned<f64>>,
     /// Share of a platform's installs that count for the ranked store (e.g. iOS), 0 to 1.
+    #[schemars(with = "Option<f64>")]
     pub rank_store_share: Option<Spanned<f64>>,
     /// Installs per day attributed to people outside the simulated population, by platform
     /// name (e.g. RedNote's users outside the US TikTok population), added to the rank input.
-    #[serde(default = "unspanned")]
+    #[serde(default = "no_entries")]
+    #[schemars(with = "BTreeMap<String, f64>")]
     pub background_installs: Spanned<BTreeMap<String, f64>>,
     /// Write `classes.csv`: main-app users per audience class (the top 1% of agents by how
     /// many watch them, the next 9%, the rest), to see whether high-influence agents lead.
@@ -457,11 +531,14 @@ pub struct OutputsFile {
 }
 
 /// `[outputs] cohort`: who first tried a platform within some dates.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CohortFile {
+    #[schemars(with = "String")]
     pub platform: Spanned<String>,
+    #[schemars(with = "CalendarDate")]
     pub from: Spanned<CalendarDate>,
+    #[schemars(with = "CalendarDate")]
     pub to: Spanned<CalendarDate>,
 }
 
@@ -478,7 +555,7 @@ impl NetworkKind {
 }
 
 /// The choice rules.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleKind {
     /// Multinomial logit over available platforms.
@@ -502,22 +579,29 @@ impl Default for OutputsFile {
 }
 
 /// `[[events]]`: something that changes the world from a date on.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventFile {
     /// A name for the event, unique in the scenario, by which a scenario that extends this one
     /// changes or removes it (`events.ruling.date`, `remove = true`).
+    #[schemars(with = "Option<String>")]
     pub id: Option<Spanned<String>>,
+    #[schemars(with = "CalendarDate")]
     pub date: Spanned<CalendarDate>,
+    #[schemars(with = "EventAction")]
     pub action: Spanned<EventAction>,
     /// The platform the event is about (all actions but a global `set`).
+    #[schemars(with = "Option<String>")]
     pub platform: Option<Spanned<String>>,
     /// `set`: which parameter changes.
+    #[schemars(with = "Option<String>")]
     pub param: Option<Spanned<String>>,
     /// `set`: its new value.
+    #[schemars(with = "Option<f64>")]
     pub value: Option<Spanned<f64>>,
     /// `deadline`: the date the ban takes effect (the event's own date is when it becomes
     /// known, e.g. the date of the law or of an extension order).
+    #[schemars(with = "Option<CalendarDate>")]
     pub until: Option<Spanned<CalendarDate>>,
     /// Short text for charts and reports, e.g. "Supreme Court upholds ban".
     #[serde(default)]
@@ -528,7 +612,7 @@ pub struct EventFile {
 }
 
 /// What an event does.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventAction {
     /// Service stops: nobody can use the platform.
@@ -581,6 +665,21 @@ pub struct CalendarDate(pub chrono::NaiveDate);
 impl fmt::Display for CalendarDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl JsonSchema for CalendarDate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CalendarDate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // A TOML date (2025-01-19) reaches a schema checker as text; a quoted date is text.
+        schemars::json_schema!({
+            "description": "A calendar date, YYYY-MM-DD: a TOML date (2025-01-19) or a string (\"2025-01-19\").",
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+        })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod file;
 pub mod located;
 pub mod params;
 pub mod resolve;
+pub mod schema;
 pub mod validate;
 pub mod warn;
 
