@@ -83,6 +83,8 @@ fn the_schema_flags_what_an_editor_should() {
     assert!(bad("[network]", "[network]\ndegre = 4").contains("'degre' was unexpected"));
     assert!(bad("agents = 100_000 ", "agents = \"many\" ").contains("not of type"));
     bad("kind = \"mixed\"", "kind = \"mixd\"");
+    // A value out of its range, as validation's range table says.
+    assert!(bad("attention = 1.0 ", "attention = 1.5 ").contains("maximum"));
     bad(
         "attention = 1.0 ",
         "attention = { dist = \"beta\", alfa = 2, beta = 18 } ",
@@ -106,6 +108,108 @@ fn the_schema_flags_what_an_editor_should() {
         )
         .is_empty()
     );
+}
+
+/// The path of `key` of the first element of `table` in a scenario, as `--set` writes it.
+fn path_of(file: &exodus::scenario::ScenarioFile, table: &str, key: &str) -> Option<String> {
+    let first = |names: Vec<String>| names.into_iter().next();
+    let prefix = match table {
+        "MetaFile" => "meta".to_string(),
+        "PopulationFile" => "population".to_string(),
+        "NetworkFile" => "network".to_string(),
+        "ChoiceFile" => "choice".to_string(),
+        "MechanismsFile" => "mechanisms".to_string(),
+        "OutputsFile" => "outputs".to_string(),
+        "PlatformFile" => format!(
+            "platforms.{}",
+            first(
+                file.platforms
+                    .get_ref()
+                    .iter()
+                    .map(|p| p.name.get_ref().clone())
+                    .collect()
+            )?
+        ),
+        "SegmentFile" => format!(
+            "population.segments.{}",
+            first(
+                file.population
+                    .segments
+                    .get_ref()
+                    .iter()
+                    .map(|s| s.name.get_ref().clone())
+                    .collect()
+            )?
+        ),
+        _ => return None,
+    };
+    Some(format!("{prefix}.{key}"))
+}
+
+/// The problems of a shipped scenario with `path` set to `value`, as texts.
+fn problems_with(scenario: &Path, path: &str, value: f64, whole: bool) -> Vec<String> {
+    let value = if whole {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:?}")
+    };
+    let overrides = exodus::scenario::Overrides {
+        sets: vec![exodus::scenario::Assignment {
+            path: path.to_string(),
+            value,
+        }],
+        ..Default::default()
+    };
+    match exodus::scenario::load(scenario, &overrides) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.each().iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// The range table the schema (and the explorer) take their ranges from is the one validation
+/// enforces: for every key, in a shipped scenario that has it, a value just outside its range is
+/// refused naming the key, and the bounds themselves draw no complaint about the key.
+#[test]
+fn the_schema_ranges_are_the_ones_validation_enforces() {
+    let scenarios = common::shipped_scenarios();
+    for r in exodus::scenario::validate::KEY_RANGES {
+        let mut checked = false;
+        for scenario in &scenarios {
+            let file = exodus::scenario::load(scenario, &Default::default())
+                .unwrap()
+                .file;
+            let Some(path) = path_of(&file, r.table, r.key) else {
+                continue;
+            };
+            let names_key = |errs: &[String]| errs.iter().any(|e| e.contains(&path));
+            let step = if r.whole {
+                1.0
+            } else {
+                (r.high - r.low).abs().max(1e-6) * 1e-3
+            };
+            let below = problems_with(scenario, &path, r.low - step, r.whole);
+            let above = problems_with(scenario, &path, r.high + step, r.whole);
+            if !names_key(&below) || !names_key(&above) {
+                // A key this scenario does not read (e.g. rewire on a mixed network).
+                continue;
+            }
+            for bound in [r.low, r.high] {
+                let errs = problems_with(scenario, &path, bound, r.whole);
+                assert!(
+                    !errs.iter().any(|e| e.contains(&path) && e.contains("..=")),
+                    "{}: {path} = {bound} is refused: {errs:?}",
+                    scenario.display()
+                );
+            }
+            checked = true;
+            break;
+        }
+        assert!(
+            checked,
+            "{}.{}: no shipped scenario refuses values just outside {} ..= {}",
+            r.table, r.key, r.low, r.high
+        );
+    }
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub fn scenario_schema() -> Value {
         unreachable!("the schema of a struct is an object")
     };
     if let Some(defs) = o.get_mut("definitions").and_then(Value::as_object_mut) {
+        add_ranges(defs);
         for name in REMOVABLE {
             if let Some(props) = defs
                 .get_mut(name)
@@ -76,6 +77,27 @@ pub fn scenario_schema() -> Value {
     o.insert("if".into(), json!({ "required": ["extends"] }));
     o.insert("else".into(), overlay);
     root
+}
+
+/// Puts each numeric key's allowed range (`validate::KEY_RANGES`) on its property as
+/// `minimum` and `maximum` (for a trait, a number or a distribution, they bind the number).
+fn add_ranges(defs: &mut Map<String, Value>) {
+    for r in super::validate::KEY_RANGES {
+        let Some(prop) = defs
+            .get_mut(r.table)
+            .and_then(|d| d.get_mut("properties"))
+            .and_then(|p| p.get_mut(r.key))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        // Keywords beside a `$ref` are ignored (draft 7): the reference goes into an allOf.
+        if let Some(reference) = prop.remove("$ref") {
+            prop.insert("allOf".into(), json!([{ "$ref": reference }]));
+        }
+        prop.insert("minimum".into(), json!(r.low));
+        prop.insert("maximum".into(), json!(r.high));
+    }
 }
 
 /// The schema `s` resolved through `$ref` into `definitions`.
@@ -195,6 +217,19 @@ mod tests {
         assert_eq!(d["EventFile"]["properties"]["remove"]["type"], "boolean");
         assert_eq!(d["MetaFile"]["additionalProperties"], false);
         assert_eq!(s["properties"]["extends"]["type"], "string");
+        // Ranges from validation's table, on plain numbers and on traits.
+        assert_eq!(
+            d["PlatformFile"]["properties"]["appeal"]["minimum"],
+            json!(-50.0)
+        );
+        assert_eq!(
+            d["SegmentFile"]["properties"]["attention"]["maximum"],
+            json!(1.0)
+        );
+        assert_eq!(
+            d["PopulationFile"]["properties"]["agents"]["minimum"],
+            json!(2.0)
+        );
         assert!(!s.to_string().contains("\"format\""));
     }
 }

@@ -74,6 +74,96 @@ pub const NOVELTY_DAYS: RangeInclusive<f64> = 0.0..=365.0;
 pub const SWITCH_COST: RangeInclusive<f64> = 0.0..=50.0;
 /// Allowed range of the daily turnover of the population (share of agents per day).
 pub const TURNOVER: RangeInclusive<f64> = 0.0..=0.1;
+/// What a numeric key of a scenario file accepts: the table it is in (its type in `file`, as
+/// the JSON Schema names its definitions), the key, the allowed range and whether it is a
+/// whole number. The JSON Schema (`schema`) and the explorer's controls take their ranges from
+/// this table; a test checks every entry against what validation accepts and refuses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyRange {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub low: f64,
+    pub high: f64,
+    pub whole: bool,
+}
+
+const fn real(table: &'static str, key: &'static str, r: RangeInclusive<f64>) -> KeyRange {
+    KeyRange {
+        table,
+        key,
+        low: *r.start(),
+        high: *r.end(),
+        whole: false,
+    }
+}
+
+const fn whole(table: &'static str, key: &'static str, r: RangeInclusive<i64>) -> KeyRange {
+    KeyRange {
+        table,
+        key,
+        low: *r.start() as f64,
+        high: *r.end() as f64,
+        whole: true,
+    }
+}
+
+/// Every numeric key's range. For a trait (a number or a distribution) the range is that of
+/// the number, and of the values a distribution is clipped to.
+pub const KEY_RANGES: &[KeyRange] = &[
+    whole("MetaFile", "days", DAYS),
+    real("PopulationFile", "people", PEOPLE),
+    whole("PopulationFile", "agents", AGENTS),
+    real("SegmentFile", "share", UNIT),
+    real("SegmentFile", "attention", ATTENTION),
+    real("SegmentFile", "peer_weight", PEER_WEIGHT),
+    real("SegmentFile", "risk_sensitivity", WEIGHT),
+    real("SegmentFile", "protest", WEIGHT),
+    real("SegmentFile", "owner_aversion", WEIGHT),
+    real("SegmentFile", "language_sensitivity", WEIGHT),
+    real("SegmentFile", "income_weight", WEIGHT),
+    real("SegmentFile", "popularity", POPULARITY),
+    real("SegmentFile", "daily_opens", DAILY_OPENS),
+    real("SegmentFile", "taste_sd", TASTE_SD),
+    real("SegmentFile", "exposure_weight", WEIGHT),
+    whole("NetworkFile", "degree", DEGREE),
+    real("NetworkFile", "rewire", UNIT),
+    real("NetworkFile", "exponent", EXPONENT),
+    real("PlatformFile", "appeal", APPEAL),
+    real("PlatformFile", "innovation", BASS_COEFF),
+    real("PlatformFile", "imitation", BASS_COEFF),
+    real("PlatformFile", "stickiness", STICKINESS),
+    real("PlatformFile", "secondary_use", UNIT),
+    real("PlatformFile", "ban_probability", UNIT),
+    real("PlatformFile", "protest_target", UNIT),
+    real("PlatformFile", "language_barrier", UNIT),
+    real("PlatformFile", "monetisation", UNIT),
+    real("PlatformFile", "newcomer_posts", POSTS),
+    real("ChoiceFile", "install_cost", INSTALL_COST),
+    real("MechanismsFile", "anticipation_days", TIME_SCALE),
+    real("MechanismsFile", "salience_half_life_days", TIME_SCALE),
+    whole("MechanismsFile", "burn_in_days", BURN_IN),
+    whole("MechanismsFile", "burn_in_speedup", BURN_IN_SPEEDUP),
+    real("MechanismsFile", "news_days", TIME_SCALE),
+    real("MechanismsFile", "buzz_gain", BUZZ_GAIN),
+    real("MechanismsFile", "buzz_days", TIME_SCALE),
+    real("MechanismsFile", "review_rate", UNIT),
+    real("MechanismsFile", "novelty_days", NOVELTY_DAYS),
+    real("MechanismsFile", "switch_cost", SWITCH_COST),
+    real("MechanismsFile", "trial_displacement", UNIT),
+    real("MechanismsFile", "return_cost", SWITCH_COST),
+    real("MechanismsFile", "turnover", TURNOVER),
+    real("OutputsFile", "rank_top_downloads", TOP_DOWNLOADS),
+    real("OutputsFile", "rank_exponent", RANK_EXPONENT),
+    real("OutputsFile", "rank_store_share", STORE_SHARE),
+];
+
+/// Allowed range of `choice.install_cost`.
+pub const INSTALL_COST: RangeInclusive<f64> = 0.0..=50.0;
+/// Allowed range of `mechanisms.burn_in_speedup`.
+pub const BURN_IN_SPEEDUP: RangeInclusive<i64> = 1..=10;
+/// Allowed range of `outputs.rank_store_share`.
+pub const STORE_SHARE: RangeInclusive<f64> = 1e-6..=1.0;
+
 /// Shares that must sum to 1 may be off by this much (rounding in hand-written files).
 const SUM_TOLERANCE: f64 = 1e-6;
 
@@ -323,7 +413,11 @@ fn check(c: &Checker, file: &ScenarioFile, overrides: &Overrides) -> Result<Para
 
     // [choice], [mechanisms], [outputs]
     let rule = *file.choice.rule.get_ref();
-    let install_cost = c.float(&file.choice.install_cost, "choice.install_cost", 0.0..=50.0)?;
+    let install_cost = c.float(
+        &file.choice.install_cost,
+        "choice.install_cost",
+        INSTALL_COST,
+    )?;
     let mechanisms = validate_mechanisms(c, file)?;
     if mechanisms.trials && rule != RuleKind::Logit {
         return Err(c.invalid(
@@ -418,7 +512,11 @@ fn validate_mechanisms(c: &Checker, file: &ScenarioFile) -> Result<Mechanisms, S
         daily_use: m.daily_use,
         tastes: m.tastes,
         burn_in_days: c.int(&m.burn_in_days, "mechanisms.burn_in_days", BURN_IN)? as u32,
-        burn_in_speedup: c.int(&m.burn_in_speedup, "mechanisms.burn_in_speedup", 1..=10)? as u32,
+        burn_in_speedup: c.int(
+            &m.burn_in_speedup,
+            "mechanisms.burn_in_speedup",
+            BURN_IN_SPEEDUP,
+        )? as u32,
         news: m.news,
         news_days: c.float(&m.news_days, "mechanisms.news_days", TIME_SCALE)?,
         buzz: m.buzz,
@@ -453,7 +551,7 @@ fn validate_outputs(
         (Some(top), Some(exponent), Some(share)) => Some(RankCurve {
             top: c.float(top, "outputs.rank_top_downloads", TOP_DOWNLOADS)?,
             exponent: c.float(exponent, "outputs.rank_exponent", RANK_EXPONENT)?,
-            store_share: c.float(share, "outputs.rank_store_share", 1e-6..=1.0)?,
+            store_share: c.float(share, "outputs.rank_store_share", STORE_SHARE)?,
         }),
         (top, exponent, share) => {
             let span = [top, exponent, share]
@@ -623,7 +721,7 @@ fn validate_segments(
             ));
         }
         c.name(s.name.span(), &field("name"), &name)?;
-        let share = c.float(&s.share, &field("share"), 0.0..=1.0)?;
+        let share = c.float(&s.share, &field("share"), UNIT)?;
         let initial = platform_map(c, &s.initial, &field("initial"), names, true)?;
         let also_installed =
             platform_map(c, &s.also_installed, &field("also_installed"), names, false)?;
@@ -899,7 +997,7 @@ fn validate_network(
             }
             NetworkSpec::SmallWorld {
                 degree,
-                rewire: required(&net.rewire, "rewire", 0.0..=1.0)?,
+                rewire: required(&net.rewire, "rewire", UNIT)?,
             }
         }
         NetworkKind::PowerLaw => {
