@@ -77,6 +77,9 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Explore what-ifs in the browser: serve a local page (127.0.0.1 only) whose controls
+    /// change the scenario and re-run it, beside its baseline; prints the address.
+    Explore(ExploreArgs),
     /// Print the JSON Schema of scenario files, for editors that complete and check TOML keys
     /// (Even Better TOML, taplo); docs/scenario-format.md says how to use it.
     Schema {
@@ -84,6 +87,46 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExploreArgs {
+    /// The scenario to explore [default: scenarios/historical-2025.toml].
+    #[arg(default_value = "scenarios/historical-2025.toml")]
+    pub scenario: PathBuf,
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = crate::explore::DEFAULT_PORT)]
+    pub port: u16,
+    /// Agents per run (at most the scenario's): runs must answer a control in seconds.
+    #[arg(long, default_value_t = crate::explore::DEFAULT_AGENTS, value_parser = whole::<u64>(1000..=crate::explore::MAX_AGENTS))]
+    pub agents: u64,
+    /// Longest a run may take, in seconds; a longer one is stopped.
+    #[arg(long, default_value_t = crate::explore::DEFAULT_MAX_SECONDS, value_parser = parse_seconds)]
+    pub max_seconds: f64,
+    /// Worker threads of the runs [default: all cores].
+    #[arg(long, value_parser = whole::<usize>(1..=1024))]
+    pub threads: Option<usize>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (1.0..=3600.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is out of range; allowed: 1 ..= 3600"))
+    }
+}
+
+impl ExploreArgs {
+    pub fn options(&self) -> crate::explore::ExploreOptions {
+        crate::explore::ExploreOptions {
+            scenario: self.scenario.clone(),
+            port: self.port,
+            agents: self.agents,
+            max_seconds: self.max_seconds,
+            threads: self.threads,
+        }
+    }
 }
 
 fn parse_design(s: &str) -> Result<crate::sweep::Kind, String> {

@@ -275,6 +275,22 @@ pub fn simulate(
     replicate: u32,
     mut on_day: impl FnMut(&DayTally),
 ) -> Vec<u8> {
+    let finished = simulate_while(params, world, initial, replicate, |tally| {
+        on_day(tally);
+        true
+    });
+    finished.unwrap_or_default()
+}
+
+/// As [`simulate`], but stops after a day on which `on_day` returns false (a cancelled run):
+/// then returns None.
+pub fn simulate_while(
+    params: &Params,
+    world: &World,
+    initial: InitialState,
+    replicate: u32,
+    mut on_day: impl FnMut(&DayTally) -> bool,
+) -> Option<Vec<u8>> {
     let conditions = timeline::conditions(params);
     let mut buzz = timeline::Buzz::new(&params.mechanisms).starting_at(initial.buzz);
     let mut state = State::new(params, initial);
@@ -283,9 +299,11 @@ pub fn simulate(
             params, world, cond, &buzz, replicate, day as u32, day as u64,
         );
         buzz.add_day(tally.moved_installs() as f64 / f64::from(params.agents));
-        on_day(&tally);
+        if !on_day(&tally) {
+            return None;
+        }
     }
-    state.prev
+    Some(state.prev)
 }
 
 /// Stream days of the burn-in start here, far from any real day, so its random numbers are

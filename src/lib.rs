@@ -5,7 +5,8 @@
 //! `scenario` (TOML -> validated `Params`) -> `timeline` (events -> daily conditions) ->
 //! `network` + `population` (the world) -> `engine` (daily loop, using the `model` choice
 //! rules and `rng` streams) -> `metrics` (counts -> people, summary) -> `output` (CSV, JSON,
-//! manifest). `app` wires them into commands; `cli` is the command line.
+//! manifest). `app` wires them into commands; `cli` is the command line; `explore` serves the
+//! browser explorer.
 
 pub mod app;
 pub mod bench;
@@ -14,6 +15,7 @@ pub mod calibration;
 pub mod cli;
 pub mod engine;
 pub mod experiment;
+pub mod explore;
 pub mod fuzzing;
 pub mod memory;
 pub mod metrics;

@@ -11,8 +11,11 @@ use exodus::output::text::terminal;
 fn main() -> ExitCode {
     default_sigpipe();
     let cli = Cli::parse();
-    // Ctrl-C and SIGTERM remove the files being written before exodus exits.
-    exodus::output::cleanup::install();
+    // Ctrl-C and SIGTERM remove the files being written before exodus exits (the explorer
+    // writes none, and stops its server itself).
+    if !matches!(cli.command, Command::Explore(_)) {
+        exodus::output::cleanup::install();
+    }
     let result = match cli.command {
         Command::Run(args) => {
             let quiet = args.sim.quiet;
@@ -282,6 +285,14 @@ fn main() -> ExitCode {
         }
         Command::Man { out } => man(out.as_deref()),
         Command::Schema { out } => schema(out.as_deref()),
+        Command::Explore(args) => exodus::explore::serve(&args.options(), |address| {
+            use std::io::Write;
+            println!(
+                "exodus explore: {} at {address} (Ctrl-C stops it)",
+                args.scenario.display()
+            );
+            let _ = std::io::stdout().flush();
+        }),
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {

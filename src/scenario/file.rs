@@ -639,6 +639,19 @@ pub enum EventAction {
 }
 
 impl EventAction {
+    /// Every action, in the order the format documents them.
+    pub const ALL: [EventAction; 9] = [
+        EventAction::Down,
+        EventAction::Up,
+        EventAction::Outage,
+        EventAction::StoreRemove,
+        EventAction::StoreReturn,
+        EventAction::Set,
+        EventAction::Deadline,
+        EventAction::Marker,
+        EventAction::News,
+    ];
+
     /// The name as written in scenario files.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,0 +1,467 @@
+//! `exodus explore [SCENARIO]`: an interactive what-if explorer in the browser. A local web
+//! server (axum on tokio, bound to 127.0.0.1 only, refusing requests for any other host name)
+//! serves one page and its assets, all embedded in the binary (uPlot 1.6.32 vendored with its
+//! licence; no CDN), and a small JSON API:
+//!
+//! - `GET /api/scenario`: the scenario, its controls with their ranges, its events and the
+//!   baseline's daily curves;
+//! - `POST /api/run` with a change: checked as the command line checks it (422 with the same
+//!   messages, each tied to its control), then run at the capped agent count with the
+//!   baseline's random numbers; the page's previous run is cancelled;
+//! - `GET /api/runs/{id}`: the run's days as server-sent events (`day`, then `done`,
+//!   `cancelled` or `stopped`);
+//! - `POST /api/file`: the changed scenario, a file that extends the original.
+//!
+//! Every response carries a Content-Security-Policy that allows this server only and reports
+//! violations to `POST /api/csp` (listed by `GET /api/csp`, for tests). Ctrl-C or SIGTERM stops
+//! the server: runs are cancelled and open streams end.
+
+pub mod model;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use crate::app::AppError;
+use model::{Change, Ended, Model};
+
+/// Agents per run unless `--agents` says otherwise.
+pub const DEFAULT_AGENTS: u64 = 20_000;
+/// The most agents `--agents` allows: a run must answer a slider in seconds.
+pub const MAX_AGENTS: u64 = 1_000_000;
+/// Seconds a run may take unless `--max-seconds` says otherwise.
+pub const DEFAULT_MAX_SECONDS: f64 = 60.0;
+/// Runs in progress at once, over all pages: more are refused until one ends.
+pub const MAX_RUNS: usize = 4;
+/// The port unless `--port` says otherwise.
+pub const DEFAULT_PORT: u16 = 8150;
+
+/// Options of `exodus explore`.
+#[derive(Debug, Clone)]
+pub struct ExploreOptions {
+    pub scenario: PathBuf,
+    pub port: u16,
+    pub agents: u64,
+    pub max_seconds: f64,
+    pub threads: Option<usize>,
+}
+
+/// What the server shares between requests.
+struct Shared {
+    model: Model,
+    port: u16,
+    next_run: AtomicU64,
+    /// Runs in progress.
+    running: Arc<std::sync::atomic::AtomicUsize>,
+    /// The cancel flag of each page's run in progress.
+    pages: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Runs whose stream has not been opened yet.
+    streams: Mutex<HashMap<u64, mpsc::UnboundedReceiver<Message>>>,
+    /// Set on shutdown: every run stops.
+    stopping: Arc<AtomicBool>,
+    /// Content-Security-Policy violation reports received.
+    csp_reports: Mutex<Vec<serde_json::Value>>,
+}
+
+/// What a run's stream carries.
+enum Message {
+    Day(model::DayValues),
+    End(Ended, f64),
+}
+
+const INDEX: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const APP_CSS: &str = include_str!("assets/app.css");
+const UPLOT_JS: &str = include_str!("assets/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("assets/uPlot.min.css");
+const UPLOT_LICENSE: &str = include_str!("assets/uPlot-LICENSE.txt");
+
+/// The policy every response carries: this server only, reports to it.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; report-uri /api/csp";
+
+/// Loads the scenario, runs its baseline and serves until Ctrl-C or SIGTERM; `ready` is called
+/// with the address once the server listens.
+pub fn serve(opts: &ExploreOptions, ready: impl FnOnce(&str)) -> Result<(), AppError> {
+    let model = Model::load(&opts.scenario, opts.agents, opts.max_seconds, opts.threads)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Resources(format!("cannot start the server's runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+            .await
+            .map_err(|e| {
+                AppError::Input(format!(
+                    "cannot listen on 127.0.0.1:{}: {e}{}",
+                    opts.port,
+                    if e.kind() == std::io::ErrorKind::AddrInUse {
+                        " (another program uses the port: choose another with --port, or --port 0 for any free one)"
+                    } else {
+                        ""
+                    }
+                ))
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| AppError::Resources(e.to_string()))?
+            .port();
+        let shared = Arc::new(Shared {
+            model,
+            port,
+            next_run: AtomicU64::new(1),
+            running: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            pages: Mutex::new(HashMap::new()),
+            streams: Mutex::new(HashMap::new()),
+            stopping: Arc::new(AtomicBool::new(false)),
+            csp_reports: Mutex::new(Vec::new()),
+        });
+        let app = router(shared.clone());
+        ready(&format!("http://127.0.0.1:{port}/"));
+        let stopping = shared.stopping.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Runs stop between days; their streams then end, so the server can close.
+                stopping.store(true, Ordering::SeqCst);
+                for flag in lock(&shared.pages).values() {
+                    flag.store(true, Ordering::SeqCst);
+                }
+                lock(&shared.streams).clear();
+            })
+            .await
+            .map_err(|e| AppError::Resources(format!("the server failed: {e}")))
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/uPlot.iife.min.js",
+            get(|| async { asset(UPLOT_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/uPlot.min.css",
+            get(|| async { asset(UPLOT_CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/uPlot-LICENSE.txt",
+            get(|| async { asset(UPLOT_LICENSE, "text/plain; charset=utf-8") }),
+        )
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route("/api/scenario", get(scenario))
+        .route("/api/run", post(run))
+        .route("/api/runs/{id}", get(stream))
+        .route("/api/file", post(file))
+        .route("/api/csp", post(csp_report).get(csp_list))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), guard))
+        .with_state(shared)
+}
+
+/// Refuses requests addressed to any host but this server (a page elsewhere that resolves its
+/// own name to 127.0.0.1 cannot use it), and puts the security headers on every response.
+async fn guard(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let allowed = [
+        format!("127.0.0.1:{}", shared.port),
+        format!("localhost:{}", shared.port),
+    ];
+    if !allowed.iter().any(|a| a == host) {
+        return (
+            StatusCode::FORBIDDEN,
+            format!(
+                "exodus explore answers only to http://127.0.0.1:{}/",
+                shared.port
+            ),
+        )
+            .into_response();
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    (headers, body).into_response()
+}
+
+async fn scenario(State(shared): State<Arc<Shared>>) -> Response {
+    let m = &shared.model;
+    let p = &m.base.params;
+    let colors = crate::plot::style::platform_colors(
+        &m.platforms(),
+        &p.platforms
+            .iter()
+            .map(|x| x.color.clone())
+            .collect::<Vec<_>>(),
+    );
+    axum::Json(json!({
+        "name": p.name,
+        "description": p.description,
+        "file": m.path.display().to_string(),
+        "agents": m.agents,
+        "people": p.people,
+        "seed": p.seed,
+        "max_seconds": m.max_seconds,
+        "dates": m.dates(),
+        "platforms": m.platforms(),
+        "colors": colors.iter().map(|c| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)).collect::<Vec<_>>(),
+        "metrics": model::METRICS.iter().map(|x| x.name()).collect::<Vec<_>>(),
+        "controls": m.controls(),
+        "events": m.events(),
+        "actions": crate::scenario::file::EventAction::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "baseline": m.baseline,
+        "exodus_version": crate::VERSION,
+    }))
+    .into_response()
+}
+
+/// A change from a page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    /// The page's id: a page has one run at a time.
+    page: String,
+    #[serde(flatten)]
+    change: Change,
+}
+
+fn problems_response(problems: Vec<model::Problem>) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(json!({ "errors": problems })),
+    )
+        .into_response()
+}
+
+async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    let request: RunRequest = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({ "errors": [{ "path": null, "message": format!("the request is not a change: {e}") }] })),
+            )
+                .into_response();
+        }
+    };
+    // The page's previous run stops now, whether or not this change is valid.
+    let cancel = Arc::new(AtomicBool::new(false));
+    if let Some(old) = lock(&shared.pages).insert(request.page.clone(), cancel.clone()) {
+        old.store(true, Ordering::SeqCst);
+    }
+    let checked = {
+        let shared = shared.clone();
+        let change = request.change.clone();
+        tokio::task::spawn_blocking(move || shared.model.apply(&change)).await
+    };
+    let changed = match checked {
+        Ok(Ok(c)) => c,
+        Ok(Err(problems)) => return problems_response(problems),
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the check failed: {e}"),
+            )
+                .into_response();
+        }
+    };
+    if shared.stopping.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the server is stopping").into_response();
+    }
+    // The runs of other pages share the machine: at most MAX_RUNS at once.
+    let running = shared.running.clone();
+    if running.fetch_add(1, Ordering::SeqCst) >= MAX_RUNS {
+        running.fetch_sub(1, Ordering::SeqCst);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({ "errors": [{ "path": null, "message": format!("{MAX_RUNS} runs are in progress (other pages of this server): try again when one ends") }] })),
+        )
+            .into_response();
+    }
+    let id = shared.next_run.fetch_add(1, Ordering::SeqCst);
+    let (tx, rx) = mpsc::unbounded_channel();
+    lock(&shared.streams).insert(id, rx);
+    let command = changed.command.clone();
+    let runner = shared.clone();
+    let slot = RunSlot(running);
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let started = std::time::Instant::now();
+        let ended = runner.model.run(&changed.scenario, &cancel, &mut |day| {
+            // A closed stream (the page went away) stops the run.
+            tx.send(Message::Day(day)).is_ok()
+        });
+        let ended = if cancel.load(Ordering::SeqCst) {
+            Ended::Cancelled
+        } else {
+            ended
+        };
+        let _ = tx.send(Message::End(ended, started.elapsed().as_secs_f64()));
+    });
+    axum::Json(json!({ "run": id, "command": command })).into_response()
+}
+
+/// A run's place among the MAX_RUNS, given back when the run ends however it ends.
+struct RunSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for RunSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn stream(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<u64>) -> Response {
+    let Some(rx) = lock(&shared.streams).remove(&id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no run {id} waiting to be streamed"),
+        )
+            .into_response();
+    };
+    let max = shared.model.max_seconds;
+    let events = UnboundedReceiverStream::new(rx).map(move |m| {
+        Ok::<Event, Infallible>(match m {
+            Message::Day(d) => Event::default()
+                .event("day")
+                .data(serde_json::to_string(&d).unwrap_or_default()),
+            Message::End(Ended::Done, s) => Event::default()
+                .event("done")
+                .data(json!({ "seconds": s }).to_string()),
+            Message::End(Ended::Cancelled, s) => Event::default()
+                .event("cancelled")
+                .data(json!({ "seconds": s }).to_string()),
+            Message::End(Ended::TimedOut, s) => Event::default().event("stopped").data(
+                json!({
+                    "seconds": s,
+                    "reason": format!("the run took longer than {max} s, the server's limit (exodus explore --max-seconds)"),
+                })
+                .to_string(),
+            ),
+        })
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+async fn file(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    let change: Change = match serde_json::from_str(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("the request is not a change: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || s.model.apply(&change)).await {
+        Ok(Ok(changed)) => {
+            let stem = shared
+                .model
+                .path
+                .file_stem()
+                .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/toml; charset=utf-8"),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{stem}-explored.toml\""))
+            {
+                headers.insert(header::CONTENT_DISPOSITION, v);
+            }
+            (headers, changed.file_text).into_response()
+        }
+        Ok(Err(problems)) => problems_response(problems),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn csp_report(State(shared): State<Arc<Shared>>, body: String) -> StatusCode {
+    let report = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+    lock(&shared.csp_reports).push(report);
+    StatusCode::NO_CONTENT
+}
+
+async fn csp_list(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(lock(&shared.csp_reports).clone()).into_response()
+}
