@@ -227,6 +227,14 @@ fn the_api_runs_changes_beside_the_baseline_and_refuses_bad_ones() {
     for (d, base) in day_events.iter().zip(s["baseline"].as_array().unwrap()) {
         assert_eq!(*d, base);
     }
+    // An event moved by its date, like any value.
+    let id = start_run(
+        &server,
+        "a",
+        json!([{ "path": "events.ruling.date", "value": "2025-01-25" }]),
+    );
+    let ev = events(&get(&server, &format!("/api/runs/{id}")).body);
+    assert_eq!(ev.last().unwrap().0, "done");
     // A stream is read once.
     assert_eq!(get(&server, &format!("/api/runs/{id}")).status, 404);
 

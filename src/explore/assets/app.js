@@ -291,6 +291,8 @@
       const [m, d] = data();
       charts[0].setData(m);
       charts[1].setData(d);
+      // How many points of the changed run the chart holds (read by tests).
+      $("chart").dataset.points = String(changed ? changed[metric].flat().filter((v) => v != null).length : 0);
     });
   }
 
@@ -348,25 +350,28 @@
     window.addEventListener("resize", () => { clearTimeout(resize); resize = setTimeout(buildCharts, 200); });
     status("Showing the scenario as loaded. Change a value to run a what-if.");
     document.body.dataset.state = "ready";
-    // ?set=PATH=VALUE (repeatable): changes to apply on load, for links and tests.
+    // ?set=PATH=VALUE (repeatable): changes made on load through the controls themselves (as if
+    // typed), for links and tests; a path without a control (an event's date) is set directly.
     const params = new URLSearchParams(location.search);
-    let any = false;
     for (const s of params.getAll("set")) {
       const i = s.indexOf("=");
       if (i < 1) continue;
       const path = s.slice(0, i);
       const raw = s.slice(i + 1);
-      const v = raw === "true" ? true : raw === "false" ? false : (isFinite(Number(raw)) ? Number(raw) : raw);
       const wrap = document.querySelector(`.control[data-path="${CSS.escape(path)}"]`);
-      values.set(path, v);
-      if (wrap) {
-        wrap.classList.add("changed");
-        const input = wrap.querySelector("input[type=number], input[type=checkbox]");
-        if (input && input.type === "checkbox") input.checked = v === true; else if (input) input.value = v;
+      const box = wrap && wrap.querySelector("input[type=checkbox]");
+      const num = wrap && wrap.querySelector("input[type=number]");
+      if (box) {
+        box.checked = raw === "true";
+        box.dispatchEvent(new Event("change"));
+      } else if (num) {
+        num.value = raw;
+        num.dispatchEvent(new Event("input"));
+      } else {
+        values.set(path, raw);
+        schedule();
       }
-      any = true;
     }
-    if (any) send();
   }
 
   init().catch((err) => { status(`The page could not start: ${err}`, true); document.body.dataset.state = "failed"; });
