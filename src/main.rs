@@ -292,7 +292,8 @@ fn main() -> ExitCode {
                 args.scenario.display()
             );
             let _ = std::io::stdout().flush();
-        }),
+        })
+        .map(|()| eprintln!("exodus explore: stopped")),
         Command::Plot(args) => {
             app::plot(&args.results, args.out.as_deref(), &args.options()).map(|files| {
                 if !args.quiet {
