@@ -217,9 +217,25 @@ impl World {
         let (world, initial, mut times) = World::build_unsettled(params, replicate);
         // Equilibrium start: the burn-in, if any, is part of building the world.
         let t = std::time::Instant::now();
-        let initial = burn_in(params, &world, initial, replicate);
+        let initial = burn_in(params, &world, initial, replicate, &|| true)
+            .expect("a burn-in that always goes on finishes");
         times.population_seconds += t.elapsed().as_secs_f64();
         (world, initial, times)
+    }
+
+    /// `build`, giving up between two days of the burn-in when `go_on` says false (a cancelled
+    /// run): then None. The same world as `build` otherwise.
+    pub fn build_while(
+        params: &Params,
+        replicate: u32,
+        go_on: &dyn Fn() -> bool,
+    ) -> Option<(World, InitialState)> {
+        if !go_on() {
+            return None;
+        }
+        let (world, initial, _) = World::build_unsettled(params, replicate);
+        let initial = burn_in(params, &world, initial, replicate, go_on)?;
+        Some((world, initial))
     }
 
     /// The world and the drawn initial state, before any burn-in.
@@ -320,13 +336,19 @@ const BURN_IN_STREAM: u64 = 1 << 62;
 /// novelty of trials wears off f times faster, so the daily transition probabilities P of
 /// every agent become I + f (P - I) (to the caps), which has the same stationary state; buzz
 /// fades over f days per step and counts the step's installs as spread over them.
-fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32) -> InitialState {
+fn burn_in(
+    params: &Params,
+    world: &World,
+    initial: InitialState,
+    replicate: u32,
+    go_on: &dyn Fn() -> bool,
+) -> Option<InitialState> {
     let days = params.mechanisms.burn_in_days;
     if days == 0 {
-        return initial;
+        return Some(initial);
     }
     let Some(mut day0) = timeline::conditions(params).into_iter().next() else {
-        return initial;
+        return Some(initial);
     };
     let f = params.mechanisms.burn_in_speedup;
     let fast;
@@ -345,6 +367,9 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
     let mut buzz = timeline::Buzz::new(&params.mechanisms).starting_at(initial.buzz);
     let mut state = State::new(params, initial);
     for b in 0..days {
+        if !go_on() {
+            return None;
+        }
         let stream_day = BURN_IN_STREAM + u64::from(b);
         let tally = state.step_buzzing(rules, world, &day0, &buzz, replicate, 0, stream_day);
         buzz.add_days(tally.moved_installs() as f64 / f64::from(params.agents), f);
@@ -356,12 +381,12 @@ fn burn_in(params: &Params, world: &World, initial: InitialState, replicate: u32
         t.ever = t.platform().map_or(0, |p| 1 << p);
         t.cohort = false;
     }
-    InitialState {
+    Some(InitialState {
         platform: state.prev,
         installed: state.installed,
         trials,
         buzz: buzz.level(),
-    }
+    })
 }
 
 /// The agents' state between days: platforms, installed sets, trials (empty when trials are

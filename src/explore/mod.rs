@@ -7,14 +7,17 @@
 //!   baseline's daily curves;
 //! - `POST /api/run` with a change: checked as the command line checks it (422 with the same
 //!   messages, each tied to its control), then run at the capped agent count with the
-//!   baseline's random numbers; the page's previous run is cancelled;
+//!   baseline's random numbers; the page's previous run is cancelled (409 if a newer change of
+//!   the page came first, 429 when MAX_RUNS runs are in progress);
 //! - `GET /api/runs/{id}`: the run's days as server-sent events (`day`, then `done`,
 //!   `cancelled` or `stopped`);
 //! - `POST /api/file`: the changed scenario, a file that extends the original.
 //!
 //! Every response carries a Content-Security-Policy that allows this server only and reports
-//! violations to `POST /api/csp` (listed by `GET /api/csp`, for tests). Ctrl-C or SIGTERM stops
-//! the server: runs are cancelled and open streams end.
+//! violations to `POST /api/csp` (listed by `GET /api/csp`, for tests). The API answers its own
+//! page only: another host name, another site (`Sec-Fetch-Site`, `Origin`) or a change not sent
+//! as JSON is refused. Ctrl-C or SIGTERM stops the server: runs are cancelled (between days,
+//! also of the burn-in) and open streams end.
 
 pub mod model;
 
@@ -65,17 +68,33 @@ struct Shared {
     model: Model,
     port: u16,
     next_run: AtomicU64,
+    /// Run ids are drawn from this, so no other page can guess one.
+    run_ids: std::collections::hash_map::RandomState,
     /// Runs in progress.
     running: Arc<std::sync::atomic::AtomicUsize>,
-    /// The cancel flag of each page's run in progress.
-    pages: Mutex<HashMap<String, Arc<AtomicBool>>>,
-    /// Runs whose stream has not been opened yet.
-    streams: Mutex<HashMap<u64, mpsc::UnboundedReceiver<Message>>>,
+    /// Each page's latest change and its run.
+    pages: Mutex<HashMap<String, PageRun>>,
+    /// Runs whose stream has not been opened yet, with when they started.
+    streams: Mutex<HashMap<u64, (std::time::Instant, mpsc::UnboundedReceiver<Message>)>>,
     /// Set on shutdown: every run stops.
     stopping: Arc<AtomicBool>,
     /// Content-Security-Policy violation reports received.
     csp_reports: Mutex<Vec<serde_json::Value>>,
 }
+
+/// A page's latest change: its number (the page counts its changes), the cancel flag of its
+/// run, and the run's id.
+struct PageRun {
+    seq: u64,
+    cancel: Arc<AtomicBool>,
+    run: Option<u64>,
+}
+
+/// A run whose stream is not opened within this time is dropped (and so stopped).
+const UNOPENED: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Content-Security-Policy reports kept (for tests); more are counted out.
+const MAX_CSP_REPORTS: usize = 100;
 
 /// What a run's stream carries.
 enum Message {
@@ -124,6 +143,7 @@ pub fn serve(opts: &ExploreOptions, ready: impl FnOnce(&str)) -> Result<(), AppE
             model,
             port,
             next_run: AtomicU64::new(1),
+            run_ids: std::collections::hash_map::RandomState::new(),
             running: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             pages: Mutex::new(HashMap::new()),
             streams: Mutex::new(HashMap::new()),
@@ -138,8 +158,8 @@ pub fn serve(opts: &ExploreOptions, ready: impl FnOnce(&str)) -> Result<(), AppE
                 shutdown_signal().await;
                 // Runs stop between days; their streams then end, so the server can close.
                 stopping.store(true, Ordering::SeqCst);
-                for flag in lock(&shared.pages).values() {
-                    flag.store(true, Ordering::SeqCst);
+                for page in lock(&shared.pages).values() {
+                    page.cancel.store(true, Ordering::SeqCst);
                 }
                 lock(&shared.streams).clear();
             })
@@ -211,32 +231,19 @@ fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// Refuses requests addressed to any host but this server (a page elsewhere that resolves its
-/// own name to 127.0.0.1 cannot use it), and puts the security headers on every response.
+/// own name to 127.0.0.1 cannot use it), API requests from pages of other sites (a browser says
+/// where a request comes from in `Sec-Fetch-Site` and `Origin`), and changes not sent as JSON
+/// (a cross-site form or `no-cors` fetch cannot send JSON without asking first); puts the
+/// security headers on every response.
 async fn guard(
     State(shared): State<Arc<Shared>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let allowed = [
-        format!("127.0.0.1:{}", shared.port),
-        format!("localhost:{}", shared.port),
-    ];
-    if !allowed.iter().any(|a| a == host) {
-        return (
-            StatusCode::FORBIDDEN,
-            format!(
-                "exodus explore answers only to http://127.0.0.1:{}/",
-                shared.port
-            ),
-        )
-            .into_response();
-    }
-    let mut response = next.run(request).await;
+    let mut response = match refusal(&shared, &request) {
+        Some(r) => r,
+        None => next.run(request).await,
+    };
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -251,6 +258,48 @@ async fn guard(
         HeaderValue::from_static("no-referrer"),
     );
     response
+}
+
+/// Why `request` is refused, if it is.
+fn refusal(shared: &Shared, request: &axum::extract::Request) -> Option<Response> {
+    let headers = request.headers();
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let port = shared.port;
+    let hosts = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    let forbidden = |why: String| Some((StatusCode::FORBIDDEN, why).into_response());
+    if !hosts.contains(&text(header::HOST)) {
+        return forbidden(format!(
+            "exodus explore answers only to http://127.0.0.1:{port}/"
+        ));
+    }
+    if !request.uri().path().starts_with("/api/") {
+        return None;
+    }
+    let site = text(header::HeaderName::from_static("sec-fetch-site"));
+    let origin = text(header::ORIGIN);
+    let ours = hosts.iter().any(|h| origin == format!("http://{h}"));
+    if !(site.is_empty() || site == "same-origin" || site == "none") || !(origin.is_empty() || ours)
+    {
+        return forbidden("the explorer's API answers its own page only".into());
+    }
+    let kind = text(header::CONTENT_TYPE);
+    let json = kind.starts_with("application/json") || kind.starts_with("application/csp-report");
+    if request.method() == axum::http::Method::POST && !json {
+        return Some(
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the change as JSON (Content-Type: application/json)",
+            )
+                .into_response(),
+        );
+    }
+    None
 }
 
 fn asset(body: &'static str, kind: &'static str) -> Response {
@@ -297,6 +346,10 @@ async fn scenario(State(shared): State<Arc<Shared>>) -> Response {
 struct RunRequest {
     /// The page's id: a page has one run at a time.
     page: String,
+    /// The change's number in the page's order (0: not counted): a change older than the
+    /// page's latest is refused, so a late request cannot replace a newer run.
+    #[serde(default)]
+    seq: u64,
     #[serde(flatten)]
     change: Change,
 }
@@ -320,11 +373,42 @@ async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
                 .into_response();
         }
     };
-    // The page's previous run stops now, whether or not this change is valid.
+    // The page's previous run stops now, whether or not this change is valid; its stream, if
+    // never opened, goes with it.
     let cancel = Arc::new(AtomicBool::new(false));
-    if let Some(old) = lock(&shared.pages).insert(request.page.clone(), cancel.clone()) {
-        old.store(true, Ordering::SeqCst);
-    }
+    let had_run = {
+        let mut pages = lock(&shared.pages);
+        if let Some(prev) = pages.get(&request.page)
+            && request.seq != 0
+            && request.seq < prev.seq
+        {
+            return (
+                StatusCode::CONFLICT,
+                axum::Json(json!({ "errors": [{ "path": null, "message": "a newer change of this page came first" }] })),
+            )
+                .into_response();
+        }
+        let prev = pages.insert(
+            request.page.clone(),
+            PageRun {
+                seq: request.seq,
+                cancel: cancel.clone(),
+                run: None,
+            },
+        );
+        let mut streams = lock(&shared.streams);
+        streams.retain(|_, (started, _)| started.elapsed() < UNOPENED);
+        match prev {
+            Some(prev) => {
+                prev.cancel.store(true, Ordering::SeqCst);
+                if let Some(id) = prev.run {
+                    streams.remove(&id);
+                }
+                true
+            }
+            None => false,
+        }
+    };
     let checked = {
         let shared = shared.clone();
         let change = request.change.clone();
@@ -344,9 +428,10 @@ async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
     if shared.stopping.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "the server is stopping").into_response();
     }
-    // The runs of other pages share the machine: at most MAX_RUNS at once.
+    // The runs of other pages share the machine: at most MAX_RUNS at once (a page's own
+    // cancelled run, winding down, does not keep it from its next).
     let running = shared.running.clone();
-    if running.fetch_add(1, Ordering::SeqCst) >= MAX_RUNS {
+    if running.fetch_add(1, Ordering::SeqCst) >= MAX_RUNS && !had_run {
         running.fetch_sub(1, Ordering::SeqCst);
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -354,9 +439,16 @@ async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
         )
             .into_response();
     }
-    let id = shared.next_run.fetch_add(1, Ordering::SeqCst);
+    // A run id no other page can guess, that JavaScript's numbers hold exactly (53 bits).
+    let count = shared.next_run.fetch_add(1, Ordering::SeqCst);
+    let id = std::hash::BuildHasher::hash_one(&shared.run_ids, count) & ((1 << 53) - 1);
     let (tx, rx) = mpsc::unbounded_channel();
-    lock(&shared.streams).insert(id, rx);
+    lock(&shared.streams).insert(id, (std::time::Instant::now(), rx));
+    if let Some(page) = lock(&shared.pages).get_mut(&request.page)
+        && Arc::ptr_eq(&page.cancel, &cancel)
+    {
+        page.run = Some(id);
+    }
     let command = changed.command.clone();
     let runner = shared.clone();
     let slot = RunSlot(running);
@@ -387,7 +479,7 @@ impl Drop for RunSlot {
 }
 
 async fn stream(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<u64>) -> Response {
-    let Some(rx) = lock(&shared.streams).remove(&id) else {
+    let Some((_, rx)) = lock(&shared.streams).remove(&id) else {
         return (
             StatusCode::NOT_FOUND,
             format!("no run {id} waiting to be streamed"),
@@ -458,7 +550,10 @@ async fn file(State(shared): State<Arc<Shared>>, body: String) -> Response {
 
 async fn csp_report(State(shared): State<Arc<Shared>>, body: String) -> StatusCode {
     let report = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
-    lock(&shared.csp_reports).push(report);
+    let mut reports = lock(&shared.csp_reports);
+    if reports.len() < MAX_CSP_REPORTS {
+        reports.push(report);
+    }
     StatusCode::NO_CONTENT
 }
 

@@ -135,6 +135,8 @@ pub struct Model {
     pub max_seconds: f64,
     pub baseline: Curves,
     pool: rayon::ThreadPool,
+    /// The texts of the scenario's files (it and those it extends) as loaded.
+    texts: Vec<(PathBuf, String)>,
 }
 
 impl Model {
@@ -160,6 +162,10 @@ impl Model {
             .num_threads(threads.unwrap_or(0))
             .build()
             .map_err(|e| crate::app::AppError::Resources(format!("no thread pool: {e}")))?;
+        let texts = scenario::Chain::load(&path)?
+            .paths()
+            .filter_map(|p| Some((p.to_path_buf(), std::fs::read_to_string(p).ok()?)))
+            .collect();
         let mut model = Model {
             path,
             base,
@@ -167,6 +173,7 @@ impl Model {
             max_seconds,
             baseline: Vec::new(),
             pool,
+            texts,
         };
         let mut curves = Vec::new();
         let never = AtomicBool::new(false);
@@ -227,6 +234,38 @@ impl Model {
 
     /// The scenario with `change`, checked as the command line checks it.
     pub fn apply(&self, change: &Change) -> Result<Changed, Vec<Problem>> {
+        // The dates and the seed are the baseline's: a run of other days or other random
+        // numbers would not stand beside it.
+        let fixed: Vec<Problem> = change
+            .sets
+            .iter()
+            .filter(|s| s.path.trim().starts_with("meta."))
+            .map(|s| Problem {
+                path: Some(s.path.clone()),
+                message: format!(
+                    "{}: the explorer keeps the scenario's dates and seed, so that every run stands beside the baseline; change them in the file, or with --set on the command line",
+                    s.path
+                ),
+            })
+            .collect();
+        if !fixed.is_empty() {
+            return Err(fixed);
+        }
+        // The file (and those it extends) as they were when the baseline ran.
+        if let Some(path) = self
+            .texts
+            .iter()
+            .find(|(p, text)| std::fs::read_to_string(p).ok().as_ref() != Some(text))
+            .map(|(p, _)| p)
+        {
+            return Err(vec![Problem {
+                path: None,
+                message: format!(
+                    "{} changed on disk since the explorer loaded it: its baseline no longer matches; restart exodus explore",
+                    path.display()
+                ),
+            }]);
+        }
         let sets: Vec<Assignment> = change
             .sets
             .iter()
@@ -316,17 +355,27 @@ impl Model {
     ) -> Ended {
         let params = &scenario.params;
         let started = Instant::now();
+        let max = self.max_seconds;
+        // Why a run stops early; checked between days, and between days of the burn-in.
+        let stop = || {
+            if cancel.load(Ordering::Relaxed) {
+                Some(Ended::Cancelled)
+            } else if started.elapsed().as_secs_f64() > max {
+                Some(Ended::TimedOut)
+            } else {
+                None
+            }
+        };
         let mut ended = Ended::Done;
         self.pool.install(|| {
-            let (world, initial) = World::build(params, 0);
+            let Some((world, initial)) = World::build_while(params, 0, &|| stop().is_none()) else {
+                ended = stop().unwrap_or(Ended::Cancelled);
+                return;
+            };
             let mut daily = Daily::new(params);
             engine::simulate_while(params, &world, initial, 0, |tally| {
-                if cancel.load(Ordering::Relaxed) {
-                    ended = Ended::Cancelled;
-                    return false;
-                }
-                if started.elapsed().as_secs_f64() > self.max_seconds {
-                    ended = Ended::TimedOut;
+                if let Some(why) = stop() {
+                    ended = why;
                     return false;
                 }
                 let record = daily.record(tally);
@@ -517,6 +566,11 @@ mod tests {
             }],
             ..Default::default()
         };
+        let errs = m
+            .apply(&change("meta.seed", serde_json::json!(7)))
+            .err()
+            .unwrap();
+        assert!(errs[0].message.contains("dates and seed"), "{errs:?}");
         let errs = m
             .apply(&change("platforms.TikTok.appeal", serde_json::json!(99)))
             .err()

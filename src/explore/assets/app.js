@@ -12,6 +12,7 @@
   const added = [];             // events added
   let changed = null;           // changed[metric][platform][day]
   let source = null;            // the EventSource of the run in progress
+  let seq = 0;                  // the number of the page's latest change
   let timer = null;
   let metric = 0;
   let charts = [];
@@ -127,16 +128,17 @@
     $("new-platform").append(el("option", { value: "", text: "(none)" }));
     for (const p of S.platforms) $("new-platform").append(el("option", { value: p, text: p }));
     $("new-date").value = S.dates[Math.min(S.dates.length - 1, Math.floor(S.dates.length / 2))];
-    $("add").addEventListener("click", () => {
-      const e = { date: $("new-date").value, action: $("new-action").value, label: $("new-label").value || "added in explore" };
-      if ($("new-platform").value) e.platform = $("new-platform").value;
-      if ($("new-value").value !== "") e.value = Number($("new-value").value);
-      if ($("new-until").value) e.until = $("new-until").value;
-      if (!e.date) { status("An added event needs a date.", true); return; }
-      added.push(e);
-      listAdded();
-      schedule();
-    });
+  }
+
+  function addEvent() {
+    const e = { date: $("new-date").value, action: $("new-action").value, label: $("new-label").value || "added in explore" };
+    if ($("new-platform").value) e.platform = $("new-platform").value;
+    if ($("new-value").value !== "") e.value = Number($("new-value").value);
+    if ($("new-until").value) e.until = $("new-until").value;
+    if (!e.date) { status("An added event needs a date.", true); return; }
+    added.push(e);
+    listAdded();
+    schedule();
   }
 
   function listAdded() {
@@ -152,7 +154,13 @@
   // ---- the change ---------------------------------------------------------------------------
   function change() {
     const sets = [];
-    for (const [path, v] of values) if (v !== original.get(path)) sets.push({ path, value: v });
+    for (const [path, v] of values) {
+      if (v === original.get(path)) continue;
+      // An event switched off is not also moved.
+      const m = path.match(/^events\.(.+)\.date$/);
+      if (m && removed.has(m[1])) continue;
+      sets.push({ path, value: v });
+    }
     return { sets, remove: [...removed], add: added.slice() };
   }
 
@@ -179,24 +187,37 @@
     $("general-errors").textContent = general.join("\n");
   }
 
+  // The error list of a refused request, whatever its body.
+  async function refused(r) {
+    const text = await r.text();
+    try { return JSON.parse(text).errors || []; } catch (e) { return [{ path: null, message: text || `the server answered ${r.status}` }]; }
+  }
+
   async function send() {
     if (source) { source.close(); source = null; }
+    const mine = ++seq;
     clearErrors();
-    const body = JSON.stringify({ page, ...change() });
+    const body = JSON.stringify({ page, seq: mine, ...change() });
     let r;
     try {
       r = await fetch("/api/run", { method: "POST", headers: { "content-type": "application/json" }, body });
     } catch (err) {
-      status("The server does not answer (was exodus explore stopped?)", true);
+      if (mine === seq) status("The server does not answer (was exodus explore stopped?)", true);
       return;
     }
-    const answer = await r.json().catch(() => ({}));
+    if (mine !== seq) return; // a newer change was sent meanwhile
     if (!r.ok) {
-      showErrors(answer.errors || [{ message: `the server answered ${r.status}` }]);
-      status("Not run: fix the values marked in red.", true);
+      const errors = await refused(r);
+      if (mine !== seq || r.status === 409) return;
+      showErrors(errors);
       document.body.dataset.state = "invalid";
+      if (r.status === 422) status("Not run: fix the values marked in red.", true);
+      else if (r.status === 429) status("Not run: the server is busy with other pages' runs; change a value again in a moment.", true);
+      else status(`Not run: the server answered ${r.status}.`, true);
       return;
     }
+    const answer = await r.json();
+    if (mine !== seq) return;
     $("command").textContent = answer.command;
     stream(answer.run);
   }
@@ -206,10 +227,12 @@
     document.body.dataset.state = "running";
     document.body.dataset.days = "0";
     status("Running…");
+    if (source) source.close();
     const es = new EventSource(`/api/runs/${id}`);
     source = es;
     let days = 0;
     es.addEventListener("day", (m) => {
+      if (source !== es) return;
       const d = JSON.parse(m.data);
       d.values.forEach((perPlatform, k) => perPlatform.forEach((v, p) => { changed[k][p][d.day] = v; }));
       days += 1;
@@ -219,7 +242,8 @@
     });
     const end = (state, text, bad) => (m) => {
       es.close();
-      if (source === es) source = null;
+      if (source !== es) return;
+      source = null;
       const info = m && m.data ? JSON.parse(m.data) : {};
       document.body.dataset.state = state;
       status(text(info), bad);
@@ -229,10 +253,10 @@
     es.addEventListener("cancelled", end("cancelled", () => "Cancelled by a newer change."));
     es.addEventListener("stopped", end("stopped", (i) => `Stopped: ${i.reason}.`, true));
     es.onerror = () => {
-      if (es.readyState === EventSource.CLOSED || document.body.dataset.state === "running") {
-        es.close();
-        if (document.body.dataset.state === "running") { status("The stream ended early.", true); document.body.dataset.state = "failed"; }
-      }
+      es.close();
+      if (source !== es) return;
+      source = null;
+      if (document.body.dataset.state === "running") { status("The stream ended early.", true); document.body.dataset.state = "failed"; }
     };
   }
 
@@ -299,23 +323,30 @@
   // ---- buttons ------------------------------------------------------------------------------
   async function download() {
     clearErrors();
-    const r = await fetch("/api/file", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(change()) });
+    let r;
+    try {
+      r = await fetch("/api/file", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(change()) });
+    } catch (err) {
+      status("The server does not answer (was exodus explore stopped?)", true);
+      return;
+    }
     if (!r.ok) {
-      const answer = await r.json().catch(() => ({}));
-      showErrors(answer.errors || []);
-      status("Not downloaded: fix the values marked in red.", true);
+      showErrors(await refused(r));
+      status(r.status === 422 ? "Not downloaded: fix the values marked in red." : `Not downloaded: the server answered ${r.status}.`, true);
       return;
     }
     const name = (r.headers.get("content-disposition") || "").match(/filename="([^"]+)"/);
     const blob = new Blob([await r.text()], { type: "application/toml" });
-    const a = el("a", { href: URL.createObjectURL(blob), download: name ? name[1] : "scenario-explored.toml" });
+    const url = URL.createObjectURL(blob);
+    const a = el("a", { href: url, download: name ? name[1] : "scenario-explored.toml" });
     document.body.append(a);
     a.click();
     a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
   function reset() {
-    for (const [path, v] of original) values.set(path, v);
+    values.clear();
     removed.clear();
     added.length = 0;
     listAdded();
@@ -343,6 +374,7 @@
     buildEvents();
     buildCharts();
     $("reset").addEventListener("click", reset);
+    $("add").addEventListener("click", addEvent);
     $("download").addEventListener("click", download);
     $("show-command").addEventListener("click", () => { $("command-box").hidden = !$("command-box").hidden; if (!$("command").textContent) $("command").textContent = `exodus run ${S.file}`; });
     $("copy-command").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("command").textContent));
