@@ -332,6 +332,30 @@ fn simulate_records(
     })
 }
 
+/// Runs replicate `replicate` of a loaded scenario on `threads` worker threads (default: all
+/// cores) and returns its daily records — what `exodus run` writes to daily.csv and flows.csv,
+/// kept in memory — and the main-app counts before day 0. The same path as `exodus run`, for
+/// library users (the Python package).
+pub fn simulate_in_memory(
+    scenario: Scenario,
+    replicate: u32,
+    threads: Option<usize>,
+) -> Result<(Vec<DayRecord>, Vec<u64>), AppError> {
+    let prepared = Prepared {
+        scenario,
+        pool: worker_pool(threads)?,
+    };
+    let mut records = Vec::with_capacity(prepared.scenario.params.days as usize);
+    let simulated = simulate_records(
+        &prepared,
+        replicate,
+        &Progress::hidden(),
+        "",
+        &mut |r: &DayRecord| records.push(r.clone()),
+    );
+    Ok((records, simulated.initial))
+}
+
 /// `exodus run`: simulates a scenario and writes its results.
 pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let started = Instant::now();

@@ -24,6 +24,26 @@ pub struct DailyRow<'a> {
     pub value: f64,
 }
 
+/// The rows of `daily.csv` for one day's record: per platform, every metric the record reports,
+/// in `Metric::ALL`'s order. `names` are the platforms, `date` the day's date.
+pub fn daily_rows<'a>(
+    r: &'a DayRecord,
+    names: &'a [String],
+    date: &'a str,
+) -> impl Iterator<Item = DailyRow<'a>> + 'a {
+    names.iter().enumerate().flat_map(move |(k, platform)| {
+        Metric::ALL.into_iter().filter_map(move |metric| {
+            r.get(k, metric).map(|value| DailyRow {
+                date,
+                day: r.day,
+                platform,
+                metric: metric.name(),
+                value,
+            })
+        })
+    })
+}
+
 /// What both CSV exporters share: the file, platform names and dates.
 struct Table {
     writer: ::csv::Writer<AtomicFile>,
@@ -75,21 +95,10 @@ impl Exporter for DailyCsv {
     fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
         let table = &mut self.0;
         let date = table.dates[r.day as usize].clone();
-        for k in 0..table.names.len() {
-            let platform = table.names[k].clone();
-            for metric in Metric::ALL {
-                if let Some(value) = r.get(k, metric) {
-                    table.row(DailyRow {
-                        date: &date,
-                        day: r.day,
-                        platform: &platform,
-                        metric: metric.name(),
-                        value,
-                    })?;
-                }
-            }
-        }
-        Ok(())
+        let names = std::mem::take(&mut table.names);
+        let written = daily_rows(r, &names, &date).try_for_each(|row| table.row(row));
+        table.names = names;
+        written
     }
 
     fn finish(self: Box<Self>) -> Result<PathBuf, OutputError> {

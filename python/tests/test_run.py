@@ -1,0 +1,77 @@
+"""exodus from Python: results identical to the command line's, and the command line's errors."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import exodus
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+EXODUS = os.environ.get("EXODUS_BIN", str(ROOT / "target" / "release" / "exodus"))
+
+
+def cli_daily(tmp_path, scenario, *args):
+    out = tmp_path / "out"
+    subprocess.run(
+        [EXODUS, "run", "-q", "--no-plots", "--out", str(out), str(scenario), *args],
+        check=True,
+    )
+    return pd.read_csv(out / "daily.csv")
+
+
+@pytest.mark.skipif(not Path(EXODUS).exists(), reason="the exodus binary is not built")
+def test_daily_is_the_command_lines(tmp_path):
+    scenario = SCENARIOS / "historical-2025.toml"
+    expected = cli_daily(tmp_path, scenario, "--agents", "5000", "--seed", "7")
+    got = exodus.run(exodus.load(scenario), agents=5000, seed=7).daily
+    assert list(got["replicate"].unique()) == [0]
+    got = got.drop(columns="replicate")
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected)
+    for column in ["date", "platform", "metric"]:
+        assert list(got[column].astype(str)) == list(expected[column].astype(str))
+    assert (got["day"].to_numpy() == expected["day"].to_numpy()).all()
+    # Exactly the same numbers: daily.csv writes each value so that it reads back to its bits.
+    assert (got["value"].to_numpy() == expected["value"].to_numpy()).all()
+
+
+@pytest.mark.skipif(not Path(EXODUS).exists(), reason="the exodus binary is not built")
+def test_a_change_is_the_command_lines_set(tmp_path):
+    scenario = SCENARIOS / "historical-2025.toml"
+    expected = cli_daily(
+        tmp_path, scenario, "--agents", "3000", "--set", "platforms.RedNote.appeal=0.5"
+    )
+    changed = exodus.load(scenario).set("platforms.RedNote.appeal", 0.5)
+    got = exodus.run(changed, agents=3000).daily
+    assert (got["value"].to_numpy() == expected["value"].to_numpy()).all()
+
+
+def test_errors_are_the_command_lines():
+    s = exodus.load(SCENARIOS / "historical-2025.toml")
+    with pytest.raises(exodus.ScenarioError) as e:
+        s.set("platforms.TikTok.appeal", 99)
+    assert "allowed: -50 ..= 50" in str(e.value)
+    assert e.value.field == "platforms[0].appeal"
+    with pytest.raises(exodus.ScenarioError) as e:
+        exodus.Scenario.from_toml("[meta]\nname = 1\n", "bad.toml")
+    assert e.value.file.endswith("bad.toml")
+    assert e.value.line == 2
+    with pytest.raises(exodus.ScenarioError) as e:
+        exodus.load(SCENARIOS / "nope.toml")
+    assert e.value.file.endswith("nope.toml")
+
+
+def test_scenarios_from_text_extend_files():
+    text = f'extends = "{SCENARIOS / "bass-mixed.toml"}"\n[meta]\nname = "from text"\n'
+    s = exodus.Scenario.from_toml(text)
+    assert s.name == "from text"
+    r = exodus.run(s, agents=2000, replicates=2)
+    d = r.daily
+    assert sorted(d["replicate"].unique()) == [0, 1]
+    assert set(d["platform"]) == {"Not adopted", "Adopted"}
+    pl = r.to_polars()
+    assert pl.shape == d.shape
