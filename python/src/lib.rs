@@ -221,20 +221,128 @@ fn daily_batch(
     RecordBatch::try_new(Arc::new(schema), columns)
 }
 
+/// The flows table: replicate, date, day, from, to, value (flows.csv's columns and the
+/// replicate).
+fn flows_batch(
+    records: &[Vec<DayRecord>],
+    params: &exodus::scenario::Params,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let names: Vec<String> = params.platforms.iter().map(|p| p.name.clone()).collect();
+    let (mut rep, mut date, mut day, mut from, mut to, mut value) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (r, days) in records.iter().enumerate() {
+        for rec in days {
+            let d = params.date(rec.day).to_string();
+            for (f, t, v) in exodus::output::csv::flow_rows(rec, &names) {
+                rep.push(r as u32);
+                date.push(d.clone());
+                day.push(rec.day);
+                from.push(f.to_string());
+                to.push(t.to_string());
+                value.push(v);
+            }
+        }
+    }
+    let schema = Schema::new(vec![
+        Field::new("replicate", DataType::UInt32, false),
+        Field::new("date", DataType::Utf8, false),
+        Field::new("day", DataType::UInt32, false),
+        Field::new("from", DataType::Utf8, false),
+        Field::new("to", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from(rep)),
+        Arc::new(StringArray::from(date)),
+        Arc::new(UInt32Array::from(day)),
+        Arc::new(StringArray::from(from)),
+        Arc::new(StringArray::from(to)),
+        Arc::new(Float64Array::from(value)),
+    ];
+    RecordBatch::try_new(Arc::new(schema), columns)
+}
+
+/// The bands table over replicates (bands.csv's columns): date, day, platform, metric,
+/// replicates, mean, mean_low, mean_high, median, low, high.
+fn bands_batch(
+    records: &[Vec<DayRecord>],
+    params: &exodus::scenario::Params,
+    band: (f64, f64),
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let mut bands = exodus::experiment::bands::Bands::new(
+        params.days as usize,
+        params.platforms.len(),
+        band.0,
+        band.1,
+    );
+    for rec in records.iter().flatten() {
+        bands.add(rec);
+    }
+    let rows = bands.rows();
+    let text = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let number = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(&|r| params.date(r.day).to_string()),
+        Arc::new(UInt32Array::from(
+            rows.iter().map(|r| r.day).collect::<Vec<_>>(),
+        )),
+        text(&|r| params.platforms[r.platform].name.clone()),
+        text(&|r| r.metric.name().to_string()),
+        Arc::new(UInt32Array::from(
+            rows.iter().map(|r| r.replicates).collect::<Vec<_>>(),
+        )),
+        number(&|r| r.mean),
+        number(&|r| r.mean_low),
+        number(&|r| r.mean_high),
+        number(&|r| r.median),
+        number(&|r| r.low),
+        number(&|r| r.high),
+    ];
+    let mut fields = vec![
+        Field::new("date", DataType::Utf8, false),
+        Field::new("day", DataType::UInt32, false),
+        Field::new("platform", DataType::Utf8, false),
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("replicates", DataType::UInt32, false),
+    ];
+    for name in ["mean", "mean_low", "mean_high", "median", "low", "high"] {
+        fields.push(Field::new(name, DataType::Float64, false));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// Each replicate's daily records and main-app counts before day 0.
+type Runs = Vec<(Vec<DayRecord>, Vec<u64>)>;
+
+/// Everything a run returns to Python: the daily, flows and bands tables and each replicate's
+/// summary (summary.json's content, as JSON text).
+type RunTables = (PyRecordBatch, PyRecordBatch, PyRecordBatch, Vec<String>);
+
 /// Runs `scenario` as `exodus run` does (`replicates` replicates, replicate r from the seed's
-/// stream r) and returns its daily table as an Arrow record batch.
+/// stream r, bands between the quantiles `band`) and returns its tables as Arrow record batches
+/// and its summaries.
 #[pyfunction]
-#[pyo3(signature = (scenario, agents = None, seed = None, replicates = 1, threads = None))]
-fn run_daily(
+#[pyo3(signature = (scenario, agents = None, seed = None, replicates = 1, threads = None, band = (0.05, 0.95)))]
+fn run_tables(
     py: Python<'_>,
     scenario: &Scenario,
     agents: Option<u64>,
     seed: Option<u64>,
     replicates: u32,
     threads: Option<usize>,
-) -> PyResult<PyRecordBatch> {
+    band: (f64, f64),
+) -> PyResult<RunTables> {
     if replicates == 0 {
         return Err(PyValueError::new_err("replicates must be at least 1"));
+    }
+    if !(0.0 < band.0 && band.0 < band.1 && band.1 < 1.0) {
+        return Err(PyValueError::new_err(format!(
+            "band {band:?}: the quantiles must satisfy 0 < low < high < 1"
+        )));
     }
     let overrides = Overrides {
         agents,
@@ -245,21 +353,39 @@ fn run_daily(
         .detach(|| scenario.resolve(&overrides))
         .map_err(|e| scenario_error(py, &e))?;
     let params = resolved.params.clone();
-    let records = py
-        .detach(|| -> Result<Vec<Vec<DayRecord>>, exodus::app::AppError> {
+    let runs = py
+        .detach(|| -> Result<Runs, exodus::app::AppError> {
             (0..replicates)
-                .map(|r| exodus::app::simulate_in_memory(resolved.clone(), r, threads).map(|x| x.0))
+                .map(|r| exodus::app::simulate_in_memory(resolved.clone(), r, threads))
                 .collect()
         })
         .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
-    let batch = daily_batch(&records, &params).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok(PyRecordBatch::new(batch))
+    let summaries = runs
+        .iter()
+        .enumerate()
+        .map(|(r, (records, initial))| {
+            let mut b = exodus::metrics::SummaryBuilder::new(&params);
+            records.iter().for_each(|rec| b.add(rec));
+            let mut s = b.finish(&params, r as u32, initial);
+            s.replicates = replicates;
+            s.band = [band.0, band.1];
+            serde_json::to_string(&s).unwrap_or_default()
+        })
+        .collect();
+    let records: Vec<Vec<DayRecord>> = runs.into_iter().map(|r| r.0).collect();
+    let arrow = |e: arrow_schema::ArrowError| PyValueError::new_err(e.to_string());
+    Ok((
+        PyRecordBatch::new(daily_batch(&records, &params).map_err(arrow)?),
+        PyRecordBatch::new(flows_batch(&records, &params).map_err(arrow)?),
+        PyRecordBatch::new(bands_batch(&records, &params, band).map_err(arrow)?),
+        summaries,
+    ))
 }
 
 #[pymodule]
 fn _exodus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
-    m.add_function(wrap_pyfunction!(run_daily, m)?)?;
+    m.add_function(wrap_pyfunction!(run_tables, m)?)?;
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
     m.add("__version__", exodus::VERSION)?;
     Ok(())

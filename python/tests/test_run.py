@@ -14,13 +14,17 @@ SCENARIOS = ROOT / "scenarios"
 EXODUS = os.environ.get("EXODUS_BIN", str(ROOT / "target" / "release" / "exodus"))
 
 
-def cli_daily(tmp_path, scenario, *args):
+def cli_run(tmp_path, scenario, *args):
     out = tmp_path / "out"
     subprocess.run(
         [EXODUS, "run", "-q", "--no-plots", "--out", str(out), str(scenario), *args],
         check=True,
     )
-    return pd.read_csv(out / "daily.csv")
+    return out
+
+
+def cli_daily(tmp_path, scenario, *args):
+    return pd.read_csv(cli_run(tmp_path, scenario, *args) / "daily.csv")
 
 
 @pytest.mark.skipif(not Path(EXODUS).exists(), reason="the exodus binary is not built")
@@ -75,3 +79,24 @@ def test_scenarios_from_text_extend_files():
     assert set(d["platform"]) == {"Not adopted", "Adopted"}
     pl = r.to_polars()
     assert pl.shape == d.shape
+
+
+@pytest.mark.skipif(not Path(EXODUS).exists(), reason="the exodus binary is not built")
+def test_flows_bands_and_summary_are_the_command_lines(tmp_path):
+    scenario = SCENARIOS / "historical-2025.toml"
+    out = cli_run(tmp_path, scenario, "--agents", "3000", "--replicates", "3")
+    r = exodus.run(exodus.load(scenario), agents=3000, replicates=3)
+    flows = pd.read_csv(out / "flows.csv")
+    got = r.flows[r.flows.replicate == 0].drop(columns="replicate").reset_index(drop=True)
+    assert list(got.columns) == list(flows.columns)
+    assert (got["value"].to_numpy() == flows["value"].to_numpy()).all()
+    assert list(got["from"]) == list(flows["from"])
+    bands = pd.read_csv(out / "bands.csv")
+    assert list(r.bands.columns) == list(bands.columns)
+    for column in ["median", "low", "high", "mean"]:
+        assert (r.bands[column].to_numpy() == bands[column].to_numpy()).all(), column
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert r.summaries[0] == summary
+    assert set(r.summary.replicate) == {0, 1, 2}

@@ -44,6 +44,26 @@ pub fn daily_rows<'a>(
     })
 }
 
+/// The rows of `flows.csv` for one day's record: (from, to, people) for every pair of
+/// platforms between which someone moved main app that day, from-major.
+pub fn flow_rows<'a>(
+    r: &'a DayRecord,
+    names: &'a [String],
+) -> impl Iterator<Item = (&'a str, &'a str, f64)> + 'a {
+    let k = names.len();
+    (0..k).flat_map(move |from| {
+        (0..k)
+            .filter(move |&to| to != from && r.flows[from * k + to] > 0.0)
+            .map(move |to| {
+                (
+                    names[from].as_str(),
+                    names[to].as_str(),
+                    r.flows[from * k + to],
+                )
+            })
+    })
+}
+
 /// What both CSV exporters share: the file, platform names and dates.
 struct Table {
     writer: ::csv::Writer<AtomicFile>,
@@ -306,18 +326,12 @@ impl FlowsCsv {
 impl Exporter for FlowsCsv {
     fn day(&mut self, r: &DayRecord) -> Result<(), OutputError> {
         let table = &mut self.0;
-        let k = table.names.len();
         let date = table.dates[r.day as usize].clone();
-        for from in 0..k {
-            for to in (0..k).filter(|&to| to != from) {
-                let moved = r.flows[from * k + to];
-                if moved > 0.0 {
-                    let (f, t) = (table.names[from].clone(), table.names[to].clone());
-                    table.row((date.as_str(), r.day, f.as_str(), t.as_str(), moved))?;
-                }
-            }
-        }
-        Ok(())
+        let names = std::mem::take(&mut table.names);
+        let written = flow_rows(r, &names)
+            .try_for_each(|(from, to, moved)| table.row((date.as_str(), r.day, from, to, moved)));
+        table.names = names;
+        written
     }
 
     fn finish(self: Box<Self>) -> Result<PathBuf, OutputError> {
