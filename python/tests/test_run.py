@@ -100,3 +100,21 @@ def test_flows_bands_and_summary_are_the_command_lines(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert r.summaries[0] == summary
     assert set(r.summary.replicate) == {0, 1, 2}
+
+
+def test_the_stubs_name_what_the_module_has():
+    import ast
+
+    from exodus import _exodus
+
+    stubs = ast.parse((Path(exodus.__file__).parent / "_exodus.pyi").read_text())
+    named = {
+        n.name if not isinstance(n, ast.AnnAssign) else n.target.id
+        for n in stubs.body
+        if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AnnAssign))
+    }
+    public = {n for n in dir(_exodus) if not n.startswith("_")} | {"__version__"}
+    assert named == public
+    scenario = next(n for n in stubs.body if isinstance(n, ast.ClassDef) and n.name == "Scenario")
+    methods = {n.name for n in scenario.body if isinstance(n, ast.FunctionDef)}
+    assert methods == {n for n in dir(_exodus.Scenario) if not n.startswith("_")}
