@@ -380,7 +380,7 @@ fn a_calibration_report_says_what_fits_and_what_does_not() {
         "2 of 3 targets fit at the predictive median; these do not: D25.",
         "Of the 1 held-back target(s), which the fit did not see, 0 fit.",
         "id=\"posterior\"",
-        "uniform 0.05 – 1",
+        "uniform(0.05, 1)",
         "assumption: a test prior",
         "adopters on day 25",
         "id=\"generations\"",

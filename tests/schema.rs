@@ -213,7 +213,7 @@ fn the_schema_ranges_are_the_ones_validation_enforces() {
 }
 
 #[test]
-fn schema_is_written_atomically_where_asked() {
+fn schema_is_written_where_asked() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sub/scenario.schema.json");
     common::exodus()
@@ -223,5 +223,4 @@ fn schema_is_written_atomically_where_asked() {
         .success()
         .stdout(predicates::str::contains("scenario.schema.json"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), generated());
-    assert!(Path::new(&out).exists());
 }

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
-use arrow_schema::{DataType, Field, Schema};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -180,86 +179,63 @@ impl Scenario {
     }
 }
 
-/// The daily table of one replicate's records: date, day, platform, metric, value (daily.csv's
-/// columns) and the replicate.
-fn daily_batch(
+/// A table in daily.csv's long form with a replicate column: replicate, date, day, the two
+/// keys `keys` (platform and metric, or from and to) and value; `rows` gives a day's (key, key,
+/// value) rows.
+fn long_batch(
     records: &[Vec<DayRecord>],
     params: &exodus::scenario::Params,
+    keys: [&str; 2],
+    rows: impl Fn(&DayRecord, &[String]) -> Vec<(String, String, f64)>,
 ) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let names: Vec<String> = params.platforms.iter().map(|p| p.name.clone()).collect();
-    let (mut rep, mut date, mut day, mut platform, mut metric, mut value) =
+    let (mut rep, mut date, mut day, mut first, mut second, mut value) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     for (r, days) in records.iter().enumerate() {
         for rec in days {
             let d = params.date(rec.day).to_string();
-            for row in exodus::output::csv::daily_rows(rec, &names, &d) {
-                rep.push(r as u32);
-                date.push(row.date.to_string());
-                day.push(row.day);
-                platform.push(row.platform.to_string());
-                metric.push(row.metric);
-                value.push(row.value);
-            }
-        }
-    }
-    let schema = Schema::new(vec![
-        Field::new("replicate", DataType::UInt32, false),
-        Field::new("date", DataType::Utf8, false),
-        Field::new("day", DataType::UInt32, false),
-        Field::new("platform", DataType::Utf8, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, false),
-    ]);
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt32Array::from(rep)),
-        Arc::new(StringArray::from(date)),
-        Arc::new(UInt32Array::from(day)),
-        Arc::new(StringArray::from(platform)),
-        Arc::new(StringArray::from(metric)),
-        Arc::new(Float64Array::from(value)),
-    ];
-    RecordBatch::try_new(Arc::new(schema), columns)
-}
-
-/// The flows table: replicate, date, day, from, to, value (flows.csv's columns and the
-/// replicate).
-fn flows_batch(
-    records: &[Vec<DayRecord>],
-    params: &exodus::scenario::Params,
-) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    let names: Vec<String> = params.platforms.iter().map(|p| p.name.clone()).collect();
-    let (mut rep, mut date, mut day, mut from, mut to, mut value) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (r, days) in records.iter().enumerate() {
-        for rec in days {
-            let d = params.date(rec.day).to_string();
-            for (f, t, v) in exodus::output::csv::flow_rows(rec, &names) {
+            for (a, b, v) in rows(rec, &names) {
                 rep.push(r as u32);
                 date.push(d.clone());
                 day.push(rec.day);
-                from.push(f.to_string());
-                to.push(t.to_string());
+                first.push(a);
+                second.push(b);
                 value.push(v);
             }
         }
     }
-    let schema = Schema::new(vec![
-        Field::new("replicate", DataType::UInt32, false),
-        Field::new("date", DataType::Utf8, false),
-        Field::new("day", DataType::UInt32, false),
-        Field::new("from", DataType::Utf8, false),
-        Field::new("to", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, false),
-    ]);
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt32Array::from(rep)),
-        Arc::new(StringArray::from(date)),
-        Arc::new(UInt32Array::from(day)),
-        Arc::new(StringArray::from(from)),
-        Arc::new(StringArray::from(to)),
-        Arc::new(Float64Array::from(value)),
-    ];
-    RecordBatch::try_new(Arc::new(schema), columns)
+    RecordBatch::try_from_iter([
+        ("replicate", Arc::new(UInt32Array::from(rep)) as ArrayRef),
+        ("date", Arc::new(StringArray::from(date))),
+        ("day", Arc::new(UInt32Array::from(day))),
+        (keys[0], Arc::new(StringArray::from(first))),
+        (keys[1], Arc::new(StringArray::from(second))),
+        ("value", Arc::new(Float64Array::from(value))),
+    ])
+}
+
+/// daily.csv's rows of every replicate.
+fn daily_batch(
+    records: &[Vec<DayRecord>],
+    params: &exodus::scenario::Params,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    long_batch(records, params, ["platform", "metric"], |rec, names| {
+        exodus::output::csv::daily_rows(rec, names, "")
+            .map(|r| (r.platform.to_string(), r.metric.to_string(), r.value))
+            .collect()
+    })
+}
+
+/// flows.csv's rows of every replicate.
+fn flows_batch(
+    records: &[Vec<DayRecord>],
+    params: &exodus::scenario::Params,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    long_batch(records, params, ["from", "to"], |rec, names| {
+        exodus::output::csv::flow_rows(rec, names)
+            .map(|(f, t, v)| (f.to_string(), t.to_string(), v))
+            .collect()
+    })
 }
 
 /// The bands table over replicates (bands.csv's columns): date, day, platform, metric,
@@ -285,34 +261,25 @@ fn bands_batch(
     let number = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> f64| -> ArrayRef {
         Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
     };
-    let columns: Vec<ArrayRef> = vec![
-        text(&|r| params.date(r.day).to_string()),
-        Arc::new(UInt32Array::from(
-            rows.iter().map(|r| r.day).collect::<Vec<_>>(),
-        )),
-        text(&|r| params.platforms[r.platform].name.clone()),
-        text(&|r| r.metric.name().to_string()),
-        Arc::new(UInt32Array::from(
-            rows.iter().map(|r| r.replicates).collect::<Vec<_>>(),
-        )),
-        number(&|r| r.mean),
-        number(&|r| r.mean_low),
-        number(&|r| r.mean_high),
-        number(&|r| r.median),
-        number(&|r| r.low),
-        number(&|r| r.high),
-    ];
-    let mut fields = vec![
-        Field::new("date", DataType::Utf8, false),
-        Field::new("day", DataType::UInt32, false),
-        Field::new("platform", DataType::Utf8, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("replicates", DataType::UInt32, false),
-    ];
-    for name in ["mean", "mean_low", "mean_high", "median", "low", "high"] {
-        fields.push(Field::new(name, DataType::Float64, false));
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+    let whole = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> u32| -> ArrayRef {
+        Arc::new(UInt32Array::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    RecordBatch::try_from_iter([
+        ("date", text(&|r| params.date(r.day).to_string())),
+        ("day", whole(&|r| r.day)),
+        (
+            "platform",
+            text(&|r| params.platforms[r.platform].name.clone()),
+        ),
+        ("metric", text(&|r| r.metric.name().to_string())),
+        ("replicates", whole(&|r| r.replicates)),
+        ("mean", number(&|r| r.mean)),
+        ("mean_low", number(&|r| r.mean_low)),
+        ("mean_high", number(&|r| r.mean_high)),
+        ("median", number(&|r| r.median)),
+        ("low", number(&|r| r.low)),
+        ("high", number(&|r| r.high)),
+    ])
 }
 
 /// Each replicate's daily records and main-app counts before day 0.

@@ -96,7 +96,7 @@ pub struct ParameterFile {
 }
 
 /// A prior on one parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "prior", rename_all = "kebab-case")]
 pub enum Prior {
     Uniform { low: f64, high: f64 },

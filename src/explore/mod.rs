@@ -194,32 +194,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The page and its assets: path, body, content type.
+const ASSETS: [(&str, &str, &str); 6] = [
+    ("/", INDEX, "text/html; charset=utf-8"),
+    ("/app.js", APP_JS, "text/javascript; charset=utf-8"),
+    ("/app.css", APP_CSS, "text/css; charset=utf-8"),
+    (
+        "/uPlot.iife.min.js",
+        UPLOT_JS,
+        "text/javascript; charset=utf-8",
+    ),
+    ("/uPlot.min.css", UPLOT_CSS, "text/css; charset=utf-8"),
+    (
+        "/uPlot-LICENSE.txt",
+        UPLOT_LICENSE,
+        "text/plain; charset=utf-8",
+    ),
+];
+
 fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(
-            "/",
-            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/app.js",
-            get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/app.css",
-            get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
-        )
-        .route(
-            "/uPlot.iife.min.js",
-            get(|| async { asset(UPLOT_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/uPlot.min.css",
-            get(|| async { asset(UPLOT_CSS, "text/css; charset=utf-8") }),
-        )
-        .route(
-            "/uPlot-LICENSE.txt",
-            get(|| async { asset(UPLOT_LICENSE, "text/plain; charset=utf-8") }),
-        )
+    ASSETS
+        .iter()
+        .fold(Router::new(), |router, &(path, body, kind)| {
+            router.route(path, get(move || async move { asset(body, kind) }))
+        })
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/scenario", get(scenario))
         .route("/api/run", post(run))

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, World};
 use crate::metrics::{Daily, DayRecord, Metric};
+use crate::report::format::words;
 use crate::scenario::validate::KEY_RANGES;
 use crate::scenario::{self, Assignment, Overrides, Scenario, ScenarioError};
 
@@ -413,9 +414,9 @@ fn problems(e: &ScenarioError, sets: &[Assignment]) -> Vec<Problem> {
         .collect()
 }
 
-/// A key as words: `ban_probability` -> "ban probability".
-fn words(key: &str) -> String {
-    key.replace('_', " ")
+/// A TOML number as a float.
+fn number_of(v: &toml::Value) -> Option<f64> {
+    v.as_float().or(v.as_integer().map(|i| i as f64))
 }
 
 /// The controls of a scenario: per platform and segment, then network, choice and mechanisms,
@@ -436,7 +437,7 @@ pub fn controls(file: &scenario::ScenarioFile) -> Vec<Control> {
                         path,
                         label: words(r.key),
                         kind: "number",
-                        value: serde_json::json!(v.as_float().or(v.as_integer().map(|i| i as f64))),
+                        value: serde_json::json!(number_of(v)),
                         min: Some(r.low),
                         max: Some(r.high),
                         whole: r.whole,
@@ -445,8 +446,7 @@ pub fn controls(file: &scenario::ScenarioFile) -> Vec<Control> {
                 Some(toml::Value::Table(dist)) => {
                     let kind = dist.get("dist").and_then(toml::Value::as_str).unwrap_or("");
                     for (param, v) in dist.iter().filter(|(k, _)| k.as_str() != "dist") {
-                        let x = v.as_float().or(v.as_integer().map(|i| i as f64));
-                        if let Some(x) = x {
+                        if let Some(x) = number_of(v) {
                             out.push(Control {
                                 section: section.clone(),
                                 path: format!("{path}.{param}"),

@@ -49,13 +49,10 @@ impl CalibrationData {
     }
 }
 
-/// A prior as written: `log-uniform 0.003 – 0.3`, `fixed at 2`.
+/// A prior as the calibration's own report writes it (`log-uniform(0.003, 0.3)`).
 fn prior(p: &Value) -> String {
-    match p["prior"].as_str() {
-        Some("fixed") => format!("fixed at {}", value(&p["value"])),
-        Some(kind) => format!("{kind} {} – {}", value(&p["low"]), value(&p["high"])),
-        None => value(p),
-    }
+    serde_json::from_value::<crate::calibrate::params::Prior>(p.clone())
+        .map_or_else(|_| value(p), |prior| prior.describe())
 }
 
 /// The report of the calibration in `d`.

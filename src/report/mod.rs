@@ -9,7 +9,7 @@
 mod calibration;
 mod comparison;
 mod doc;
-mod format;
+pub(crate) mod format;
 mod html;
 mod markdown;
 mod run;

@@ -25,20 +25,11 @@ fn unreadable(e: ReadError) -> PlotError {
     PlotError::Format(e.path, e.message)
 }
 
-/// A sweep parameter's distribution as written: `uniform 2 – 6`, `one of 1, 2, 3`.
+/// A sweep parameter's distribution as sensitivity.md and the sweep's tables write it
+/// (`uniform(2, 6)`, `one of 1, 2, 3`).
 fn distribution(p: &Value) -> String {
-    let kind = p["distribution"].as_str().unwrap_or("");
-    let range = format!("{} – {}", value(&p["low"]), value(&p["high"]));
-    match kind {
-        "values" => format!("one of {}", value(&p["values"])),
-        "triangular" => format!("triangular {range}, mode {}", value(&p["mode"])),
-        "normal" => format!(
-            "normal (mean {}, sd {}) in {range}",
-            value(&p["mean"]),
-            value(&p["sd"])
-        ),
-        _ => format!("{kind} {range}"),
-    }
+    serde_json::from_value::<crate::sweep::file::Distribution>(p.clone())
+        .map_or_else(|_| value(p), |d| d.describe())
 }
 
 /// What a design is, in a sentence.

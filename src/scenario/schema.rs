@@ -25,14 +25,16 @@ const REMOVABLE: [&str; 3] = ["PlatformFile", "SegmentFile", "EventFile"];
 pub fn scenario_schema() -> Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut root = generator.into_root_schema_for::<ScenarioFile>().to_value();
-    strip_formats(&mut root);
+    // schemars's number formats (`double`, `uint64`) are not JSON Schema formats, and a
+    // checker may flag what it does not know.
+    strip(&mut root, "format", Value::is_string);
     let definitions = root
         .get("definitions")
         .cloned()
         .unwrap_or_else(|| json!({}));
     // The required keys of a whole scenario, from the schema as generated.
     let overlay = required_overlay(&root, &definitions, 0);
-    strip_required(&mut root);
+    strip(&mut root, "required", Value::is_array);
     let Value::Object(o) = &mut root else {
         unreachable!("the schema of a struct is an object")
     };
@@ -156,32 +158,18 @@ fn required_overlay(s: &Value, definitions: &Value, depth: usize) -> Value {
     Value::Object(out)
 }
 
-/// Takes every `required` list out of a schema (a property may be named `required`: only
-/// lists of names are taken, where a schema keyword can be).
-fn strip_required(s: &mut Value) {
+/// Takes the keyword `key` out of every schema in `s` where `keep` says its value is that
+/// keyword's (a property may be named `required` or `format`: its schema is an object, not the
+/// keyword's list or string).
+fn strip(s: &mut Value, key: &str, keep: fn(&Value) -> bool) {
     match s {
         Value::Object(o) => {
-            if o.get("required").is_some_and(Value::is_array) {
-                o.remove("required");
+            if o.get(key).is_some_and(keep) {
+                o.remove(key);
             }
-            o.values_mut().for_each(strip_required);
+            o.values_mut().for_each(|v| strip(v, key, keep));
         }
-        Value::Array(a) => a.iter_mut().for_each(strip_required),
-        _ => {}
-    }
-}
-
-/// Takes out the `format` annotations schemars adds to numbers (`double`, `uint64`): they are
-/// not JSON Schema formats, and a checker may flag what it does not know.
-fn strip_formats(s: &mut Value) {
-    match s {
-        Value::Object(o) => {
-            if o.get("format").is_some_and(Value::is_string) {
-                o.remove("format");
-            }
-            o.values_mut().for_each(strip_formats);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_formats),
+        Value::Array(a) => a.iter_mut().for_each(|v| strip(v, key, keep)),
         _ => {}
     }
 }
