@@ -12,7 +12,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "maturin>=1.5,<2" "pandas>=1.5" "pyarrow>=14" "polars>=1.0" "pytest>=7"
+"$VENV/bin/python" -m pip install -q "maturin>=1.5,<2" "pandas>=1.5" "pyarrow>=14" "polars>=1.0" "pytest>=7" "nbclient>=0.7" "nbformat>=5" "ipykernel>=6" "matplotlib>=3.5"
 rm -rf python/target/wheels
 "$VENV/bin/python" -m maturin build --release --locked -m python/Cargo.toml -i "$VENV/bin/python"
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps python/target/wheels/exodus-*.whl

@@ -39,6 +39,10 @@ pub enum AppError {
     /// shards with one missing.
     #[error("{0}")]
     Input(String),
+    /// The work was stopped through a [`crate::cancel::Cancel`] token (exit code 130, as an
+    /// interrupted command); the message says what was kept.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl AppError {
@@ -53,6 +57,7 @@ impl AppError {
                 PlotError::Read { .. } | PlotError::Format(..) | PlotError::Choice(_),
             ) => 2,
             AppError::Output(_) | AppError::Plot(_) | AppError::Resources(_) => 1,
+            AppError::Interrupted(_) => crate::output::cleanup::INTERRUPTED,
         }
     }
 }
@@ -69,6 +74,8 @@ pub struct SimOptions {
     pub quiet: bool,
     /// `--set PATH=VALUE` assignments, applied to every scenario the command loads.
     pub sets: Vec<Assignment>,
+    /// Stops the runs between days when cancelled (library users; never on the command line).
+    pub cancel: crate::cancel::Cancel,
 }
 
 impl SimOptions {
@@ -217,6 +224,8 @@ pub fn describe(s: &Scenario) -> String {
 struct Prepared {
     scenario: Scenario,
     pool: std::sync::Arc<rayon::ThreadPool>,
+    /// Stops the scenario's runs between days.
+    cancel: crate::cancel::Cancel,
 }
 
 /// Loads `path` with the options' overrides, prints the memory estimate, refuses runs that
@@ -225,6 +234,7 @@ fn prepare(path: &Path, sim: &SimOptions, shape: memory::Shape) -> Result<Prepar
     Ok(Prepared {
         scenario: load_checked(path, &sim.overrides(None), sim.quiet, shape)?,
         pool: worker_pool(sim.threads)?,
+        cancel: sim.cancel.clone(),
     })
 }
 
@@ -299,19 +309,31 @@ struct Simulated {
 }
 
 /// Builds the world and runs replicate `replicate`, passing each day's record to `on_record`;
-/// `progress` shows it as `what`.
+/// `progress` shows it as `what`. Stops between days, with `AppError::Interrupted`, when the
+/// scenario's cancel token is set.
 fn simulate_records(
     prepared: &Prepared,
     replicate: u32,
     progress: &Progress,
     what: &str,
     on_record: &mut (dyn FnMut(&DayRecord) + Send),
-) -> Simulated {
+) -> Result<Simulated, AppError> {
     let params = &prepared.scenario.params;
+    let go_on = || !prepared.cancel.is_cancelled();
+    let stopped = |day: Option<u32>| {
+        let at = day.map_or("while building the world".to_string(), |d| {
+            format!("after day {} of {}", d + 1, params.days)
+        });
+        AppError::Interrupted(format!(
+            "{}: {what} stopped {at} (interrupted)",
+            params.name
+        ))
+    };
     progress.start(what);
     prepared.pool.install(|| {
         let t0 = Instant::now();
-        let (world, initial) = World::build(params, replicate);
+        let (world, initial) =
+            World::build_while(params, replicate, &go_on).ok_or(stopped(None))?;
         let build_seconds = t0.elapsed().as_secs_f64();
         let mut counts = vec![0u64; params.platforms.len()];
         for &p in &initial.platform {
@@ -320,39 +342,46 @@ fn simulate_records(
         progress.simulating(what);
         let t1 = Instant::now();
         let mut daily = Daily::new(params);
-        engine::simulate(params, &world, initial, replicate, |tally| {
-            on_record(&daily.record(tally));
+        let mut last = 0;
+        engine::simulate_while(params, &world, initial, replicate, |tally| {
+            let record = daily.record(tally);
+            last = record.day;
+            on_record(&record);
             progress.day();
-        });
-        Simulated {
+            go_on()
+        })
+        .ok_or_else(|| stopped(Some(last)))?;
+        Ok(Simulated {
             build_seconds,
             simulate_seconds: t1.elapsed().as_secs_f64(),
             initial: counts,
-        }
+        })
     })
 }
 
 /// Runs replicate `replicate` of a loaded scenario on `threads` worker threads (default: all
 /// cores) and returns its daily records — what `exodus run` writes to daily.csv and flows.csv,
 /// kept in memory — and the main-app counts before day 0. The same path as `exodus run`, for
-/// library users (the Python package).
+/// library users (the Python package); `cancel` stops it between days.
 pub fn simulate_in_memory(
     scenario: Scenario,
     replicate: u32,
     threads: Option<usize>,
+    cancel: &crate::cancel::Cancel,
 ) -> Result<(Vec<DayRecord>, Vec<u64>), AppError> {
     let prepared = Prepared {
         scenario,
         pool: worker_pool(threads)?,
+        cancel: cancel.clone(),
     };
     let mut records = Vec::with_capacity(prepared.scenario.params.days as usize);
     let simulated = simulate_records(
         &prepared,
         replicate,
         &Progress::hidden(),
-        "",
+        &format!("replicate {replicate}"),
         &mut |r: &DayRecord| records.push(r.clone()),
-    );
+    )?;
     Ok((records, simulated.initial))
 }
 
@@ -388,7 +417,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, AppError> {
     let progress = Progress::new(days * replicates, replicates, opts.sim.quiet);
     write_run(&target, &mut |r, each| {
         let what = format!("replicate {r}");
-        Ok(simulate_records(&prepared, r, &progress, &what, each))
+        simulate_records(&prepared, r, &progress, &what, each)
     })
 }
 
@@ -645,25 +674,8 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     };
     let prepared = prepare(&opts.scenario, &opts.sim, shape)?;
     let params = &prepared.scenario.params;
-    let targets = calibration::load(&opts.targets, params)?;
-    let runs = u64::from(opts.replicates.max(1));
-    let progress = Progress::new(u64::from(params.days) * runs, runs, opts.sim.quiet);
-    let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..opts.replicates.max(1))
-        .map(|r| {
-            let mut records = Vec::with_capacity(params.days as usize);
-            let what = format!("replicate {r}");
-            simulate_records(&prepared, r, &progress, &what, &mut |x| {
-                records.push(x.clone())
-            });
-            records
-        })
-        .collect();
-    progress.finish();
-    let results: Vec<_> = targets
-        .targets
-        .iter()
-        .map(|t| t.result(&replicates, params))
-        .collect();
+    let (targets, results) =
+        check_targets(&prepared, &opts.targets, opts.replicates, opts.sim.quiet)?;
     let report_path = opts
         .report
         .clone()
@@ -681,6 +693,55 @@ pub fn check(opts: &CheckOptions) -> Result<(PathBuf, Vec<calibration::TargetRes
     );
     output::atomic::write(&report_path, md.as_bytes())?;
     Ok((report_path, results))
+}
+
+/// Runs `replicates` replicates (at least one) of a prepared scenario and judges it against
+/// the targets file `targets`.
+fn check_targets(
+    prepared: &Prepared,
+    targets: &Path,
+    replicates: u32,
+    quiet: bool,
+) -> Result<(calibration::Targets, Vec<calibration::TargetResult>), AppError> {
+    let params = &prepared.scenario.params;
+    let targets = calibration::load(targets, params)?;
+    let runs = u64::from(replicates.max(1));
+    let progress = Progress::new(u64::from(params.days) * runs, runs, quiet);
+    let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..replicates.max(1))
+        .map(|r| {
+            let mut records = Vec::with_capacity(params.days as usize);
+            let what = format!("replicate {r}");
+            simulate_records(prepared, r, &progress, &what, &mut |x| {
+                records.push(x.clone())
+            })?;
+            Ok(records)
+        })
+        .collect::<Result<_, AppError>>()?;
+    progress.finish();
+    let results = targets
+        .targets
+        .iter()
+        .map(|t| t.result(&replicates, params))
+        .collect();
+    Ok((targets, results))
+}
+
+/// `exodus check` without its report, for library users (the Python package): runs
+/// `replicates` replicates of a loaded scenario on `threads` threads and judges them against
+/// the targets file `targets`, as the command does; `cancel` stops it between days.
+pub fn check_in_memory(
+    scenario: Scenario,
+    targets: &Path,
+    replicates: u32,
+    threads: Option<usize>,
+    cancel: &crate::cancel::Cancel,
+) -> Result<Vec<calibration::TargetResult>, AppError> {
+    let prepared = Prepared {
+        scenario,
+        pool: worker_pool(threads)?,
+        cancel: cancel.clone(),
+    };
+    Ok(check_targets(&prepared, targets, replicates, true)?.1)
 }
 
 /// The command line as a shell would show it, with the program name as `exodus`.
@@ -916,34 +977,40 @@ struct CompareSetup {
 /// Loads and checks a comparison's scenarios (the same platforms and start), its dates and
 /// labels, and its results folder.
 fn compare_setup(opts: &CompareOptions) -> Result<Comparison, AppError> {
+    compare_setup_with(opts, &|i, overrides| {
+        Ok(scenario::load(&opts.scenarios[i], overrides)?)
+    })
+}
+
+/// Loads scenario `i` of a comparison with the overrides given.
+pub type ScenarioLoader<'a> = dyn Fn(usize, &Overrides) -> Result<Scenario, AppError> + 'a;
+
+/// `compare_setup`, with scenario `i` loaded by `load` (`opts.scenarios[i]` only names it).
+fn compare_setup_with(
+    opts: &CompareOptions,
+    load: &ScenarioLoader,
+) -> Result<Comparison, AppError> {
     let pool = worker_pool(opts.sim.threads)?;
     // Common random numbers: every scenario runs with the same master seed (--seed, or the
     // baseline's own).
-    let base_path = &opts.scenarios[opts.baseline];
     let base_seed = match opts.sim.seed {
         Some(s) => s,
-        None => {
-            scenario::load(base_path, &opts.sim.overrides(None))?
-                .params
-                .seed
-        }
+        None => load(opts.baseline, &opts.sim.overrides(None))?.params.seed,
     };
-    let prepared: Vec<Prepared> = opts
-        .scenarios
-        .iter()
-        .enumerate()
-        .map(|(i, path)| {
+    let prepared: Vec<Prepared> = (0..opts.scenarios.len())
+        .map(|i| {
             let seed = if opts.independent {
                 base_seed.wrapping_add(i as u64)
             } else {
                 base_seed
             };
             let overrides = opts.sim.overrides(Some(seed));
-            let scenario = scenario::load(path, &overrides)?;
+            let scenario = load(i, &overrides)?;
             warn(&scenario, opts.sim.quiet);
             Ok(Prepared {
                 scenario,
                 pool: pool.clone(),
+                cancel: opts.sim.cancel.clone(),
             })
         })
         .collect::<Result<_, AppError>>()?;
@@ -1123,16 +1190,25 @@ fn write_comparison(
     commit_stage(stage, out, "comparison.json", opts.sim.quiet)
 }
 
-/// Writes a comparison's files into `out` (the staging folder).
-fn write_comparison_files(
+/// A comparison's statistics over its replicates, from which its files are written: per
+/// scenario the bands of its daily records and of their paired differences from the baseline,
+/// and of its key outcomes and their paired differences (the baseline's differences are
+/// empty).
+pub struct ComparisonStats {
+    pub bands: Vec<Bands>,
+    pub differences: Vec<Bands>,
+    pub outcomes: Vec<crate::experiment::compare::OutcomeStats>,
+    pub outcome_differences: Vec<crate::experiment::compare::OutcomeStats>,
+}
+
+/// Gathers a comparison's statistics from its replicates, taken in order from `source`.
+fn comparison_stats(
     opts: &CompareOptions,
     setup: &CompareSetup,
-    out: &Path,
     source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
-) -> Result<(), AppError> {
+) -> Result<ComparisonStats, AppError> {
     use crate::experiment::compare::{OutcomeStats, difference, outcome_difference, outcomes};
     let CompareSetup {
-        base,
         labels,
         names,
         dates,
@@ -1140,7 +1216,6 @@ fn write_comparison_files(
         ..
     } = setup;
     let (days, scenarios) = (*days, labels.len());
-
     let k = names.len();
     let (lo, hi) = opts.band;
     let mut bands: Vec<Bands> = (0..scenarios)
@@ -1170,6 +1245,76 @@ fn write_comparison_files(
             }
         }
     }
+
+    Ok(ComparisonStats {
+        bands,
+        differences: diffs,
+        outcomes: outcome_stats,
+        outcome_differences: outcome_diffs,
+    })
+}
+
+/// A comparison run in memory by [`compare_in_memory`]: its labels, baseline, the baseline's
+/// parameters (platform names and dates), the days every scenario ran, each scenario's seed
+/// and the statistics `exodus compare` writes its files from.
+pub struct InMemoryComparison {
+    pub labels: Vec<String>,
+    pub baseline: usize,
+    pub params: Params,
+    pub days: usize,
+    pub seeds: Vec<u64>,
+    pub stats: ComparisonStats,
+}
+
+/// `exodus compare` without its folder, for library users (the Python package): the same
+/// setup, checks, common random numbers and statistics, with scenario `i` loaded by `load`
+/// (`opts.scenarios[i]` names it); `opts.sim.cancel` stops it between days. Nothing is
+/// written.
+pub fn compare_in_memory(
+    opts: &CompareOptions,
+    load: &ScenarioLoader,
+) -> Result<InMemoryComparison, AppError> {
+    let Comparison {
+        prepared, setup, ..
+    } = compare_setup_with(opts, load)?;
+    let progress = Progress::hidden();
+    let stats = comparison_stats(opts, &setup, &mut |r| {
+        prepared
+            .iter()
+            .map(|p| run_replicate(p, r, &progress, setup.days).map(|run| run.records))
+            .collect()
+    })?;
+    Ok(InMemoryComparison {
+        labels: setup.labels,
+        baseline: opts.baseline,
+        params: setup.base,
+        days: setup.days,
+        seeds: setup.seeds,
+        stats,
+    })
+}
+
+/// Writes a comparison's files into `out` (the staging folder).
+fn write_comparison_files(
+    opts: &CompareOptions,
+    setup: &CompareSetup,
+    out: &Path,
+    source: &mut dyn FnMut(u32) -> Result<Vec<Vec<DayRecord>>, AppError>,
+) -> Result<(), AppError> {
+    let CompareSetup {
+        base,
+        labels,
+        names,
+        days,
+        ..
+    } = setup;
+    let (lo, hi) = opts.band;
+    let ComparisonStats {
+        bands,
+        differences: diffs,
+        outcomes: outcome_stats,
+        outcome_differences: outcome_diffs,
+    } = comparison_stats(opts, setup, source)?;
 
     let base_params = base.clone();
     let mut files = vec![
@@ -1236,7 +1381,7 @@ fn write_comparison_files(
         replicates: opts.replicates,
         band: [lo, hi],
         start: base.start.to_string(),
-        end: base.date(days as u32 - 1).to_string(),
+        end: base.date(*days as u32 - 1).to_string(),
         agents: base.agents,
         platforms: names.clone(),
         outputs: file_names(&files, out)
@@ -1328,7 +1473,7 @@ fn run_shard_replicates(
         let runs: Vec<shard::Run> = scenarios
             .iter()
             .map(|p| run_replicate(p, r, &progress, manifest.days))
-            .collect();
+            .collect::<Result<_, AppError>>()?;
         store.append(r, &runs)?;
     }
     progress.finish();
@@ -1343,20 +1488,25 @@ fn run_shard_replicates(
 
 /// Runs replicate `r` of a scenario, keeping its first `days` day records (a comparison's
 /// common days) and its timing.
-fn run_replicate(prepared: &Prepared, r: u32, progress: &Progress, days: usize) -> shard::Run {
+fn run_replicate(
+    prepared: &Prepared,
+    r: u32,
+    progress: &Progress,
+    days: usize,
+) -> Result<shard::Run, AppError> {
     let mut records = Vec::with_capacity(days);
     let what = format!("{}, replicate {r}", prepared.scenario.params.name);
     let sim = simulate_records(prepared, r, progress, &what, &mut |rec| {
         if (rec.day as usize) < days {
             records.push(rec.clone());
         }
-    });
-    shard::Run {
+    })?;
+    Ok(shard::Run {
         initial: sim.initial,
         build_seconds: sim.build_seconds,
         simulate_seconds: sim.simulate_seconds,
         records,
-    }
+    })
 }
 
 /// `exodus run --replicates R --shard I/N`: runs the replicates r with r mod N = I into a
@@ -1554,5 +1704,42 @@ pub fn merge(
                     .collect())
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bass(agents: u64) -> Scenario {
+        let overrides = Overrides {
+            agents: Some(agents),
+            ..Default::default()
+        };
+        scenario::load(
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scenarios/bass-mixed.toml"
+            )),
+            &overrides,
+        )
+        .expect("the shipped scenario loads")
+    }
+
+    #[test]
+    fn a_cancelled_run_stops_and_an_uncancelled_one_is_the_runs() {
+        let s = bass(2_000);
+        let cancel = crate::cancel::Cancel::new();
+        let (records, _) = simulate_in_memory(s.clone(), 0, Some(1), &cancel).expect("runs");
+        assert_eq!(records.len(), s.params.days as usize);
+        // The same records as the command line's path with the default token.
+        let (again, _) = simulate_in_memory(s.clone(), 0, Some(2), &Default::default()).unwrap();
+        assert_eq!(records, again);
+        cancel.cancel();
+        match simulate_in_memory(s, 0, Some(1), &cancel) {
+            Err(AppError::Interrupted(m)) => assert!(m.contains("stopped"), "{m}"),
+            other => panic!("not interrupted: {:?}", other.map(|r| r.0.len())),
+        }
+        assert_eq!(AppError::Interrupted(String::new()).exit_code(), 130);
     }
 }

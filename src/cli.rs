@@ -239,6 +239,7 @@ impl SweepArgs {
             fresh: self.fresh,
             plots: !self.no_plots,
             quiet: self.quiet,
+            cancel: Default::default(),
         })
     }
 }
@@ -747,6 +748,7 @@ impl CalibrateArgs {
             plots: !self.no_plots,
             quiet: self.quiet,
             command_line,
+            cancel: Default::default(),
         }
     }
 }
@@ -816,6 +818,7 @@ impl SimArgs {
             threads: self.threads.map(usize::from),
             quiet: self.quiet,
             sets: self.sets.clone(),
+            cancel: Default::default(),
         }
     }
 }

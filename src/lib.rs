@@ -12,6 +12,7 @@ pub mod app;
 pub mod bench;
 pub mod calibrate;
 pub mod calibration;
+pub mod cancel;
 pub mod cli;
 pub mod engine;
 pub mod experiment;

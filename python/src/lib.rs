@@ -1,10 +1,15 @@
 //! The `exodus._exodus` extension module: scenarios loaded and changed with the command line's
-//! parameter paths and errors, and runs whose daily records leave Rust as Arrow tables (the
-//! Arrow PyCapsule interface, no copy), turned into pandas or polars DataFrames by the Python
-//! side (`pysrc/exodus/__init__.py`). The engine runs with the GIL released.
+//! parameter paths and errors; runs, comparisons, checks, sweeps and calibrations through the
+//! library's own paths (`app::simulate_in_memory`, `app::compare_in_memory`,
+//! `app::check_in_memory`, `sweep::run`, `calibrate::run`), whose tables leave Rust as Arrow
+//! record batches (the Arrow PyCapsule interface, no copy) or, for small tables, as JSON rows;
+//! the Python side (`pysrc/exodus/__init__.py`) turns them into pandas or polars DataFrames.
+//! The work runs on its own thread with the GIL released while the calling thread checks for
+//! Python signals: Ctrl-C (KeyboardInterrupt) cancels it between days, points or batches.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use pyo3::create_exception;
@@ -12,6 +17,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3_arrow::PyRecordBatch;
 
+use exodus::app::AppError;
+use exodus::cancel::Cancel;
+use exodus::experiment::bands::{BandRow, Bands};
 use exodus::metrics::DayRecord;
 use exodus::scenario::{self, Assignment, Location, Overrides, ScenarioError as RustError};
 
@@ -21,6 +29,74 @@ create_exception!(
     PyValueError,
     "A scenario that cannot be read or is invalid: the command line's message, with `file`, `line`, `column`, `field` and `problems` (every message, when there are several)."
 );
+
+create_exception!(
+    _exodus,
+    ExodusError,
+    pyo3::exceptions::PyRuntimeError,
+    "A run, comparison, check, sweep or calibration that failed (results that cannot be written, a machine too small for the run, a folder that is not what the call needs): the command line's message."
+);
+
+/// The Python exception for a failed call: a scenario error as `ScenarioError`, an interrupt
+/// as `KeyboardInterrupt`, anything else as `ExodusError`.
+fn app_error(py: Python<'_>, e: &AppError) -> PyErr {
+    match e {
+        AppError::Scenario(s) => scenario_error(py, s),
+        AppError::Interrupted(m) => pyo3::exceptions::PyKeyboardInterrupt::new_err(m.clone()),
+        other => ExodusError::new_err(other.to_string()),
+    }
+}
+
+/// Runs `work` on its own thread with the GIL released, checking for Python signals every
+/// 50 ms on the calling thread. When a signal handler raises (Ctrl-C: KeyboardInterrupt), the
+/// work's cancel token is set, the call waits for the work to stop (between days, points or
+/// batches) and re-raises that exception with a note saying where the work stopped.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&Cancel) -> Result<T, AppError> + Send,
+) -> PyResult<T> {
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+    let cancel = Cancel::new();
+    let (tx, rx) = channel();
+    // A Receiver is not Sync; the calling thread alone locks it, outside the GIL.
+    let rx = std::sync::Mutex::new(rx);
+    let receive = |wait: Option<Duration>| {
+        let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+        match wait {
+            Some(d) => rx.recv_timeout(d),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        }
+    };
+    std::thread::scope(|scope| {
+        let token = cancel.clone();
+        scope.spawn(move || {
+            let _ = tx.send(work(&token));
+        });
+        loop {
+            match py.detach(|| receive(Some(Duration::from_millis(50)))) {
+                Ok(result) => return result.map_err(|e| app_error(py, &e)),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(ExodusError::new_err(
+                        "the exodus worker thread stopped without a result (a bug: please report it)",
+                    ));
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let Err(raised) = py.check_signals() {
+                cancel.cancel();
+                let stopped = py.detach(|| receive(None));
+                let note = match stopped {
+                    Ok(Err(AppError::Interrupted(m))) => format!("exodus: {m}"),
+                    Ok(_) => "exodus: the work had finished; its result is dropped".to_string(),
+                    Err(_) => "exodus: the work stopped".to_string(),
+                };
+                // Exception notes exist from Python 3.11; before, the note is left out.
+                let _ = raised.value(py).call_method1("add_note", (note,));
+                return Err(raised);
+            }
+        }
+    })
+}
 
 /// The Python exception for a scenario error, with its place.
 fn scenario_error(py: Python<'_>, e: &RustError) -> PyErr {
@@ -83,6 +159,22 @@ impl Scenario {
             Some(text) => scenario::parse(text, &self.path, &overrides),
             None => scenario::load(&self.path, &overrides),
         }
+    }
+
+    /// The scenario as it runs with `agents` and `seed` replacing its own.
+    fn resolved_with(
+        &self,
+        py: Python<'_>,
+        agents: Option<u64>,
+        seed: Option<u64>,
+    ) -> PyResult<scenario::Scenario> {
+        let overrides = Overrides {
+            agents,
+            seed,
+            ..Default::default()
+        };
+        py.detach(|| self.resolve(&overrides))
+            .map_err(|e| scenario_error(py, &e))
     }
 
     fn checked(self, py: Python<'_>) -> PyResult<Scenario> {
@@ -238,33 +330,44 @@ fn flows_batch(
     })
 }
 
-/// The bands table over replicates (bands.csv's columns): date, day, platform, metric,
-/// replicates, mean, mean_low, mean_high, median, low, high.
+/// A bands table (bands.csv's columns: date, day, platform, metric, replicates, mean,
+/// mean_low, mean_high, median, low, high), led by a scenario column (a comparison's bands.csv
+/// and differences.csv) when the sets are labelled.
 fn bands_batch(
-    records: &[Vec<DayRecord>],
+    sets: &[(Option<&str>, &Bands)],
     params: &exodus::scenario::Params,
-    band: (f64, f64),
 ) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    let mut bands = exodus::experiment::bands::Bands::new(
-        params.days as usize,
-        params.platforms.len(),
-        band.0,
-        band.1,
-    );
-    for rec in records.iter().flatten() {
-        bands.add(rec);
+    let rows: Vec<(Option<&str>, BandRow)> = sets
+        .iter()
+        .flat_map(|(label, b)| b.rows().into_iter().map(move |r| (*label, r)))
+        .collect();
+    let text = |f: &dyn Fn(&BandRow) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(
+            rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>(),
+        ))
+    };
+    let number = |f: &dyn Fn(&BandRow) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(
+            rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>(),
+        ))
+    };
+    let whole = |f: &dyn Fn(&BandRow) -> u32| -> ArrayRef {
+        Arc::new(UInt32Array::from(
+            rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>(),
+        ))
+    };
+    let mut columns: Vec<(&str, ArrayRef)> = Vec::new();
+    if sets.iter().any(|(label, _)| label.is_some()) {
+        columns.push((
+            "scenario",
+            Arc::new(StringArray::from(
+                rows.iter()
+                    .map(|(l, _)| l.unwrap_or(""))
+                    .collect::<Vec<_>>(),
+            )),
+        ));
     }
-    let rows = bands.rows();
-    let text = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> String| -> ArrayRef {
-        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
-    };
-    let number = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> f64| -> ArrayRef {
-        Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
-    };
-    let whole = |f: &dyn Fn(&exodus::experiment::bands::BandRow) -> u32| -> ArrayRef {
-        Arc::new(UInt32Array::from(rows.iter().map(f).collect::<Vec<_>>()))
-    };
-    RecordBatch::try_from_iter([
+    columns.extend([
         ("date", text(&|r| params.date(r.day).to_string())),
         ("day", whole(&|r| r.day)),
         (
@@ -279,7 +382,24 @@ fn bands_batch(
         ("median", number(&|r| r.median)),
         ("low", number(&|r| r.low)),
         ("high", number(&|r| r.high)),
-    ])
+    ]);
+    RecordBatch::try_from_iter(columns)
+}
+
+/// An Arrow error as a Python one.
+fn arrow_error(e: arrow_schema::ArrowError) -> PyErr {
+    ExodusError::new_err(format!("cannot build the results table: {e}"))
+}
+
+/// Checks a band's quantiles as the command line does.
+fn check_band(band: (f64, f64)) -> PyResult<()> {
+    if 0.0 < band.0 && band.0 < band.1 && band.1 < 1.0 {
+        Ok(())
+    } else {
+        Err(PyValueError::new_err(format!(
+            "band {band:?}: the quantiles must satisfy 0 < low < high < 1"
+        )))
+    }
 }
 
 /// Each replicate's daily records and main-app counts before day 0.
@@ -306,27 +426,14 @@ fn run_tables(
     if replicates == 0 {
         return Err(PyValueError::new_err("replicates must be at least 1"));
     }
-    if !(0.0 < band.0 && band.0 < band.1 && band.1 < 1.0) {
-        return Err(PyValueError::new_err(format!(
-            "band {band:?}: the quantiles must satisfy 0 < low < high < 1"
-        )));
-    }
-    let overrides = Overrides {
-        agents,
-        seed,
-        ..Default::default()
-    };
-    let resolved = py
-        .detach(|| scenario.resolve(&overrides))
-        .map_err(|e| scenario_error(py, &e))?;
+    check_band(band)?;
+    let resolved = scenario.resolved_with(py, agents, seed)?;
     let params = resolved.params.clone();
-    let runs = py
-        .detach(|| -> Result<Runs, exodus::app::AppError> {
-            (0..replicates)
-                .map(|r| exodus::app::simulate_in_memory(resolved.clone(), r, threads))
-                .collect()
-        })
-        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    let runs: Runs = interruptible(py, |cancel| {
+        (0..replicates)
+            .map(|r| exodus::app::simulate_in_memory(resolved.clone(), r, threads, cancel))
+            .collect()
+    })?;
     let summaries = runs
         .iter()
         .enumerate()
@@ -340,12 +447,421 @@ fn run_tables(
         })
         .collect();
     let records: Vec<Vec<DayRecord>> = runs.into_iter().map(|r| r.0).collect();
-    let arrow = |e: arrow_schema::ArrowError| PyValueError::new_err(e.to_string());
+    let mut bands = Bands::new(params.days as usize, params.platforms.len(), band.0, band.1);
+    for rec in records.iter().flatten() {
+        bands.add(rec);
+    }
     Ok((
-        PyRecordBatch::new(daily_batch(&records, &params).map_err(arrow)?),
-        PyRecordBatch::new(flows_batch(&records, &params).map_err(arrow)?),
-        PyRecordBatch::new(bands_batch(&records, &params, band).map_err(arrow)?),
+        PyRecordBatch::new(daily_batch(&records, &params).map_err(arrow_error)?),
+        PyRecordBatch::new(flows_batch(&records, &params).map_err(arrow_error)?),
+        PyRecordBatch::new(bands_batch(&[(None, &bands)], &params).map_err(arrow_error)?),
         summaries,
+    ))
+}
+
+/// Everything a comparison returns to Python: the bands, differences and outcomes tables
+/// (bands.csv, differences.csv, outcomes.csv), the scenarios' labels and seeds.
+type CompareTables = (
+    PyRecordBatch,
+    PyRecordBatch,
+    PyRecordBatch,
+    Vec<String>,
+    Vec<u64>,
+);
+
+/// Compares `scenarios` as `exodus compare` does (common random numbers unless `independent`,
+/// paired differences from scenario `baseline`, outcomes on `dates` or the last common day)
+/// and returns its tables.
+#[pyfunction]
+#[pyo3(signature = (scenarios, baseline = 0, replicates = 1, agents = None, seed = None, threads = None, band = (0.05, 0.95), dates = Vec::new(), independent = false))]
+#[allow(clippy::too_many_arguments)]
+fn compare_tables(
+    py: Python<'_>,
+    scenarios: Vec<Scenario>,
+    baseline: usize,
+    replicates: u32,
+    agents: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    band: (f64, f64),
+    dates: Vec<String>,
+    independent: bool,
+) -> PyResult<CompareTables> {
+    if scenarios.len() < 2 {
+        return Err(PyValueError::new_err(
+            "compare needs at least two scenarios",
+        ));
+    }
+    if baseline >= scenarios.len() {
+        return Err(PyValueError::new_err(format!(
+            "baseline {baseline}: there are {} scenarios (0 ..= {})",
+            scenarios.len(),
+            scenarios.len() - 1
+        )));
+    }
+    if replicates == 0 {
+        return Err(PyValueError::new_err("replicates must be at least 1"));
+    }
+    check_band(band)?;
+    let dates = dates
+        .iter()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                PyValueError::new_err(format!("dates: {d:?} is not a date (YYYY-MM-DD)"))
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let tables = interruptible(py, |cancel| {
+        let opts = exodus::app::CompareOptions {
+            title: None,
+            description: String::new(),
+            scenarios: scenarios.iter().map(|s| s.path.clone()).collect(),
+            baseline,
+            replicates,
+            band,
+            dates,
+            independent,
+            out: None,
+            sim: exodus::app::SimOptions {
+                seed,
+                agents,
+                threads,
+                quiet: true,
+                sets: Vec::new(),
+                cancel: cancel.clone(),
+            },
+            plots: false,
+            charts: Default::default(),
+            shard: None,
+            force: false,
+            command_line: Vec::new(),
+        };
+        exodus::app::compare_in_memory(&opts, &|i, overrides| Ok(scenarios[i].resolve(overrides)?))
+    })?;
+    let c = &tables;
+    fn labelled<'a>(
+        labels: &'a [String],
+        sets: &'a [Bands],
+        skip: Option<usize>,
+    ) -> Vec<(Option<&'a str>, &'a Bands)> {
+        sets.iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(i, b)| (Some(labels[i].as_str()), b))
+            .collect()
+    }
+    let bands =
+        bands_batch(&labelled(&c.labels, &c.stats.bands, None), &c.params).map_err(arrow_error)?;
+    let differences = bands_batch(
+        &labelled(&c.labels, &c.stats.differences, Some(c.baseline)),
+        &c.params,
+    )
+    .map_err(arrow_error)?;
+    let rows = exodus::output::csv::outcome_rows(
+        &c.labels,
+        &c.stats.outcomes,
+        &c.stats.outcome_differences,
+        c.baseline,
+    );
+    let text = |f: &dyn Fn(&exodus::output::csv::OutcomeRow) -> String| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let outcomes = RecordBatch::try_from_iter([
+        ("scenario", text(&|r| r.scenario.clone())),
+        ("kind", text(&|r| r.kind.to_string())),
+        ("outcome", text(&|r| r.outcome.clone())),
+        ("platform", text(&|r| r.platform.clone())),
+        ("statistic", text(&|r| r.statistic.to_string())),
+        (
+            "value",
+            Arc::new(Float64Array::from(
+                rows.iter().map(|r| r.value).collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+    ])
+    .map_err(arrow_error)?;
+    Ok((
+        PyRecordBatch::new(bands),
+        PyRecordBatch::new(differences),
+        PyRecordBatch::new(outcomes),
+        c.labels.clone(),
+        c.seeds.clone(),
+    ))
+}
+
+/// A comparison file (comparisons/*.toml): its name, description, scenario files (resolved
+/// against its folder), baseline index, replicates, band and dates, as `exodus compare` reads
+/// them.
+#[pyfunction]
+fn read_comparison(py: Python<'_>, path: PathBuf) -> PyResult<ComparisonFileRead> {
+    let c = exodus::experiment::comparison_file::load(&path).map_err(|e| scenario_error(py, &e))?;
+    Ok((
+        c.name,
+        c.description,
+        c.scenarios
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        c.baseline,
+        c.replicates,
+        c.band,
+        c.dates.iter().map(|d| d.to_string()).collect(),
+    ))
+}
+
+/// A comparison file as `read_comparison` returns it.
+type ComparisonFileRead = (
+    String,
+    String,
+    Vec<String>,
+    usize,
+    Option<u32>,
+    Option<(f64, f64)>,
+    Vec<String>,
+);
+
+/// Checks `scenario` against the targets file `targets` as `exodus check` does (`replicates`
+/// replicates; each target's mean over them is judged) and returns each target's result as
+/// JSON text.
+#[pyfunction]
+#[pyo3(signature = (scenario, targets, replicates = 1, agents = None, seed = None, threads = None))]
+fn check_rows(
+    py: Python<'_>,
+    scenario: &Scenario,
+    targets: PathBuf,
+    replicates: u32,
+    agents: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let resolved = scenario.resolved_with(py, agents, seed)?;
+    let results = interruptible(py, |cancel| {
+        exodus::app::check_in_memory(resolved, &targets, replicates, threads, cancel)
+    })?;
+    serde_json::to_string(&results).map_err(|e| ExodusError::new_err(e.to_string()))
+}
+
+/// `--set` assignments from (path, value) pairs.
+fn assignments(sets: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<Vec<Assignment>> {
+    sets.into_iter()
+        .map(|(path, value)| {
+            Ok(Assignment {
+                path,
+                value: toml_text(&value)?,
+            })
+        })
+        .collect()
+}
+
+/// A scenario given to a sweep or calibration: they read files, so one made from text is
+/// refused; its changes become `--set` assignments.
+fn scenario_file(s: &Scenario, what: &str) -> PyResult<(PathBuf, Vec<Assignment>)> {
+    if s.text.is_some() {
+        return Err(PyValueError::new_err(format!(
+            "{what} reads its scenario from a file; this one was made from text: write it to a file (Scenario.to_toml) and load that"
+        )));
+    }
+    Ok((s.path.clone(), s.sets.clone()))
+}
+
+/// What a sweep returns to Python: its folder, its points, the points run now and resumed, and
+/// the failed points with their errors.
+type Swept = (String, usize, usize, usize, Vec<(usize, String)>);
+
+/// Runs the sweep file `sweep` as `exodus sweep` does, into its folder (default
+/// results/sweep-<file stem>; resumed when it holds this sweep's finished points), and returns
+/// the folder, the points, the points run now, resumed, and the failed points with their
+/// errors.
+#[pyfunction]
+#[pyo3(signature = (sweep, out = None, agents = None, replicates = None, samples = None, design = None, scenario = None, skip_missing = false, sets = Vec::new(), fresh = false, threads = None, plots = false))]
+#[allow(clippy::too_many_arguments)]
+fn sweep_run(
+    py: Python<'_>,
+    sweep: PathBuf,
+    out: Option<PathBuf>,
+    agents: Option<u64>,
+    replicates: Option<u32>,
+    samples: Option<usize>,
+    design: Option<String>,
+    scenario: Option<Scenario>,
+    skip_missing: bool,
+    sets: Vec<(String, Bound<'_, PyAny>)>,
+    fresh: bool,
+    threads: Option<usize>,
+    plots: bool,
+) -> PyResult<Swept> {
+    let design = match design {
+        None => None,
+        Some(d) => Some(exodus::sweep::design::Kind::parse(&d).ok_or_else(|| {
+            let names: Vec<&str> = exodus::sweep::design::Kind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect();
+            PyValueError::new_err(format!("design {d:?}: allowed: {}", names.join(", ")))
+        })?),
+    };
+    let mut sets = assignments(sets)?;
+    let scenario = match scenario {
+        None => None,
+        Some(s) => {
+            let (path, changes) = scenario_file(&s, "a sweep")?;
+            sets.splice(0..0, changes);
+            Some(path)
+        }
+    };
+    let finished = interruptible(py, |cancel| {
+        exodus::sweep::run(&exodus::sweep::SweepOptions {
+            sweep,
+            out,
+            threads,
+            shard: None,
+            agents,
+            replicates,
+            samples,
+            design,
+            scenario,
+            skip_missing,
+            sets,
+            fresh,
+            plots,
+            quiet: true,
+            cancel: cancel.clone(),
+        })
+    })?;
+    Ok((
+        finished.out.display().to_string(),
+        finished.points,
+        finished.ran,
+        finished.resumed,
+        finished.failed,
+    ))
+}
+
+/// The sensitivity indices of the finished sweep folder `folder`, as `exodus sensitivity`
+/// computes them (sensitivity.csv's rows, as JSON text); nothing is written.
+#[pyfunction]
+#[pyo3(signature = (folder, resamples = 1000, level = 0.95))]
+fn sensitivity_rows(
+    py: Python<'_>,
+    folder: PathBuf,
+    resamples: usize,
+    level: f64,
+) -> PyResult<String> {
+    let analysis = interruptible(py, |_| {
+        exodus::sweep::analyse::analyse(&exodus::sweep::analyse::SensitivityOptions {
+            results: folder,
+            out: None,
+            resamples,
+            level,
+            plots: false,
+        })
+    })?;
+    serde_json::to_string(&exodus::sweep::analyse::index_rows(&analysis))
+        .map_err(|e| ExodusError::new_err(e.to_string()))
+}
+
+/// What a calibration returns to Python: its folder, why it stopped, whether it is complete,
+/// its summary text, and posterior.csv's and predictive.csv's rows as JSON text.
+type Calibrated = (String, String, bool, String, String, String);
+
+/// Calibrates `scenario` against the targets file `targets` with the calibration file `params`
+/// as `exodus calibrate` does, into its folder (default results/calibrate-<scenario stem>;
+/// resumed from its saved state).
+#[pyfunction]
+#[pyo3(signature = (scenario, targets, params, out = None, method = None, seeds = None, agents = None, seed = None, particles = None, max_generations = None, max_simulations = None, max_seconds = None, restarts = None, threads = None, sets = Vec::new(), fresh = false, plots = false))]
+#[allow(clippy::too_many_arguments)]
+fn calibrate_run(
+    py: Python<'_>,
+    scenario: &Scenario,
+    targets: PathBuf,
+    params: PathBuf,
+    out: Option<PathBuf>,
+    method: Option<String>,
+    seeds: Option<u32>,
+    agents: Option<u64>,
+    seed: Option<u64>,
+    particles: Option<usize>,
+    max_generations: Option<usize>,
+    max_simulations: Option<u64>,
+    max_seconds: Option<f64>,
+    restarts: Option<usize>,
+    threads: Option<usize>,
+    sets: Vec<(String, Bound<'_, PyAny>)>,
+    fresh: bool,
+    plots: bool,
+) -> PyResult<Calibrated> {
+    let method = match method {
+        None => None,
+        Some(m) => Some(exodus::calibrate::Method::parse(&m).ok_or_else(|| {
+            PyValueError::new_err(format!("method {m:?}: allowed: abc-smc, nelder-mead"))
+        })?),
+    };
+    let (path, mut changes) = scenario_file(scenario, "a calibration")?;
+    changes.extend(assignments(sets)?);
+    // The folder's report and fitted.toml quote the command that reruns the calibration: the
+    // command line equivalent to this call.
+    let mut command_line: Vec<String> = ["exodus", "calibrate"]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([&path, &targets].map(|p| p.display().to_string()))
+        .chain(["--params".to_string(), params.display().to_string()])
+        .collect();
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            command_line.extend([format!("--{name}"), v]);
+        }
+    };
+    flag("out", out.as_ref().map(|o| o.display().to_string()));
+    flag("method", method.map(|m| m.name().to_string()));
+    flag("seeds", seeds.map(|x| x.to_string()));
+    flag("agents", agents.map(|x| x.to_string()));
+    flag("seed", seed.map(|x| x.to_string()));
+    flag("particles", particles.map(|x| x.to_string()));
+    flag("generations", max_generations.map(|x| x.to_string()));
+    flag("max-simulations", max_simulations.map(|x| x.to_string()));
+    flag("max-seconds", max_seconds.map(|x| x.to_string()));
+    flag("restarts", restarts.map(|x| x.to_string()));
+    flag("threads", threads.map(|x| x.to_string()));
+    for a in &changes {
+        flag("set", Some(format!("{}={}", a.path, a.value)));
+    }
+    if fresh {
+        command_line.push("--fresh".into());
+    }
+    if !plots {
+        command_line.push("--no-plots".into());
+    }
+    let finished = interruptible(py, |cancel| {
+        exodus::calibrate::run(&exodus::calibrate::CalibrateOptions {
+            scenario: path,
+            targets,
+            params,
+            out,
+            method,
+            seeds,
+            agents,
+            seed,
+            particles,
+            max_generations,
+            max_simulations,
+            max_seconds,
+            restarts,
+            threads,
+            sets: changes,
+            fresh,
+            plots,
+            quiet: true,
+            command_line,
+            cancel: cancel.clone(),
+        })
+    })?;
+    Ok((
+        finished.out.display().to_string(),
+        finished.stopped,
+        finished.complete,
+        finished.summary,
+        serde_json::to_string(&finished.posterior).unwrap_or_default(),
+        serde_json::to_string(&finished.predictive).unwrap_or_default(),
     ))
 }
 
@@ -353,7 +869,14 @@ fn run_tables(
 fn _exodus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
     m.add_function(wrap_pyfunction!(run_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(read_comparison, m)?)?;
+    m.add_function(wrap_pyfunction!(check_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_run, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate_run, m)?)?;
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
+    m.add("ExodusError", m.py().get_type::<ExodusError>())?;
     m.add("__version__", exodus::VERSION)?;
     Ok(())
 }

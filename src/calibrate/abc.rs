@@ -73,6 +73,8 @@ pub enum Stop {
     MinAcceptance,
     MaxSimulations,
     MaxSeconds,
+    /// Stopped through a cancel token (a library user's interrupt).
+    Interrupted,
 }
 
 impl Stop {
@@ -83,13 +85,17 @@ impl Stop {
             Stop::MinAcceptance => "the acceptance rate fell below abc.min_acceptance",
             Stop::MaxSimulations => "abc.max_simulations simulations were run",
             Stop::MaxSeconds => "abc.max_seconds of wall time passed",
+            Stop::Interrupted => "it was interrupted",
         }
     }
 
     /// Budgets can be raised and the calibration resumed; the other stops are final for the
     /// same settings.
     pub fn is_budget(self) -> bool {
-        matches!(self, Stop::MaxSimulations | Stop::MaxSeconds)
+        matches!(
+            self,
+            Stop::MaxSimulations | Stop::MaxSeconds | Stop::Interrupted
+        )
     }
 }
 
@@ -144,6 +150,8 @@ pub const BATCH: usize = 16;
 /// of unit points (in parallel as it likes); `checkpoint` is called after every batch with the
 /// state to save and for progress. Budgets (`max_simulations`, `max_seconds`) that held when
 /// `state` was saved are checked again, so a resumed run with larger budgets goes on.
+/// `interrupted` is asked after every batch: when it says so, the batch (which may hold
+/// skipped runs) is dropped and the run stops with [`Stop::Interrupted`], resumable.
 pub fn run(
     state: &mut AbcState,
     settings: &AbcSettings,
@@ -151,6 +159,7 @@ pub fn run(
     seed: u64,
     evaluate: &(dyn Fn(&[Vec<f64>]) -> Vec<Evaluation> + Sync),
     checkpoint: &mut dyn FnMut(&Progress),
+    interrupted: &dyn Fn() -> bool,
 ) {
     // Every stop rule is checked again, so a finished calibration run again with a larger
     // budget (more generations, a lower minimum tolerance) goes on, and with the same settings
@@ -196,6 +205,12 @@ pub fn run(
                 .map(|j| propose(seed, index, first + j, dim, kernel.as_ref()))
                 .collect();
             let results = evaluate(&points);
+            if interrupted() {
+                // The batch may hold skipped runs: it is dropped, and proposed again on resuming.
+                state.partial = Some(partial);
+                state.stopped = Some(Stop::Interrupted);
+                return;
+            }
             for (j, (u, e)) in points.into_iter().zip(results).enumerate() {
                 if partial.accepted.len() >= n {
                     break;

@@ -49,6 +49,9 @@ pub struct CalibrateOptions {
     pub plots: bool,
     pub quiet: bool,
     pub command_line: Vec<String>,
+    /// Stops the calibration (library users): the batch or restarts under way are dropped,
+    /// the state is saved and the same calibration resumes from it.
+    pub cancel: crate::cancel::Cancel,
 }
 
 /// The saved state of a calibration (`state.json`).
@@ -73,6 +76,10 @@ pub struct Finished {
     /// Whether the result is complete (a budget stop mid-way is not).
     pub complete: bool,
     pub summary: String,
+    /// Each parameter's posterior summary (or best point), as in posterior.csv.
+    pub posterior: Vec<report::ParameterSummary>,
+    /// Each target's predictive check, as in predictive.csv.
+    pub predictive: Vec<report::PredictiveRow>,
 }
 
 /// The settings after the command line's overrides.
@@ -260,7 +267,20 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
         Method::AbcSmc => {
             let mut state = saved.abc.take().unwrap_or_default();
             let evaluate = |points: &[Vec<f64>]| -> Vec<problem::Evaluation> {
-                points.par_iter().map(|u| problem.evaluate(u)).collect()
+                points
+                    .par_iter()
+                    .map(|u| {
+                        if opts.cancel.is_cancelled() {
+                            // Skipped: abc::run drops the batch.
+                            problem::Evaluation {
+                                values: Vec::new(),
+                                distance: f64::INFINITY,
+                            }
+                        } else {
+                            problem.evaluate(u)
+                        }
+                    })
+                    .collect()
             };
             let n = c.abc.particles as u64;
             pool.install(|| {
@@ -286,6 +306,7 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
                             ..saved.clone()
                         });
                     },
+                    &|| opts.cancel.is_cancelled(),
                 );
             });
             let stop = state.stopped.unwrap_or(abc::Stop::MaxGenerations);
@@ -300,10 +321,23 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
                 .collect();
             bar.set_position(state.restarts.len() as u64);
             let shared = Mutex::new(state.clone());
-            let distance = |u: &[f64]| problem.evaluate(u).distance;
+            // Once cancelled, candidates are not simulated and restarts under way are dropped.
+            let distance = |u: &[f64]| {
+                if opts.cancel.is_cancelled() {
+                    f64::INFINITY
+                } else {
+                    problem.evaluate(u).distance
+                }
+            };
             pool.install(|| {
                 todo.par_iter().for_each(|&r| {
+                    if opts.cancel.is_cancelled() {
+                        return;
+                    }
                     let result = point::restart(r, seed, problem.dim(), &c.nelder_mead, &distance);
+                    if opts.cancel.is_cancelled() {
+                        return;
+                    }
                     let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
                     s.restarts.push(result);
                     s.restarts.sort_by_key(|x| x.index);
@@ -330,6 +364,12 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
     if let Some(e) = save_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e.into());
     }
+    if opts.cancel.is_cancelled() {
+        return Err(AppError::Interrupted(format!(
+            "the calibration was interrupted; its state is saved in {} and the same calibration resumes from it",
+            state_path.display()
+        )));
+    }
     let written = pool.install(|| {
         report::write(&report::Inputs {
             problem: &problem,
@@ -350,6 +390,8 @@ pub fn run(opts: &CalibrateOptions) -> Result<Finished, AppError> {
         stopped,
         complete,
         summary: written.summary,
+        posterior: written.posterior,
+        predictive: written.predictive,
     })
 }
 

@@ -38,6 +38,9 @@ pub struct Inputs<'a> {
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub summary: String,
+    /// posterior.csv's rows and predictive.csv's rows.
+    pub posterior: Vec<ParameterSummary>,
+    pub predictive: Vec<PredictiveRow>,
 }
 
 /// One parameter's posterior (or best-fit) summary.
@@ -757,5 +760,10 @@ pub fn write(inputs: &Inputs) -> Result<Written, AppError> {
         rows.len(),
         simulations
     );
-    Ok(Written { files, summary })
+    Ok(Written {
+        files,
+        summary,
+        posterior: summaries,
+        predictive: rows,
+    })
 }

@@ -457,38 +457,32 @@ pub fn write_scenario_bands(
 }
 
 /// One row of `outcomes.csv`: one statistic of one outcome of one platform in one scenario.
-#[derive(Debug, Serialize)]
-struct OutcomeRow<'a> {
-    scenario: &'a str,
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeRow {
+    pub scenario: String,
     /// `value`, or `difference` (scenario minus baseline, paired by replicate).
-    kind: &'static str,
-    outcome: &'a str,
-    platform: &'a str,
+    pub kind: &'static str,
+    pub outcome: String,
+    pub platform: String,
     /// `replicates`, `mean`, `mean_low`, `mean_high`, `median`, `low` or `high`.
-    statistic: &'static str,
-    value: f64,
+    pub statistic: &'static str,
+    pub value: f64,
 }
 
-/// Writes `outcomes.csv`, tidy: a row per scenario, kind (value or paired difference from the
-/// baseline), outcome, platform and statistic.
-pub fn write_outcomes(
-    path: &Path,
+/// The rows of `outcomes.csv`, tidy: a row per scenario (labelled as given), kind (value or
+/// paired difference from the baseline), outcome, platform and statistic.
+pub fn outcome_rows(
     labels: &[String],
     values: &[crate::experiment::compare::OutcomeStats],
     differences: &[crate::experiment::compare::OutcomeStats],
     baseline: usize,
-) -> Result<PathBuf, OutputError> {
-    let mut writer = ::csv::Writer::from_writer(AtomicFile::create(path)?);
-    let csv_error = |source| OutputError::Csv {
-        path: path.to_path_buf(),
-        source,
-    };
+) -> Vec<OutcomeRow> {
+    let mut rows = Vec::new();
     for (kind, sets) in [("value", values), ("difference", differences)] {
         for (s, set) in sets.iter().enumerate() {
             if kind == "difference" && s == baseline {
                 continue;
             }
-            let scenario = crate::output::text::csv_cell(&labels[s]);
             for ((outcome, platform), x) in set.summaries() {
                 for (statistic, value) in [
                     ("replicates", f64::from(x.replicates)),
@@ -499,19 +493,36 @@ pub fn write_outcomes(
                     ("low", x.low),
                     ("high", x.high),
                 ] {
-                    writer
-                        .serialize(OutcomeRow {
-                            scenario: &scenario,
-                            kind,
-                            outcome: &outcome,
-                            platform: &platform,
-                            statistic,
-                            value,
-                        })
-                        .map_err(csv_error)?;
+                    rows.push(OutcomeRow {
+                        scenario: labels[s].clone(),
+                        kind,
+                        outcome: outcome.to_string(),
+                        platform: platform.to_string(),
+                        statistic,
+                        value,
+                    });
                 }
             }
         }
+    }
+    rows
+}
+
+/// Writes `outcomes.csv` ([`outcome_rows`], scenario labels defused for spreadsheets).
+pub fn write_outcomes(
+    path: &Path,
+    labels: &[String],
+    values: &[crate::experiment::compare::OutcomeStats],
+    differences: &[crate::experiment::compare::OutcomeStats],
+    baseline: usize,
+) -> Result<PathBuf, OutputError> {
+    let mut writer = ::csv::Writer::from_writer(AtomicFile::create(path)?);
+    for mut row in outcome_rows(labels, values, differences, baseline) {
+        row.scenario = crate::output::text::csv_cell(&row.scenario).into_owned();
+        writer.serialize(row).map_err(|source| OutputError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
     let file = writer.into_inner().map_err(|e| OutputError::Io {
         path: path.to_path_buf(),

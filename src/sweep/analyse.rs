@@ -266,23 +266,16 @@ pub fn write(
     };
     row(["outcome", "parameter", "index", "estimate", "low", "high"]);
     let level = opts.level;
-    for o in &a.outcomes {
-        for (p, bars) in a.parameters.iter().zip(o.indices.iter().flatten()) {
-            for b in bars {
-                let (lo, hi) = b.interval.map_or((String::new(), String::new()), |(l, h)| {
-                    (l.to_string(), h.to_string())
-                });
-                row([&o.outcome, p, b.index, &b.estimate.to_string(), &lo, &hi]);
-            }
-        }
-        if let Some((one, mean)) = o.noise {
-            for (name, v) in [
-                ("seed_noise_share", one),
-                ("seed_noise_share_of_mean", mean),
-            ] {
-                row([&o.outcome, "", name, &v.to_string(), "", ""]);
-            }
-        }
+    let blank = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    for r in index_rows(a) {
+        row([
+            &r.outcome,
+            &r.parameter,
+            r.index,
+            &r.estimate.to_string(),
+            &blank(r.low),
+            &blank(r.high),
+        ]);
     }
     let bytes = w.into_inner().unwrap_or_default();
     let mut files = vec![output::atomic::write(&out.join("sensitivity.csv"), &bytes)?];
@@ -294,6 +287,53 @@ pub fn write(
         files.extend(crate::plot::sweep::plot_sensitivity(a, out, level)?);
     }
     Ok(files)
+}
+
+/// One row of sensitivity.csv: an index of a parameter for an outcome with its bootstrap
+/// interval where one is computed, or (parameter empty) an outcome's seed-noise share.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IndexRow {
+    pub outcome: String,
+    pub parameter: String,
+    pub index: &'static str,
+    pub estimate: f64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// sensitivity.csv's rows, in its order.
+pub fn index_rows(a: &Analysis) -> Vec<IndexRow> {
+    let mut rows = Vec::new();
+    for o in &a.outcomes {
+        for (p, bars) in a.parameters.iter().zip(o.indices.iter().flatten()) {
+            for b in bars {
+                rows.push(IndexRow {
+                    outcome: o.outcome.clone(),
+                    parameter: p.clone(),
+                    index: b.index,
+                    estimate: b.estimate,
+                    low: b.interval.map(|i| i.0),
+                    high: b.interval.map(|i| i.1),
+                });
+            }
+        }
+        if let Some((one, mean)) = o.noise {
+            for (index, estimate) in [
+                ("seed_noise_share", one),
+                ("seed_noise_share_of_mean", mean),
+            ] {
+                rows.push(IndexRow {
+                    outcome: o.outcome.clone(),
+                    parameter: String::new(),
+                    index,
+                    estimate,
+                    low: None,
+                    high: None,
+                });
+            }
+        }
+    }
+    rows
 }
 
 /// The Markdown report: one table per outcome, parameters by importance.

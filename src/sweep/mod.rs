@@ -127,6 +127,9 @@ pub struct SweepOptions {
     pub fresh: bool,
     pub plots: bool,
     pub quiet: bool,
+    /// Stops the sweep (library users): points not yet started are not run, the window in
+    /// progress is discarded and the finished points stay in the folder for resuming.
+    pub cancel: crate::cancel::Cancel,
 }
 
 /// Everything a sweep's points are run against.
@@ -657,7 +660,15 @@ pub fn run_on(opts: &SweepOptions, ranks: Option<&dyn Ranks>) -> Result<Finished
         let share: Vec<(usize, Vec<f64>)> =
             batch.iter().skip(rank).step_by(size).cloned().collect();
         let mut results: Vec<results::PointResult> =
-            pool.install(|| run_window(&setup, &share, &bar));
+            pool.install(|| run_window(&setup, &share, &bar, &opts.cancel));
+        if opts.cancel.is_cancelled() {
+            bar.finish_and_clear();
+            return Err(AppError::Interrupted(format!(
+                "the sweep was interrupted; {} finished point(s) are kept in {} and the same sweep resumes from them",
+                resumed + ran,
+                out.display()
+            )));
+        }
         if let Some(r) = ranks {
             let Some(parts) = r.gather(&results::encode(&results)) else {
                 ran += share.len();
@@ -725,6 +736,7 @@ fn run_window(
     setup: &Setup,
     batch: &[(usize, Vec<f64>)],
     bar: &indicatif::ProgressBar,
+    cancel: &crate::cancel::Cancel,
 ) -> Vec<results::PointResult> {
     let scenarios: Vec<Result<Params, String>> = batch
         .par_iter()
@@ -738,6 +750,8 @@ fn run_window(
         .par_iter()
         .map(|&(i, r)| {
             let out = match &scenarios[i] {
+                // A cancelled window is discarded: runs not yet started are skipped.
+                _ if cancel.is_cancelled() => Err("interrupted".to_string()),
                 Err(e) => Err(e.clone()),
                 Ok(params) => {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup.run(params, r)))
