@@ -369,6 +369,12 @@ pub fn simulate_in_memory(
     threads: Option<usize>,
     cancel: &crate::cancel::Cancel,
 ) -> Result<(Vec<DayRecord>, Vec<u64>), AppError> {
+    // A run too large for the machine is refused, as the command line refuses it.
+    let shape = memory::Shape {
+        keeps_records: true,
+        ..memory::Shape::run(1, false, (0.05, 0.95))
+    };
+    check_memory(&scenario.path, &scenario.params, shape, true)?;
     let prepared = Prepared {
         scenario,
         pool: worker_pool(threads)?,
@@ -736,6 +742,11 @@ pub fn check_in_memory(
     threads: Option<usize>,
     cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<calibration::TargetResult>, AppError> {
+    let shape = memory::Shape {
+        keeps_records: true,
+        ..memory::Shape::run(replicates.max(1), false, (0.05, 0.95))
+    };
+    check_memory(&scenario.path, &scenario.params, shape, true)?;
     let prepared = Prepared {
         scenario,
         pool: worker_pool(threads)?,

@@ -97,6 +97,7 @@ def test_sweep_and_sensitivity_are_the_command_lines(tmp_path):
     cli("sensitivity", tmp_path / "cli", "--resamples", 50, "--no-plots")
     same_table(s.sensitivity(resamples=50),
                pd.read_csv(tmp_path / "cli" / "sensitivity.csv", keep_default_na=True))
+    assert s.to_polars().shape == s.results.shape
     # Run again: everything is resumed from the folder.
     again = exodus.sweep(sweep_file, out=tmp_path / "py", samples=2, agents=1500, replicates=2)
     assert again.ran == 0 and again.resumed == again.points
@@ -150,6 +151,26 @@ def test_calibrate_is_the_command_lines(tmp_path):
     assert command.endswith("--out " + str(tmp_path / "py") + " --no-plots")
     fitted = c.fitted
     assert exodus.run(fitted, agents=1000).daily.shape[0] > 0
+
+
+def test_a_folder_of_other_inputs_is_the_command_lines_error(tmp_path):
+    targets, params = synthetic_targets(tmp_path)
+    scenario = SCENARIOS / "bass-mixed.toml"
+    exodus.calibrate(scenario, targets, params, out=tmp_path / "c", max_generations=1)
+    with pytest.raises(exodus.ExodusError) as e:
+        exodus.calibrate(scenario, targets, params, out=tmp_path / "c", particles=16)
+    assert "other inputs" in str(e.value) and "--fresh" in str(e.value)
+    again = exodus.calibrate(scenario, targets, params, out=tmp_path / "c", particles=16,
+                             max_generations=1, fresh=True)
+    assert again.complete
+    with pytest.raises(ValueError):
+        exodus.calibrate(scenario, targets, params, out=tmp_path / "c", method="simplex")
+    with pytest.raises(ValueError):
+        exodus.sweep(ROOT / "sweeps" / "historical-sobol.toml", out=tmp_path / "s", design="grid2")
+    text = exodus.Scenario.from_toml(f'extends = "{scenario}"\n')
+    with pytest.raises(ValueError) as e:
+        exodus.calibrate(text, targets, params, out=tmp_path / "t")
+    assert "from text" in str(e.value)
 
 
 def interrupt_after(seconds):

@@ -118,3 +118,9 @@ def test_the_stubs_name_what_the_module_has():
     scenario = next(n for n in stubs.body if isinstance(n, ast.ClassDef) and n.name == "Scenario")
     methods = {n.name for n in scenario.body if isinstance(n, ast.FunctionDef)}
     assert methods == {n for n in dir(_exodus.Scenario) if not n.startswith("_")}
+
+
+def test_a_run_too_large_for_the_machine_is_refused_as_on_the_command_line():
+    with pytest.raises(exodus.ExodusError) as e:
+        exodus.run(SCENARIOS / "historical-2025.toml", agents=4_000_000_000)
+    assert "use fewer agents" in str(e.value)

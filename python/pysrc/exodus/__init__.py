@@ -285,6 +285,13 @@ class Sweep:
 
         return pacsv.read_csv(self.folder / "results.csv").to_pandas()
 
+    def to_polars(self):
+        """results.csv's rows as a polars DataFrame (needs polars)."""
+        import polars as pl
+        import pyarrow.csv as pacsv
+
+        return pl.from_arrow(pacsv.read_csv(self.folder / "results.csv"))
+
     @property
     def failures(self):
         """The failed points (point, error); empty when every point ran."""
