@@ -11,6 +11,11 @@ use exodus::output::text::terminal;
 fn main() -> ExitCode {
     default_sigpipe();
     let cli = Cli::parse();
+    // A vector path named in the environment that cannot run here is refused before any work.
+    if let Err(message) = exodus::rng::Vector::from_env() {
+        exodus::output::text::print_error(message);
+        return ExitCode::from(2);
+    }
     // Ctrl-C and SIGTERM remove the files being written before exodus exits (the explorer
     // writes none, and stops its server itself).
     if !matches!(cli.command, Command::Explore(_)) {

@@ -60,19 +60,121 @@ pub fn agent_stream(key: u64, agent: u64) -> SplitMix64 {
     SplitMix64::seed_from_u64(mix(key ^ agent))
 }
 
+/// The instructions the per-agent hashes of a day (`first_draws`, `leading_draws`) are
+/// compiled for, chosen once per process: the widest the processor has, or the one named by
+/// the environment variable `EXODUS_VECTOR` (`avx512`, `avx2` or `portable`; to measure or test
+/// another path on one machine — a path the processor lacks is refused). Every path gives the
+/// same numbers (tests::every_vector_path_gives_the_streams_numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vector {
+    /// AVX-512 F and DQ: 64-bit multiplies, eight agents per instruction.
+    Avx512,
+    /// AVX2: four agents per instruction, 64-bit multiplies made of 32-bit ones.
+    Avx2,
+    /// Plain code the compiler vectorises for the build's target (SSE2 on x86-64, NEON on
+    /// aarch64).
+    Portable,
+}
+
+impl Vector {
+    pub const ALL: [Vector; 3] = [Vector::Avx512, Vector::Avx2, Vector::Portable];
+
+    /// Its name, as `EXODUS_VECTOR` takes it and machine.txt records it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Vector::Avx512 => "avx512",
+            Vector::Avx2 => "avx2",
+            Vector::Portable => "portable",
+        }
+    }
+
+    /// Whether this processor can run the path.
+    pub fn supported(self) -> bool {
+        match self {
+            Vector::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Vector::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Vector::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The widest path this processor runs.
+    pub fn detected() -> Vector {
+        Vector::ALL
+            .into_iter()
+            .find(|v| v.supported())
+            .unwrap_or(Vector::Portable)
+    }
+
+    /// The path named by `EXODUS_VECTOR`, if set: Err names what is wrong with it.
+    pub fn from_env() -> Result<Option<Vector>, String> {
+        let Ok(name) = std::env::var("EXODUS_VECTOR") else {
+            return Ok(None);
+        };
+        let names: Vec<&str> = Vector::ALL.iter().map(|v| v.name()).collect();
+        let v = Vector::ALL
+            .into_iter()
+            .find(|v| v.name() == name.trim())
+            .ok_or_else(|| {
+                format!(
+                    "EXODUS_VECTOR={name:?} is not a vector path; allowed: {}",
+                    names.join(", ")
+                )
+            })?;
+        if v.supported() {
+            Ok(Some(v))
+        } else {
+            Err(format!(
+                "EXODUS_VECTOR={name}: this processor cannot run it; it runs: {}",
+                Vector::ALL
+                    .iter()
+                    .filter(|v| v.supported())
+                    .map(|v| v.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    }
+
+    /// The path this process uses: `EXODUS_VECTOR`'s when it names one the processor runs,
+    /// else the widest detected (the command line refuses a bad `EXODUS_VECTOR` before any
+    /// run, through `from_env`).
+    #[inline]
+    pub fn chosen() -> Vector {
+        static CHOSEN: std::sync::OnceLock<Vector> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            Vector::from_env()
+                .ok()
+                .flatten()
+                .unwrap_or_else(Vector::detected)
+        })
+    }
+}
+
 /// The first 32-bit output (`next_u32`) of the streams of agents `first`, `first + 1`, ... on
 /// the day whose key is `key`, one per element of `out`: what
-/// `agent_stream(key, first + j).next_u32()` returns, computed for a block of agents at once.
-/// Where the processor has 64-bit vector multiplies (AVX-512 DQ) the hashes are computed eight
-/// agents per instruction, chosen at run time; the numbers are the same either way.
+/// `agent_stream(key, first + j).next_u32()` returns, computed for a block of agents at once
+/// on the process's vector path (`Vector::chosen`); the numbers are the same on every path.
 pub fn first_draws(key: u64, first: u64, out: &mut [u32]) {
+    first_draws_on(Vector::chosen(), key, first, out);
+}
+
+/// `first_draws` on the path `v`, which the processor must support (else the portable path).
+pub fn first_draws_on(v: Vector, key: u64, first: u64, out: &mut [u32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512dq") {
-        // SAFETY: the processor has just been found to support AVX-512 F and DQ, the only
-        // requirement of `first_draws_avx512`.
-        unsafe { first_draws_avx512(key, first, out) };
-        return;
+    match v {
+        // SAFETY: `supported` has checked the processor has what each function is compiled for.
+        Vector::Avx512 if v.supported() => return unsafe { first_draws_avx512(key, first, out) },
+        Vector::Avx2 if v.supported() => return unsafe { first_draws_avx2(key, first, out) },
+        _ => {}
     }
+    let _ = v;
     first_draws_in(key, first, out);
 }
 
@@ -80,6 +182,13 @@ pub fn first_draws(key: u64, first: u64, out: &mut [u32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn first_draws_avx512(key: u64, first: u64, out: &mut [u32]) {
+    first_draws_in(key, first, out);
+}
+
+/// `first_draws` compiled for AVX2; call only where the processor has it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn first_draws_avx2(key: u64, first: u64, out: &mut [u32]) {
     first_draws_in(key, first, out);
 }
 
@@ -95,15 +204,25 @@ fn first_draws_in(key: u64, first: u64, out: &mut [u32]) {
 
 /// The first two 32-bit outputs of the streams of agents `first`, `first + 1`, ...: element j
 /// of `firsts` and `seconds` is what the first and second `next_u32` of
-/// `agent_stream(key, first + j)` return. Vectorised as `first_draws`.
+/// `agent_stream(key, first + j)` return. On the process's vector path, as `first_draws`.
 pub fn leading_draws(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
+    leading_draws_on(Vector::chosen(), key, first, firsts, seconds);
+}
+
+/// `leading_draws` on the path `v`, which the processor must support (else the portable path).
+pub fn leading_draws_on(v: Vector, key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512dq") {
-        // SAFETY: the processor has just been found to support AVX-512 F and DQ, the only
-        // requirement of `leading_draws_avx512`.
-        unsafe { leading_draws_avx512(key, first, firsts, seconds) };
-        return;
+    match v {
+        // SAFETY: `supported` has checked the processor has what each function is compiled for.
+        Vector::Avx512 if v.supported() => {
+            return unsafe { leading_draws_avx512(key, first, firsts, seconds) };
+        }
+        Vector::Avx2 if v.supported() => {
+            return unsafe { leading_draws_avx2(key, first, firsts, seconds) };
+        }
+        _ => {}
     }
+    let _ = v;
     leading_draws_in(key, first, firsts, seconds);
 }
 
@@ -111,6 +230,13 @@ pub fn leading_draws(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u3
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn leading_draws_avx512(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
+    leading_draws_in(key, first, firsts, seconds);
+}
+
+/// `leading_draws` compiled for AVX2; call only where the processor has it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn leading_draws_avx2(key: u64, first: u64, firsts: &mut [u32], seconds: &mut [u32]) {
     leading_draws_in(key, first, firsts, seconds);
 }
 
@@ -384,6 +510,39 @@ mod tests {
         assert_ne!(a, agent_stream(day_key(1, 0, 5), 8).next_u64());
         assert_ne!(a, agent_stream(day_key(1, 0, 6), 7).next_u64());
         assert_ne!(a, agent_stream(day_key(1, 1, 5), 7).next_u64());
+    }
+
+    /// Every path the processor runs (the portable one always) gives the streams' numbers, for
+    /// random keys, first agents and block lengths (odd ones test the vector loops' tails).
+    #[test]
+    fn every_vector_path_gives_the_streams_numbers() {
+        use rand::RngExt;
+        let mut pick = Pcg64Mcg::new(0xC0FFEE);
+        let paths: Vec<Vector> = Vector::ALL.into_iter().filter(|v| v.supported()).collect();
+        assert!(paths.contains(&Vector::Portable));
+        for _ in 0..40 {
+            let key: u64 = pick.random();
+            let first: u64 = pick.random::<u64>() >> pick.random_range(2..64);
+            let n = pick.random_range(0..=CHUNK + 17);
+            for &v in &paths {
+                let mut one = vec![0u32; n];
+                first_draws_on(v, key, first, &mut one);
+                let (mut a, mut b) = (vec![0u32; n], vec![0u32; n]);
+                leading_draws_on(v, key, first, &mut a, &mut b);
+                for j in (0..n).step_by(97).chain(n.saturating_sub(9)..n) {
+                    let agent = first.wrapping_add(j as u64);
+                    let mut want = agent_stream(key, agent);
+                    let (w1, w2) = (want.next_u32(), want.next_u32());
+                    assert_eq!((one[j], a[j], b[j]), (w1, w1, w2), "{v:?}, agent {agent}");
+                }
+                // Every element, against the portable path.
+                let mut portable = vec![0u32; n];
+                first_draws_in(key, first, &mut portable);
+                assert_eq!(one, portable, "{v:?}");
+            }
+        }
+        assert!(Vector::detected().supported());
+        assert!(Vector::chosen().supported());
     }
 
     #[test]

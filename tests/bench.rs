@@ -55,7 +55,40 @@ fn bench_writes_a_table_with_every_case() {
         serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), 8);
     assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
-    assert!(out.join("machine.txt").exists());
+    let machine = std::fs::read_to_string(out.join("machine.txt")).unwrap();
+    assert!(machine.contains("vector features:"), "{machine}");
+    let path = exodus::rng::Vector::chosen().name();
+    assert!(
+        machine.contains(&format!("vector path: {path} ")),
+        "{machine}"
+    );
+    assert_eq!(json["machine"]["vector_path"], path);
+}
+
+#[test]
+fn the_vector_path_can_be_chosen_and_a_bad_choice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let r1 = common::scenario_path("reference-r1.toml");
+    exodus()
+        .env("EXODUS_VECTOR", "portable")
+        .args(["bench", r1.to_str().unwrap(), "--agents", "1e4"])
+        .args(["--threads", "1", "--repeats", "1", "--no-plots", "-q"])
+        .args(["--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let machine = std::fs::read_to_string(out.join("machine.txt")).unwrap();
+    assert!(machine.contains("vector path: portable "), "{machine}");
+    let assert = exodus()
+        .env("EXODUS_VECTOR", "sse9")
+        .args(["validate", r1.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("EXODUS_VECTOR") && stderr.contains("allowed: avx512, avx2, portable"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -120,6 +120,46 @@ pub struct Machine {
     pub cores: usize,
     pub memory_bytes: u64,
     pub os: String,
+    /// The processor's family and model numbers (x86: /proc/cpuinfo's `cpu family` and
+    /// `model`), which tell generations with one marketing name apart; empty when unknown.
+    #[serde(default)]
+    pub family_model: String,
+    /// The vector instruction sets the processor has, of those that matter to exodus's speed.
+    #[serde(default)]
+    pub vector_features: Vec<String>,
+    /// The vector path the engine's per-agent hashes ran on (`rng::Vector`).
+    #[serde(default)]
+    pub vector_path: String,
+}
+
+/// The vector features `Machine` records: the x86 extensions and aarch64's NEON.
+fn vector_features() -> Vec<String> {
+    #[allow(unused_mut)]
+    let mut found: Vec<&str> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        for (name, yes) in [
+            ("sse4.2", has!("sse4.2")),
+            ("avx", has!("avx")),
+            ("avx2", has!("avx2")),
+            ("fma", has!("fma")),
+            ("bmi2", has!("bmi2")),
+            ("avx512f", has!("avx512f")),
+            ("avx512dq", has!("avx512dq")),
+            ("avx512bw", has!("avx512bw")),
+            ("avx512vl", has!("avx512vl")),
+        ] {
+            if yes {
+                found.push(name);
+            }
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    if std::arch::is_aarch64_feature_detected!("neon") {
+        found.push("neon");
+    }
+    found.into_iter().map(String::from).collect()
 }
 
 impl Machine {
@@ -134,6 +174,17 @@ impl Machine {
             .map_or_else(|| std::env::consts::ARCH.to_string(), |s| s.trim().into());
         let memory_bytes = memory::total_bytes().unwrap_or(0);
         let release = read("/proc/sys/kernel/osrelease");
+        let field = |name: &str| {
+            cpuinfo
+                .lines()
+                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|v| v.trim().to_string())
+        };
+        let family_model = match (field("cpu family"), field("model")) {
+            (Some(f), Some(m)) => format!("family {f} model {m}"),
+            _ => String::new(),
+        };
         Machine {
             cpu,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -141,7 +192,42 @@ impl Machine {
             os: format!("{} {}", std::env::consts::OS, release.trim())
                 .trim()
                 .to_string(),
+            family_model,
+            vector_features: vector_features(),
+            vector_path: crate::rng::Vector::chosen().name().to_string(),
         }
+    }
+
+    /// machine.txt: `describe`'s line (chart footnotes read it), then the processor's family
+    /// and model, its vector features and the vector path the run used.
+    pub fn text(&self) -> String {
+        format!(
+            "{}
+cpu: {}
+vector features: {}
+vector path: {} (EXODUS_VECTOR chooses another: {})
+arch: {}
+",
+            self.describe(),
+            if self.family_model.is_empty() {
+                "unknown family and model"
+            } else {
+                &self.family_model
+            },
+            if self.vector_features.is_empty() {
+                "none detected".to_string()
+            } else {
+                self.vector_features.join(" ")
+            },
+            self.vector_path,
+            crate::rng::Vector::ALL
+                .iter()
+                .filter(|v| v.supported())
+                .map(|v| v.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            std::env::consts::ARCH,
+        )
     }
 
     /// One line, for tables and chart footnotes.
@@ -395,7 +481,12 @@ pub fn run(opts: &BenchOptions, exe: &Path) -> Result<(Vec<PathBuf>, Vec<String>
     output::create_dir(&opts.out)?;
     let machine = Machine::detect();
     if !opts.quiet {
-        println!("exodus {} on {}", crate::VERSION, machine.describe());
+        println!(
+            "exodus {} on {}; vector path {}",
+            crate::VERSION,
+            machine.describe(),
+            machine.vector_path
+        );
         println!("{}", table_header());
     }
     // With --append, the rows of an earlier bench in the same folder are kept first.
@@ -430,7 +521,7 @@ pub fn run(opts: &BenchOptions, exe: &Path) -> Result<(Vec<PathBuf>, Vec<String>
     let mut files = write_table(&opts.out, &rows)?;
     files.push(atomic::write(
         &opts.out.join("machine.txt"),
-        format!("{}\n", machine.describe()).as_bytes(),
+        machine.text().as_bytes(),
     )?);
     let manifest = BenchManifest {
         exodus_version: crate::VERSION.into(),
