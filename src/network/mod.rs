@@ -9,6 +9,7 @@
 //! each chunk from its own random stream, so a network depends on the seed only, never on the
 //! thread count.
 
+mod alias;
 mod power_law;
 mod random;
 mod small_world;
