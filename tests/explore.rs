@@ -341,6 +341,83 @@ fn the_api_runs_changes_beside_the_baseline_and_refuses_bad_ones() {
         Some("evil.example:80"),
     );
     assert_eq!(r.status, 403);
+
+    // Another site's requests are refused, whichever header names the site.
+    let change = json!({ "page": "x", "sets": [] }).to_string();
+    for header in ["Sec-Fetch-Site: cross-site", "Origin: http://evil.example"] {
+        let r = request_with(
+            &server.addr,
+            "POST",
+            "/api/run",
+            &change,
+            None,
+            &["Content-Type: application/json", header],
+        );
+        assert_eq!(r.status, 403, "{header}: {}", r.body);
+    }
+    // A change not sent as JSON (a form another site could post) is refused, also as a policy
+    // report to another path.
+    for kind in ["text/plain", "application/csp-report"] {
+        let r = request_with(
+            &server.addr,
+            "POST",
+            "/api/run",
+            &change,
+            None,
+            &[&format!("Content-Type: {kind}")],
+        );
+        assert_eq!(r.status, 415, "{kind}: {}", r.body);
+    }
+    // An older change of a page than its latest is refused; a change not counted (seq 0) does
+    // not reset the page's count.
+    assert_eq!(
+        post(
+            &server,
+            "/api/run",
+            &json!({ "page": "o", "seq": 5, "sets": [] })
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        post(
+            &server,
+            "/api/run",
+            &json!({ "page": "o", "seq": 0, "sets": [] })
+        )
+        .status,
+        200
+    );
+    let r = post(
+        &server,
+        "/api/run",
+        &json!({ "page": "o", "seq": 3, "sets": [] }),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("newer change"), "{}", r.body);
+}
+
+#[test]
+fn at_most_four_runs_at_once_over_all_pages() {
+    // A million agents: runs last long enough to overlap.
+    let server = Server::start(&[
+        common::scenario_path("historical-2025.toml")
+            .to_str()
+            .unwrap(),
+        "--agents",
+        "1000000",
+    ]);
+    // A page that has been seen before (an invalid change) is not let past the limit.
+    let bad = json!({ "page": "e", "sets": [{ "path": "platforms.TikTok.appeal", "value": 99 }] });
+    assert_eq!(post(&server, "/api/run", &bad).status, 422);
+    for page in ["a", "b", "c", "d"] {
+        start_run(&server, page, json!([]));
+    }
+    let r = post(&server, "/api/run", &json!({ "page": "e", "sets": [] }));
+    assert_eq!(r.status, 429, "{}", r.body);
+    // A page whose run is in progress may change again: its run is cancelled for the new one.
+    let again = post(&server, "/api/run", &json!({ "page": "a", "sets": [] }));
+    assert_eq!(again.status, 200, "{}", again.body);
 }
 
 #[test]

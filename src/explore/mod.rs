@@ -40,6 +40,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::app::AppError;
+use crate::cancel::Cancel;
 use model::{Change, Ended, Model};
 
 /// Agents per run unless `--agents` says otherwise.
@@ -82,13 +83,18 @@ struct Shared {
     csp_reports: Mutex<Vec<serde_json::Value>>,
 }
 
-/// A page's latest change: its number (the page counts its changes), the cancel flag of its
-/// run, and the run's id.
+/// A page's latest change: its number (the page counts its changes), its run's id and cancel
+/// token, whether that run is in progress, and when the change came.
 struct PageRun {
     seq: u64,
-    cancel: Arc<AtomicBool>,
-    run: Option<u64>,
+    run: u64,
+    cancel: Cancel,
+    live: Arc<AtomicBool>,
+    at: std::time::Instant,
 }
+
+/// A page whose run has ended is forgotten after this long without a change.
+const FORGOTTEN: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// A run whose stream is not opened within this time is dropped (and so stopped).
 const UNOPENED: std::time::Duration = std::time::Duration::from_secs(60);
@@ -159,7 +165,7 @@ pub fn serve(opts: &ExploreOptions, ready: impl FnOnce(&str)) -> Result<(), AppE
                 // Runs stop between days; their streams then end, so the server can close.
                 stopping.store(true, Ordering::SeqCst);
                 for page in lock(&shared.pages).values() {
-                    page.cancel.store(true, Ordering::SeqCst);
+                    page.cancel.cancel();
                 }
                 lock(&shared.streams).clear();
             })
@@ -287,7 +293,9 @@ fn refusal(shared: &Shared, request: &axum::extract::Request) -> Option<Response
         return forbidden("the explorer's API answers its own page only".into());
     }
     let kind = text(header::CONTENT_TYPE);
-    let json = kind.starts_with("application/json") || kind.starts_with("application/csp-report");
+    // Browsers send policy violation reports as application/csp-report, to /api/csp only.
+    let json = kind.starts_with("application/json")
+        || (kind.starts_with("application/csp-report") && request.uri().path() == "/api/csp");
     if request.method() == axum::http::Method::POST && !json {
         return Some(
             (
@@ -352,6 +360,15 @@ struct RunRequest {
     change: Change,
 }
 
+/// A refusal with one message, in the shape of the page's error list.
+fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "errors": [{ "path": null, "message": message }] })),
+    )
+        .into_response()
+}
+
 fn problems_response(problems: Vec<model::Problem>) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -364,48 +381,51 @@ async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
     let request: RunRequest = match serde_json::from_str(&body) {
         Ok(r) => r,
         Err(e) => {
-            return (
+            return error(
                 StatusCode::BAD_REQUEST,
-                axum::Json(json!({ "errors": [{ "path": null, "message": format!("the request is not a change: {e}") }] })),
-            )
-                .into_response();
+                &format!("the request is not a change: {e}"),
+            );
         }
     };
+    // A run id no other page can guess, that JavaScript's numbers hold exactly (53 bits).
+    let count = shared.next_run.fetch_add(1, Ordering::SeqCst);
+    let id = std::hash::BuildHasher::hash_one(&shared.run_ids, count) & ((1 << 53) - 1);
     // The page's previous run stops now, whether or not this change is valid; its stream, if
     // never opened, goes with it.
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = Cancel::new();
+    let live = Arc::new(AtomicBool::new(false));
     let had_run = {
         let mut pages = lock(&shared.pages);
-        if let Some(prev) = pages.get(&request.page)
+        let prev = pages.get(&request.page);
+        if let Some(prev) = prev
             && request.seq != 0
             && request.seq < prev.seq
         {
-            return (
+            return error(
                 StatusCode::CONFLICT,
-                axum::Json(json!({ "errors": [{ "path": null, "message": "a newer change of this page came first" }] })),
-            )
-                .into_response();
+                "a newer change of this page came first",
+            );
         }
+        // A change not counted (seq 0) keeps the page's latest number.
+        let seq = prev.map_or(request.seq, |p| p.seq.max(request.seq));
+        pages.retain(|_, p| p.live.load(Ordering::SeqCst) || p.at.elapsed() < FORGOTTEN);
         let prev = pages.insert(
             request.page.clone(),
             PageRun {
-                seq: request.seq,
+                seq,
+                run: id,
                 cancel: cancel.clone(),
-                run: None,
+                live: live.clone(),
+                at: std::time::Instant::now(),
             },
         );
-        let mut streams = lock(&shared.streams);
-        streams.retain(|_, (started, _)| started.elapsed() < UNOPENED);
-        match prev {
-            Some(prev) => {
-                prev.cancel.store(true, Ordering::SeqCst);
-                if let Some(id) = prev.run {
-                    streams.remove(&id);
-                }
-                true
-            }
-            None => false,
-        }
+        // Only a run still in progress (winding down once cancelled) lets the page past the
+        // limit on runs: its place is about to be freed.
+        prev.is_some_and(|prev| {
+            prev.cancel.cancel();
+            lock(&shared.streams).remove(&prev.run);
+            prev.live.load(Ordering::SeqCst)
+        })
     };
     let checked = {
         let shared = shared.clone();
@@ -431,25 +451,27 @@ async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
     let running = shared.running.clone();
     if running.fetch_add(1, Ordering::SeqCst) >= MAX_RUNS && !had_run {
         running.fetch_sub(1, Ordering::SeqCst);
-        return (
+        return error(
             StatusCode::TOO_MANY_REQUESTS,
-            axum::Json(json!({ "errors": [{ "path": null, "message": format!("{MAX_RUNS} runs are in progress (other pages of this server): try again when one ends") }] })),
-        )
-            .into_response();
+            &format!(
+                "{MAX_RUNS} runs are in progress (other pages of this server): try again when one ends"
+            ),
+        );
     }
-    // A run id no other page can guess, that JavaScript's numbers hold exactly (53 bits).
-    let count = shared.next_run.fetch_add(1, Ordering::SeqCst);
-    let id = std::hash::BuildHasher::hash_one(&shared.run_ids, count) & ((1 << 53) - 1);
     let (tx, rx) = mpsc::unbounded_channel();
     lock(&shared.streams).insert(id, (std::time::Instant::now(), rx));
-    if let Some(page) = lock(&shared.pages).get_mut(&request.page)
-        && Arc::ptr_eq(&page.cancel, &cancel)
-    {
-        page.run = Some(id);
-    }
+    // A stream not opened in time is dropped, which stops its run.
+    tokio::spawn({
+        let shared = shared.clone();
+        async move {
+            tokio::time::sleep(UNOPENED).await;
+            lock(&shared.streams).remove(&id);
+        }
+    });
     let command = changed.command.clone();
     let runner = shared.clone();
-    let slot = RunSlot(running);
+    live.store(true, Ordering::SeqCst);
+    let slot = RunSlot(running, live);
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let started = std::time::Instant::now();
@@ -457,21 +479,18 @@ async fn run(State(shared): State<Arc<Shared>>, body: String) -> Response {
             // A closed stream (the page went away) stops the run.
             tx.send(Message::Day(day)).is_ok()
         });
-        let ended = if cancel.load(Ordering::SeqCst) {
-            Ended::Cancelled
-        } else {
-            ended
-        };
         let _ = tx.send(Message::End(ended, started.elapsed().as_secs_f64()));
     });
     axum::Json(json!({ "run": id, "command": command })).into_response()
 }
 
-/// A run's place among the MAX_RUNS, given back when the run ends however it ends.
-struct RunSlot(Arc<std::sync::atomic::AtomicUsize>);
+/// A run's place among the MAX_RUNS, given back (and its page's run marked ended) when the run
+/// ends however it ends.
+struct RunSlot(Arc<std::sync::atomic::AtomicUsize>, Arc<AtomicBool>);
 
 impl Drop for RunSlot {
     fn drop(&mut self) {
+        self.1.store(false, Ordering::SeqCst);
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

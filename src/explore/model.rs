@@ -5,9 +5,8 @@
 //! validated with the command line's messages), and runs streamed day by day with the same
 //! random numbers as the baseline, cancellable between days.
 
+use crate::cancel::Cancel;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -177,8 +176,7 @@ impl Model {
             texts,
         };
         let mut curves = Vec::new();
-        let never = AtomicBool::new(false);
-        model.run(&model.base, &never, &mut |d| {
+        model.run(&model.base, &Cancel::default(), &mut |d| {
             curves.push(d);
             true
         });
@@ -199,9 +197,7 @@ impl Model {
     /// The dates of the days, YYYY-MM-DD.
     pub fn dates(&self) -> Vec<String> {
         let p = &self.base.params;
-        (0..p.days)
-            .map(|d| (p.start + chrono::Days::new(u64::from(d))).to_string())
-            .collect()
+        (0..p.days).map(|d| p.date(d).to_string()).collect()
     }
 
     /// The controls of the scenario: those its choice rule reads (a logit scenario has no
@@ -351,7 +347,7 @@ impl Model {
     pub fn run(
         &self,
         scenario: &Scenario,
-        cancel: &AtomicBool,
+        cancel: &Cancel,
         on_day: &mut (dyn FnMut(DayValues) -> bool + Send),
     ) -> Ended {
         let params = &scenario.params;
@@ -359,7 +355,7 @@ impl Model {
         let max = self.max_seconds;
         // Why a run stops early; checked between days, and between days of the burn-in.
         let stop = || {
-            if cancel.load(Ordering::Relaxed) {
+            if cancel.is_cancelled() {
                 Some(Ended::Cancelled)
             } else if started.elapsed().as_secs_f64() > max {
                 Some(Ended::TimedOut)
@@ -380,7 +376,12 @@ impl Model {
                     return false;
                 }
                 let record = daily.record(tally);
-                on_day(day_values(&record, params.platforms.len()))
+                // The receiver gone (a closed stream) stops the run too.
+                let go_on = on_day(day_values(&record, params.platforms.len()));
+                if !go_on {
+                    ended = Ended::Cancelled;
+                }
+                go_on
             });
         });
         ended
@@ -527,9 +528,6 @@ pub fn controls(file: &scenario::ScenarioFile) -> Vec<Control> {
     out
 }
 
-/// A cancel flag shared by a run and whoever may cancel it.
-pub type CancelFlag = Arc<AtomicBool>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,7 +598,7 @@ mod tests {
         let m = model();
         let same = m.apply(&Change::default()).unwrap();
         let mut curves = Vec::new();
-        let never = AtomicBool::new(false);
+        let never = Cancel::default();
         assert_eq!(
             m.run(&same.scenario, &never, &mut |d| {
                 curves.push(d);
@@ -616,7 +614,8 @@ mod tests {
             limited.run(&same.scenario, &never, &mut |_| true),
             Ended::TimedOut
         );
-        let cancel = AtomicBool::new(true);
+        let cancel = Cancel::new();
+        cancel.cancel();
         let mut days = 0;
         assert_eq!(
             m.run(&same.scenario, &cancel, &mut |_| {
@@ -626,5 +625,15 @@ mod tests {
             Ended::Cancelled
         );
         assert_eq!(days, 0);
+        // A closed stream stops the run after its first day: cancelled, not done.
+        let mut days = 0;
+        assert_eq!(
+            m.run(&same.scenario, &never, &mut |_| {
+                days += 1;
+                false
+            }),
+            Ended::Cancelled
+        );
+        assert_eq!(days, 1);
     }
 }
