@@ -167,13 +167,7 @@ impl Machine {
     pub fn detect() -> Machine {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
         let cpuinfo = read("/proc/cpuinfo");
-        let cpu = cpuinfo
-            .lines()
-            .find(|l| l.starts_with("model name"))
-            .and_then(|l| l.split(':').nth(1))
-            .map_or_else(|| std::env::consts::ARCH.to_string(), |s| s.trim().into());
-        let memory_bytes = memory::total_bytes().unwrap_or(0);
-        let release = read("/proc/sys/kernel/osrelease");
+        // A field of /proc/cpuinfo's first processor.
         let field = |name: &str| {
             cpuinfo
                 .lines()
@@ -181,6 +175,9 @@ impl Machine {
                 .and_then(|l| l.split(':').nth(1))
                 .map(|v| v.trim().to_string())
         };
+        let cpu = field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        let memory_bytes = memory::total_bytes().unwrap_or(0);
+        let release = read("/proc/sys/kernel/osrelease");
         let family_model = match (field("cpu family"), field("model")) {
             (Some(f), Some(m)) => format!("family {f} model {m}"),
             _ => String::new(),
@@ -220,12 +217,7 @@ arch: {}
                 self.vector_features.join(" ")
             },
             self.vector_path,
-            crate::rng::Vector::ALL
-                .iter()
-                .filter(|v| v.supported())
-                .map(|v| v.name())
-                .collect::<Vec<_>>()
-                .join(", "),
+            crate::rng::Vector::runnable_names(),
             std::env::consts::ARCH,
         )
     }

@@ -135,73 +135,64 @@ impl AliasTable {
 
 /// Draws from one generator taken `AHEAD` attempts ahead of use: each attempt's table entries
 /// are prefetched when it is drawn and read when it is used. The attempts are the generator's,
-/// in order, so the draws are those of calling `AliasTable::sample` in turn; `rewind` returns
-/// the generator to just after the last attempt used (replaying the attempts used since the
-/// last rewind from a saved state), for a caller that then draws from it directly.
+/// in order, so the draws are those of calling `AliasTable::sample` in turn; `direct` lets a
+/// caller draw from the generator itself, from just after the last attempt used.
 pub struct Lookahead<'a> {
     table: &'a AliasTable,
     rng: Pcg64Mcg,
-    /// Pending attempts (candidate, u), a ring of `AHEAD` from `next`.
-    ring: [(u32, f64); AHEAD],
+    /// Pending attempts, a ring of `AHEAD` from `next`: the generator before each, and its
+    /// candidate and u.
+    ring: [(Pcg64Mcg, u32, f64); AHEAD],
     next: usize,
-    /// The generator before the first attempt drawn since the last rewind, and the attempts
-    /// used since.
-    base: Pcg64Mcg,
-    used: u64,
 }
 
-/// Attempts drawn ahead of use (a power of two).
+/// Attempts drawn ahead of use.
 const AHEAD: usize = 16;
 
 impl<'a> Lookahead<'a> {
     pub fn new(table: &'a AliasTable, rng: Pcg64Mcg) -> Lookahead<'a> {
         let mut l = Lookahead {
             table,
-            base: rng.clone(),
+            ring: std::array::from_fn(|_| (rng.clone(), 0, 0.0)),
             rng,
-            ring: [(0, 0.0); AHEAD],
             next: 0,
-            used: 0,
         };
         l.fill();
         l
     }
 
+    /// Draws the ring full from the generator, starting at `next`.
     fn fill(&mut self) {
         for k in 0..AHEAD {
-            let (c, u) = self.table.attempt(&mut self.rng);
-            self.table.prefetch(c);
-            self.ring[(self.next + k) % AHEAD] = (c, u);
+            self.ring[(self.next + k) % AHEAD] = self.attempt();
         }
+    }
+
+    /// One attempt from the generator, its entries prefetched.
+    #[inline(always)]
+    fn attempt(&mut self) -> (Pcg64Mcg, u32, f64) {
+        let before = self.rng.clone();
+        let (c, u) = self.table.attempt(&mut self.rng);
+        self.table.prefetch(c);
+        (before, c, u)
     }
 
     /// The next draw.
     #[inline]
     pub fn sample(&mut self) -> u32 {
-        let (c, u) = self.ring[self.next];
-        let fresh = self.table.attempt(&mut self.rng);
-        self.table.prefetch(fresh.0);
-        self.ring[self.next] = fresh;
+        let fresh = self.attempt();
+        let (_, c, u) = std::mem::replace(&mut self.ring[self.next], fresh);
         self.next = (self.next + 1) % AHEAD;
-        self.used += 1;
         self.table.resolve(c, u)
     }
 
-    /// The generator as it was just after the last draw used (the attempts drawn ahead are
-    /// dropped); the caller draws from it and then gives it back with `resume`.
-    pub fn rewind(&mut self) -> &mut Pcg64Mcg {
-        self.rng = self.base.clone();
-        for _ in 0..self.used {
-            self.table.attempt(&mut self.rng);
-        }
-        &mut self.rng
-    }
-
-    /// Goes on drawing ahead from the generator as the caller left it.
-    pub fn resume(&mut self) {
-        self.base = self.rng.clone();
-        self.used = 0;
+    /// Runs `draw` on the generator as it was just after the last attempt used (the attempts
+    /// drawn ahead are dropped, and drawn again after it).
+    pub fn direct<R>(&mut self, draw: impl FnOnce(&mut Pcg64Mcg) -> R) -> R {
+        self.rng = self.ring[self.next].0.clone();
+        let r = draw(&mut self.rng);
         self.fill();
+        r
     }
 }
 
@@ -229,6 +220,16 @@ mod tests {
                 continue;
             };
             let theirs = WeightedAliasIndex::new(weights.clone()).expect("builds");
+            // The whole tables (rand_distr's Debug shows them), not only the draws below.
+            let shown = format!("{theirs:?}");
+            assert!(
+                shown.contains(&format!("aliases: {:?}", ours.aliases)),
+                "n {n}"
+            );
+            assert!(
+                shown.contains(&format!("no_alias_odds: {:?}", ours.odds)),
+                "n {n}"
+            );
             let (mut a, mut b) = (
                 Pcg64Mcg::seed_from_u64(n as u64),
                 Pcg64Mcg::seed_from_u64(n as u64),
@@ -240,8 +241,7 @@ mod tests {
                 assert_eq!(ahead.sample(), want, "n {n}, draw {k}, drawn ahead");
                 if k % 1000 == 999 {
                     // A caller drawing from the generator itself in between.
-                    let x: u32 = ahead.rewind().random();
-                    ahead.resume();
+                    let x: u32 = ahead.direct(|r| r.random());
                     assert_eq!(x, b.random::<u32>());
                     let _: u32 = a.random();
                 }

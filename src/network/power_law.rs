@@ -71,11 +71,7 @@ pub fn power_law(
                         break;
                     }
                 }
-                *slot = found.unwrap_or_else(|| {
-                    let k = other_than(ahead.rewind(), i, agents);
-                    ahead.resume();
-                    k
-                });
+                *slot = found.unwrap_or_else(|| ahead.direct(|rng| other_than(rng, i, agents)));
             }
         }
     })
@@ -85,8 +81,9 @@ pub fn power_law(
 mod tests {
     use super::*;
 
-    /// The network as it was built before `alias::AliasTable` (commit 03fa0d6): rand_distr's
-    /// table, one draw at a time.
+    /// The network as the builder before `alias::AliasTable` (commit 03fa0d6) made it,
+    /// rewritten here with rand_distr's table, one draw at a time (sharing `stream`,
+    /// `other_than` and `MAX_REDRAWS` with the builder).
     fn as_before(
         agents: usize,
         degree: usize,
