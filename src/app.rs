@@ -321,7 +321,7 @@ fn simulate_records(
     let params = &prepared.scenario.params;
     let go_on = || !prepared.cancel.is_cancelled();
     let stopped = |day: Option<u32>| {
-        let at = day.map_or("while building the world".to_string(), |d| {
+        let at = day.map_or("before its first day (in its burn-in)".to_string(), |d| {
             format!("after day {} of {}", d + 1, params.days)
         });
         AppError::Interrupted(format!(
@@ -333,7 +333,7 @@ fn simulate_records(
     prepared.pool.install(|| {
         let t0 = Instant::now();
         let (world, initial) =
-            World::build_while(params, replicate, &go_on).ok_or(stopped(None))?;
+            World::build_while(params, replicate, &go_on).ok_or_else(|| stopped(None))?;
         let build_seconds = t0.elapsed().as_secs_f64();
         let mut counts = vec![0u64; params.platforms.len()];
         for &p in &initial.platform {
@@ -359,36 +359,62 @@ fn simulate_records(
     })
 }
 
-/// Runs replicate `replicate` of a loaded scenario on `threads` worker threads (default: all
-/// cores) and returns its daily records — what `exodus run` writes to daily.csv and flows.csv,
-/// kept in memory — and the main-app counts before day 0. The same path as `exodus run`, for
-/// library users (the Python package); `cancel` stops it between days.
-pub fn simulate_in_memory(
+/// Each replicate's day records and main-app counts before day 0.
+pub type ReplicateRecords = Vec<(Vec<DayRecord>, Vec<u64>)>;
+
+/// Runs replicates 0 .. `replicates` (at least one) of a prepared scenario in turn, keeping
+/// their day records and initial counts; `progress` shows them.
+fn replicate_records(
+    prepared: &Prepared,
+    replicates: u32,
+    progress: &Progress,
+) -> Result<ReplicateRecords, AppError> {
+    let days = prepared.scenario.params.days as usize;
+    (0..replicates.max(1))
+        .map(|r| {
+            let mut records = Vec::with_capacity(days);
+            let simulated =
+                simulate_records(prepared, r, progress, &format!("replicate {r}"), &mut |x| {
+                    records.push(x.clone())
+                })?;
+            Ok((records, simulated.initial))
+        })
+        .collect()
+}
+
+/// A loaded scenario prepared for a library user's in-memory work on `replicates` replicates
+/// whose records are all kept: refused, as the command line refuses it, when that cannot fit;
+/// run on `threads` worker threads (default: all cores), stopped by `cancel`.
+fn prepare_in_memory(
     scenario: Scenario,
-    replicate: u32,
+    replicates: u32,
     threads: Option<usize>,
     cancel: &crate::cancel::Cancel,
-) -> Result<(Vec<DayRecord>, Vec<u64>), AppError> {
-    // A run too large for the machine is refused, as the command line refuses it.
+) -> Result<Prepared, AppError> {
     let shape = memory::Shape {
         keeps_records: true,
-        ..memory::Shape::run(1, false, (0.05, 0.95))
+        ..memory::Shape::run(replicates.max(1), false, (0.05, 0.95))
     };
     check_memory(&scenario.path, &scenario.params, shape, true)?;
-    let prepared = Prepared {
+    Ok(Prepared {
         scenario,
         pool: worker_pool(threads)?,
         cancel: cancel.clone(),
-    };
-    let mut records = Vec::with_capacity(prepared.scenario.params.days as usize);
-    let simulated = simulate_records(
-        &prepared,
-        replicate,
-        &Progress::hidden(),
-        &format!("replicate {replicate}"),
-        &mut |r: &DayRecord| records.push(r.clone()),
-    )?;
-    Ok((records, simulated.initial))
+    })
+}
+
+/// Runs replicates 0 .. `replicates` of a loaded scenario and returns each one's daily
+/// records — what `exodus run` writes to daily.csv and flows.csv, kept in memory — and its
+/// main-app counts before day 0. The same path as `exodus run`, for library users (the Python
+/// package); `cancel` stops it between days.
+pub fn simulate_in_memory(
+    scenario: Scenario,
+    replicates: u32,
+    threads: Option<usize>,
+    cancel: &crate::cancel::Cancel,
+) -> Result<ReplicateRecords, AppError> {
+    let prepared = prepare_in_memory(scenario, replicates, threads, cancel)?;
+    replicate_records(&prepared, replicates, &Progress::hidden())
 }
 
 /// `exodus run`: simulates a scenario and writes its results.
@@ -713,16 +739,10 @@ fn check_targets(
     let targets = calibration::load(targets, params)?;
     let runs = u64::from(replicates.max(1));
     let progress = Progress::new(u64::from(params.days) * runs, runs, quiet);
-    let replicates: Vec<Vec<crate::metrics::DayRecord>> = (0..replicates.max(1))
-        .map(|r| {
-            let mut records = Vec::with_capacity(params.days as usize);
-            let what = format!("replicate {r}");
-            simulate_records(prepared, r, &progress, &what, &mut |x| {
-                records.push(x.clone())
-            })?;
-            Ok(records)
-        })
-        .collect::<Result<_, AppError>>()?;
+    let replicates: Vec<Vec<DayRecord>> = replicate_records(prepared, replicates, &progress)?
+        .into_iter()
+        .map(|(records, _)| records)
+        .collect();
     progress.finish();
     let results = targets
         .targets
@@ -742,16 +762,7 @@ pub fn check_in_memory(
     threads: Option<usize>,
     cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<calibration::TargetResult>, AppError> {
-    let shape = memory::Shape {
-        keeps_records: true,
-        ..memory::Shape::run(replicates.max(1), false, (0.05, 0.95))
-    };
-    check_memory(&scenario.path, &scenario.params, shape, true)?;
-    let prepared = Prepared {
-        scenario,
-        pool: worker_pool(threads)?,
-        cancel: cancel.clone(),
-    };
+    let prepared = prepare_in_memory(scenario, replicates, threads, cancel)?;
     Ok(check_targets(&prepared, targets, replicates, true)?.1)
 }
 
@@ -1265,14 +1276,12 @@ fn comparison_stats(
     })
 }
 
-/// A comparison run in memory by [`compare_in_memory`]: its labels, baseline, the baseline's
-/// parameters (platform names and dates), the days every scenario ran, each scenario's seed
-/// and the statistics `exodus compare` writes its files from.
+/// A comparison run in memory by [`compare_in_memory`]: its labels, the baseline's parameters
+/// (platform names and dates), each scenario's seed and the statistics `exodus compare` writes
+/// its files from.
 pub struct InMemoryComparison {
     pub labels: Vec<String>,
-    pub baseline: usize,
     pub params: Params,
-    pub days: usize,
     pub seeds: Vec<u64>,
     pub stats: ComparisonStats,
 }
@@ -1297,9 +1306,7 @@ pub fn compare_in_memory(
     })?;
     Ok(InMemoryComparison {
         labels: setup.labels,
-        baseline: opts.baseline,
         params: setup.base,
-        days: setup.days,
         seeds: setup.seeds,
         stats,
     })
@@ -1741,15 +1748,17 @@ mod tests {
     fn a_cancelled_run_stops_and_an_uncancelled_one_is_the_runs() {
         let s = bass(2_000);
         let cancel = crate::cancel::Cancel::new();
-        let (records, _) = simulate_in_memory(s.clone(), 0, Some(1), &cancel).expect("runs");
-        assert_eq!(records.len(), s.params.days as usize);
-        // The same records as the command line's path with the default token.
-        let (again, _) = simulate_in_memory(s.clone(), 0, Some(2), &Default::default()).unwrap();
-        assert_eq!(records, again);
+        let runs = simulate_in_memory(s.clone(), 2, Some(1), &cancel).expect("runs");
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].0.len(), s.params.days as usize);
+        assert_ne!(runs[0].0, runs[1].0, "replicates have their own streams");
+        // The same records on 2 threads with the default token.
+        let again = simulate_in_memory(s.clone(), 2, Some(2), &Default::default()).unwrap();
+        assert_eq!(runs, again);
         cancel.cancel();
-        match simulate_in_memory(s, 0, Some(1), &cancel) {
+        match simulate_in_memory(s, 1, Some(1), &cancel) {
             Err(AppError::Interrupted(m)) => assert!(m.contains("stopped"), "{m}"),
-            other => panic!("not interrupted: {:?}", other.map(|r| r.0.len())),
+            other => panic!("not interrupted: {:?}", other.map(|r| r.len())),
         }
         assert_eq!(AppError::Interrupted(String::new()).exit_code(), 130);
     }

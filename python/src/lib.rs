@@ -69,17 +69,20 @@ fn interruptible<T: Send>(
     };
     std::thread::scope(|scope| {
         let token = cancel.clone();
-        scope.spawn(move || {
+        // A panic in the work becomes an ExodusError below, not a panic of the scope.
+        let worker = scope.spawn(move || {
             let _ = tx.send(work(&token));
         });
+        let panicked = |worker: std::thread::ScopedJoinHandle<'_, ()>| {
+            let _ = worker.join();
+            ExodusError::new_err(
+                "the exodus worker thread stopped without a result (a bug: please report it)",
+            )
+        };
         loop {
             match py.detach(|| receive(Some(Duration::from_millis(50)))) {
                 Ok(result) => return result.map_err(|e| app_error(py, &e)),
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(ExodusError::new_err(
-                        "the exodus worker thread stopped without a result (a bug: please report it)",
-                    ));
-                }
+                Err(RecvTimeoutError::Disconnected) => return Err(panicked(worker)),
                 Err(RecvTimeoutError::Timeout) => {}
             }
             if let Err(raised) = py.check_signals() {
@@ -88,7 +91,10 @@ fn interruptible<T: Send>(
                 let note = match stopped {
                     Ok(Err(AppError::Interrupted(m))) => format!("exodus: {m}"),
                     Ok(_) => "exodus: the work had finished; its result is dropped".to_string(),
-                    Err(_) => "exodus: the work stopped".to_string(),
+                    Err(_) => {
+                        let _ = worker.join();
+                        "exodus: the work stopped without a result".to_string()
+                    }
                 };
                 // Exception notes exist from Python 3.11; before, the note is left out.
                 let _ = raised.value(py).call_method1("add_note", (note,));
@@ -402,9 +408,6 @@ fn check_band(band: (f64, f64)) -> PyResult<()> {
     }
 }
 
-/// Each replicate's daily records and main-app counts before day 0.
-type Runs = Vec<(Vec<DayRecord>, Vec<u64>)>;
-
 /// Everything a run returns to Python: the daily, flows and bands tables and each replicate's
 /// summary (summary.json's content, as JSON text).
 type RunTables = (PyRecordBatch, PyRecordBatch, PyRecordBatch, Vec<String>);
@@ -429,10 +432,8 @@ fn run_tables(
     check_band(band)?;
     let resolved = scenario.resolved_with(py, agents, seed)?;
     let params = resolved.params.clone();
-    let runs: Runs = interruptible(py, |cancel| {
-        (0..replicates)
-            .map(|r| exodus::app::simulate_in_memory(resolved.clone(), r, threads, cancel))
-            .collect()
+    let runs = interruptible(py, |cancel| {
+        exodus::app::simulate_in_memory(resolved, replicates, threads, cancel)
     })?;
     let summaries = runs
         .iter()
@@ -553,7 +554,7 @@ fn compare_tables(
     let bands =
         bands_batch(&labelled(&c.labels, &c.stats.bands, None), &c.params).map_err(arrow_error)?;
     let differences = bands_batch(
-        &labelled(&c.labels, &c.stats.differences, Some(c.baseline)),
+        &labelled(&c.labels, &c.stats.differences, Some(baseline)),
         &c.params,
     )
     .map_err(arrow_error)?;
@@ -561,7 +562,7 @@ fn compare_tables(
         &c.labels,
         &c.stats.outcomes,
         &c.stats.outcome_differences,
-        c.baseline,
+        baseline,
     );
     let text = |f: &dyn Fn(&exodus::output::csv::OutcomeRow) -> String| -> ArrayRef {
         Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
@@ -634,6 +635,9 @@ fn check_rows(
     seed: Option<u64>,
     threads: Option<usize>,
 ) -> PyResult<String> {
+    if replicates == 0 {
+        return Err(PyValueError::new_err("replicates must be at least 1"));
+    }
     let resolved = scenario.resolved_with(py, agents, seed)?;
     let results = interruptible(py, |cancel| {
         exodus::app::check_in_memory(resolved, &targets, replicates, threads, cancel)
@@ -690,6 +694,11 @@ fn sweep_run(
     threads: Option<usize>,
     plots: bool,
 ) -> PyResult<Swept> {
+    if replicates == Some(0) || samples == Some(0) {
+        return Err(PyValueError::new_err(
+            "replicates and samples must be at least 1",
+        ));
+    }
     let design = match design {
         None => None,
         Some(d) => Some(exodus::sweep::design::Kind::parse(&d).ok_or_else(|| {

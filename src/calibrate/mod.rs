@@ -112,6 +112,54 @@ fn settings(opts: &CalibrateOptions) -> Result<Calibration, AppError> {
     if let Some(r) = opts.restarts {
         c.nelder_mead.restarts = r;
     }
+    // The command line's parser checks these; a library caller's values are checked here.
+    let out_of = |flag: &str, value: f64, range: &std::ops::RangeInclusive<i64>| {
+        (!(*range.start() as f64..=*range.end() as f64).contains(&value)).then(|| {
+            AppError::Scenario(crate::scenario::ScenarioError::invalid(
+                crate::scenario::Location::CommandLine,
+                flag,
+                value,
+                "is out of range",
+                format!("{} ..= {}", range.start(), range.end()),
+            ))
+        })
+    };
+    for (flag, value, range) in [
+        ("--seeds", opts.seeds.map(f64::from), &params::SEEDS),
+        (
+            "--particles",
+            opts.particles.map(|n| n as f64),
+            &params::PARTICLES,
+        ),
+        (
+            "--generations",
+            opts.max_generations.map(|n| n as f64),
+            &params::GENERATIONS,
+        ),
+        (
+            "--restarts",
+            opts.restarts.map(|n| n as f64),
+            &params::RESTARTS,
+        ),
+        (
+            "--max-simulations",
+            opts.max_simulations.map(|n| n as f64),
+            &(1..=i64::MAX),
+        ),
+    ] {
+        if let Some(e) = value.and_then(|v| out_of(flag, v, range)) {
+            return Err(e);
+        }
+    }
+    if let Some(s) = opts.max_seconds.filter(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(AppError::Scenario(crate::scenario::ScenarioError::invalid(
+            crate::scenario::Location::CommandLine,
+            "--max-seconds",
+            s,
+            "must be a positive number of seconds",
+            "> 0",
+        )));
+    }
     Ok(c)
 }
 
