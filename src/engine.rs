@@ -214,13 +214,8 @@ impl World {
 
     /// `build`, also returning how long the population and the network took.
     pub fn build_timed(params: &Params, replicate: u32) -> (World, InitialState, BuildTimes) {
-        let (world, initial, mut times) = World::build_unsettled(params, replicate);
-        // Equilibrium start: the burn-in, if any, is part of building the world.
-        let t = std::time::Instant::now();
-        let initial = burn_in(params, &world, initial, replicate, &|| true)
-            .expect("a burn-in that always goes on finishes");
-        times.population_seconds += t.elapsed().as_secs_f64();
-        (world, initial, times)
+        World::build_timed_while(params, replicate, &|| true)
+            .expect("a build that always goes on finishes")
     }
 
     /// `build`, giving up between two days of the burn-in when `go_on` says false (a cancelled
@@ -230,12 +225,24 @@ impl World {
         replicate: u32,
         go_on: &dyn Fn() -> bool,
     ) -> Option<(World, InitialState)> {
+        World::build_timed_while(params, replicate, go_on).map(|(w, i, _)| (w, i))
+    }
+
+    /// `build_timed`, giving up as `build_while` does.
+    fn build_timed_while(
+        params: &Params,
+        replicate: u32,
+        go_on: &dyn Fn() -> bool,
+    ) -> Option<(World, InitialState, BuildTimes)> {
         if !go_on() {
             return None;
         }
-        let (world, initial, _) = World::build_unsettled(params, replicate);
+        let (world, initial, mut times) = World::build_unsettled(params, replicate);
+        // Equilibrium start: the burn-in, if any, is part of building the world.
+        let t = std::time::Instant::now();
         let initial = burn_in(params, &world, initial, replicate, go_on)?;
-        Some((world, initial))
+        times.population_seconds += t.elapsed().as_secs_f64();
+        Some((world, initial, times))
     }
 
     /// The world and the drawn initial state, before any burn-in.
